@@ -1,0 +1,115 @@
+# fieldsync - see README.md
+#
+#   make            build ./fieldsync and libfieldsync.a (in build/)
+#   make check      the whole test suite, then again under ASan+UBSan
+#   make demo       three city nodes with real actions, in a temporary folder
+#   make bench      benchmarks against stock git (not a test; prints ratios)
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# `make check` and `make demo` install the Debian packages they need first
+# (scripts/install-deps) when pkg-config cannot find a library.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+DOCDIR ?= $(PREFIX)/share/doc/fieldsync
+CC ?= cc
+PKGS := libgit2 libcjson libsodium zlib
+
+# B is the build folder; SAN=1 builds with AddressSanitizer and UBSan.
+B ?= build
+SAN ?=
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wno-format-nonliteral
+ifeq ($(SAN),1)
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE $(WARN) -I. -I$(B) $(PKG_CFLAGS) $(CFLAGS) $(SANFLAGS)
+ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
+LIBS := $(PKG_LIBS) -lm
+
+LIB_SRC := $(wildcard util/*.c schema/*.c node/*.c sync/*.c)
+CLI_SRC := $(wildcard cli/*.c)
+UNIT_SRC := $(wildcard tests/unit/*.c)
+SCHEMA_FILES := $(sort $(wildcard schema/*.json schema/vocab/*.json))
+
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/schema_data.o
+CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/%.o)
+
+.PHONY: all check test demo bench install uninstall clean deps fuzz
+
+all: $(B)/fieldsync $(B)/libfieldsync.a fieldsync
+
+# ./fieldsync at the top, for the README's commands
+fieldsync: $(B)/fieldsync
+	@if [ "$(B)" = build ]; then ln -sf $(B)/fieldsync fieldsync; fi
+
+$(B)/libfieldsync.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/fieldsync: $(CLI_OBJ) $(B)/libfieldsync.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libfieldsync.a $(LIBS)
+
+$(B)/tests/unit/unit: $(UNIT_OBJ) $(B)/libfieldsync.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(B)/libfieldsync.a $(LIBS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# the build tool runs on the build machine: never sanitized
+$(B)/tools/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O2 -Wall -Wextra -Werror -o $@ $<
+
+$(B)/gen/schema_data.c: $(B)/tools/embed $(SCHEMA_FILES)
+	@mkdir -p $(dir $@)
+	$(B)/tools/embed $@ fs_schema_files schema $(SCHEMA_FILES)
+
+$(B)/gen/schema_data.o: $(B)/gen/schema_data.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+tests: $(B)/fieldsync $(B)/tests/unit/unit
+
+deps:
+	@scripts/install-deps --if-missing
+
+# The README's test command. The sanitizer pass rebuilds into build/asan.
+check: deps
+	@$(MAKE) --no-print-directory B=build tests
+	@$(MAKE) --no-print-directory B=build/asan SAN=1 tests
+	@tests/check build build/asan
+
+# One pass only, without the sanitizers: for the edit-compile-test loop.
+test: all tests
+	@tests/run build
+
+demo: deps
+	@$(MAKE) --no-print-directory B=build all
+	@examples/demo.sh build/fieldsync
+
+bench: deps
+	@$(MAKE) --no-print-directory B=build all
+	@bench/run build/fieldsync
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(B)/fieldsync $(DESTDIR)$(BINDIR)/fieldsync
+	install -m 0644 $(B)/libfieldsync.a $(DESTDIR)$(LIBDIR)/libfieldsync.a
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/fieldsync $(DESTDIR)$(LIBDIR)/libfieldsync.a
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+clean:
+	rm -rf build fieldsync
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,119 @@
+#include "util/error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <git2.h>
+
+/*
+ * Fixed storage: an error path must not need an allocation that can fail.
+ * Long multi-line reports (schema failures) are cut at this size, which still
+ * holds dozens of lines.
+ */
+#define FS_ERROR_MAX 8192
+
+static _Thread_local char msg_buf[FS_ERROR_MAX];
+static _Thread_local fs_error last;
+static _Thread_local int have_last;
+
+const fs_error *fs_error_last(void)
+{
+	return have_last ? &last : NULL;
+}
+
+void fs_error_clear(void)
+{
+	have_last = 0;
+	msg_buf[0] = '\0';
+}
+
+int fs_error_vset(int code, const char *fmt, va_list ap)
+{
+	vsnprintf(msg_buf, sizeof(msg_buf), fmt, ap);
+	last.code = code;
+	last.message = msg_buf;
+	have_last = 1;
+	return code;
+}
+
+int fs_error_set(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fs_error_vset(code, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int fs_error_prefix(const char *fmt, ...)
+{
+	char prefix[512], old[FS_ERROR_MAX];
+	int code = have_last ? last.code : FS_ERROR;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	memcpy(old, msg_buf, sizeof(old));
+	return fs_error_set(code, "%s: %s", prefix, have_last ? old : "unknown error");
+}
+
+static int map_git(int git_code)
+{
+	switch (git_code) {
+	case GIT_ENOTFOUND: return FS_ENOTFOUND;
+	case GIT_EEXISTS: return FS_EEXISTS;
+	case GIT_ELOCKED: return FS_ELOCKED;
+	case GIT_EINVALID:
+	case GIT_EINVALIDSPEC: return FS_EINVALID;
+	default: return FS_ERROR;
+	}
+}
+
+int fs_error_git(int git_code, const char *fmt, ...)
+{
+	char what[512];
+	const git_error *ge = git_error_last();
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return fs_error_set(map_git(git_code), "%s: %s", what,
+			    ge && ge->message ? ge->message : "libgit2 error");
+}
+
+int fs_error_os(const char *fmt, ...)
+{
+	char what[512];
+	int e = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return fs_error_set(e == ENOMEM ? FS_ENOMEM : FS_EIO, "%s: %s", what, strerror(e));
+}
+
+const char *fs_error_name(int code)
+{
+	switch (code) {
+	case FS_OK: return "ok";
+	case FS_ENOTFOUND: return "not-found";
+	case FS_EEXISTS: return "exists";
+	case FS_EINVALID: return "invalid";
+	case FS_EVERIFY: return "verify";
+	case FS_ELOCKED: return "locked";
+	case FS_EKEY: return "key";
+	case FS_ENOMEM: return "no-memory";
+	case FS_EIO: return "io";
+	case FS_ENOTNODE: return "not-a-node";
+	case FS_EUSAGE: return "usage";
+	case FS_ETOOBIG: return "too-big";
+	case FS_EUNCHANGED: return "unchanged";
+	default: return "error";
+	}
+}

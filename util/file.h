@@ -1,0 +1,35 @@
+/*
+ * file.h - whole-file reads with a size cap, durable writes
+ */
+#ifndef FS_FILE_H
+#define FS_FILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util/buf.h"
+
+/*
+ * Read all of `path` ("-" is standard input) into `out`. More than `max`
+ * bytes is FS_ETOOBIG, a missing file FS_ENOTFOUND; `what` names the input
+ * in messages ("record file 'x.json'").
+ */
+int fs_file_read(fs_buf *out, const char *path, size_t max, const char *what);
+
+/*
+ * Write `data` to `path` so that after a crash the file holds either the old
+ * contents or the new ones: a temporary file in the same folder, fsync,
+ * rename, fsync of the folder. The file gets `mode`.
+ */
+int fs_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/* fsync the folder that holds `path`, so that a rename or create in it lasts. */
+int fs_file_sync_dir(const char *path);
+
+/* Create a folder and its parents (mode for the ones created). EEXIST is fine. */
+int fs_file_mkdir_p(const char *path, mode_t mode);
+
+/* Is there a file or folder at `path`? */
+int fs_file_exists(const char *path);
+
+#endif
