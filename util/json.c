@@ -37,21 +37,6 @@ static int fail(scanner *s, const char *why)
 	return -1;
 }
 
-static int hex4(const unsigned char *p, unsigned *out)
-{
-	unsigned v = 0;
-	for (int i = 0; i < 4; i++) {
-		unsigned char c = p[i];
-		v <<= 4;
-		if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
-		else return -1;
-	}
-	*out = v;
-	return 0;
-}
-
 static int scan_string(scanner *s)
 {
 	s->p++; /* opening quote */
@@ -73,7 +58,7 @@ static int scan_string(scanner *s)
 				s->p += 2;
 				continue;
 			case 'u':
-				if (s->end - s->p < 6 || hex4(s->p + 2, &u) < 0)
+				if (s->end - s->p < 6 || fs_hex4((const char *)s->p + 2, &u) < 0)
 					return fail(s, "bad \\u escape");
 				if (u == 0)
 					return fail(s, "NUL character in string");
@@ -82,7 +67,7 @@ static int scan_string(scanner *s)
 				s->p += 6;
 				if (u >= 0xD800 && u <= 0xDBFF) {
 					if (s->end - s->p < 6 || s->p[0] != '\\' || s->p[1] != 'u' ||
-					    hex4(s->p + 2, &lo) < 0 || lo < 0xDC00 || lo > 0xDFFF)
+					    fs_hex4((const char *)s->p + 2, &lo) < 0 || lo < 0xDC00 || lo > 0xDFFF)
 						return fail(s, "lone high surrogate in \\u escape");
 					s->p += 6;
 				}

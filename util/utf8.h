@@ -18,4 +18,7 @@ int fs_utf8_valid(const char *s, size_t len);
 /* Number of code points in a well-formed NUL-terminated UTF-8 string. */
 size_t fs_utf8_length(const char *s);
 
+/* Four hex digits (the XXXX of a \uXXXX escape): 0, or -1 if they are not. */
+int fs_hex4(const char *p, unsigned *out);
+
 #endif

@@ -1,0 +1,251 @@
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "node/key.h"
+#include "util/error.h"
+
+void cli_print_help(const cli_command *cmd, FILE *out)
+{
+	fprintf(out, "usage: fieldsync %s\n\n%s\n", cmd->usage, cmd->summary);
+	if (cmd->help && *cmd->help)
+		fprintf(out, "\n%s", cmd->help);
+}
+
+int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: fieldsync %s\nsee 'fieldsync %s --help'\n", cmd->usage, cmd->name);
+	return FS_EXIT_USAGE;
+}
+
+static const cli_option *find_long(const cli_option *opts, const char *name, size_t len)
+{
+	for (; opts && opts->name; opts++)
+		if (strlen(opts->name) == len && strncmp(opts->name, name, len) == 0)
+			return opts;
+	return NULL;
+}
+
+static const cli_option *find_short(const cli_option *opts, char c)
+{
+	for (; opts && opts->name; opts++)
+		if (opts->short_name && opts->short_name == c)
+			return opts;
+	return NULL;
+}
+
+int cli_parse(const cli_command *cmd, int argc, char **argv, const cli_option *opts, int *nargs)
+{
+	int n = 0, only_args = 0;
+
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i];
+		const cli_option *o = NULL;
+		const char *inline_value = NULL;
+
+		if (only_args || a[0] != '-' || strcmp(a, "-") == 0) {
+			argv[1 + n++] = a;
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			only_args = 1;
+			continue;
+		}
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			cli_print_help(cmd, stdout);
+			return CLI_HELP;
+		}
+		if (a[1] == '-') {
+			const char *eq = strchr(a + 2, '=');
+			size_t len = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
+			o = find_long(opts, a + 2, len);
+			inline_value = eq ? eq + 1 : NULL;
+		} else if (a[2] == '\0') {
+			o = find_short(opts, a[1]);
+		}
+		if (!o)
+			return cli_usage_error(cmd, "%s: unknown option '%s'", cmd->name, a);
+		if (o->flag) {
+			if (inline_value)
+				return cli_usage_error(cmd, "%s: option '--%s' takes no value", cmd->name,
+						       o->name);
+			*o->flag = 1;
+			continue;
+		}
+		if (!inline_value) {
+			if (i + 1 >= argc)
+				return cli_usage_error(cmd, "%s: option '%s' needs a value", cmd->name, a);
+			inline_value = argv[++i];
+		}
+		*o->value = inline_value;
+	}
+	*nargs = n;
+	return 0;
+}
+
+int cli_exit_code(int code)
+{
+	switch (code) {
+	case FS_OK:
+	case FS_EUNCHANGED:
+		return FS_EXIT_OK;
+	case FS_EINVALID:
+	case FS_EVERIFY:
+	case FS_ETOOBIG:
+	case FS_ENOTFOUND:
+		return FS_EXIT_FAILED;
+	case FS_EUSAGE:
+		return FS_EXIT_USAGE;
+	case FS_ENOTNODE:
+	case FS_EKEY:
+	case FS_EEXISTS:
+		return FS_EXIT_NODE;
+	case FS_ELOCKED:
+		return FS_EXIT_BUSY;
+	default:
+		return FS_EXIT_SYSTEM;
+	}
+}
+
+int cli_fail(int code, int json)
+{
+	const fs_error *e = fs_error_last();
+	const char *msg = e && e->message && *e->message ? e->message : "unknown error";
+	const char *p = msg;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		fprintf(stderr, "error: %.*s\n", (int)len, p);
+		p += len + (nl ? 1 : 0);
+	}
+	if (json) {
+		cJSON *root = cJSON_CreateObject(), *err = cJSON_AddObjectToObject(root, "error");
+		cJSON_AddStringToObject(err, "code", fs_error_name(code));
+		cJSON_AddStringToObject(err, "message", msg);
+		cli_print_json(root);
+	}
+	return cli_exit_code(code);
+}
+
+int cli_print_json(cJSON *value)
+{
+	char *s = value ? cJSON_PrintUnformatted(value) : NULL;
+	int rc = 0;
+
+	if (s) {
+		puts(s);
+		cJSON_free(s);
+	} else {
+		rc = fs_error_set(FS_ENOMEM, "out of memory");
+	}
+	cJSON_Delete(value);
+	return rc;
+}
+
+int cli_progress_enabled(void)
+{
+	return isatty(STDERR_FILENO);
+}
+
+/* ---- passphrases ---------------------------------------------------------- */
+
+static int prompt_tty(char out[CLI_PASSPHRASE_BYTES], const char *prompt)
+{
+	struct termios old, quiet;
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC), rc = 0;
+	size_t n = 0;
+	char c;
+
+	if (fd < 0)
+		return fs_error_set(FS_EKEY, "the key has a passphrase: set FIELDSYNC_PASSPHRASE "
+				    "or run on a terminal");
+	if (write(fd, prompt, strlen(prompt)) < 0 || tcgetattr(fd, &old) < 0) {
+		rc = fs_error_os("cannot ask for the passphrase");
+		goto done;
+	}
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	tcsetattr(fd, TCSAFLUSH, &quiet);
+	while (read(fd, &c, 1) == 1 && c != '\n' && c != '\r') {
+		if (n + 1 < CLI_PASSPHRASE_BYTES)
+			out[n++] = c;
+	}
+	out[n] = '\0';
+	c = 0;
+	tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0)
+		rc = 0;
+done:
+	close(fd);
+	return rc;
+}
+
+int cli_read_passphrase(char out[CLI_PASSPHRASE_BYTES], const char *prompt, int confirm)
+{
+	char again[CLI_PASSPHRASE_BYTES];
+	const char *env = getenv("FIELDSYNC_PASSPHRASE");
+	int rc = 0;
+
+	if (env) {
+		if (strlen(env) >= CLI_PASSPHRASE_BYTES)
+			return fs_error_set(FS_EKEY, "FIELDSYNC_PASSPHRASE is too long");
+		memcpy(out, env, strlen(env) + 1);
+		return 0;
+	}
+	if ((rc = prompt_tty(out, prompt)) < 0)
+		goto done;
+	if (confirm) {
+		if ((rc = prompt_tty(again, "again: ")) < 0)
+			goto done;
+		if (strcmp(out, again) != 0)
+			rc = fs_error_set(FS_EKEY, "the two passphrases differ");
+	}
+done:
+	sodium_memzero(again, sizeof(again));
+	if (rc < 0)
+		sodium_memzero(out, CLI_PASSPHRASE_BYTES);
+	return rc;
+}
+
+int cli_open_write(fs_node **out, const cli_context *ctx)
+{
+	char pass[CLI_PASSPHRASE_BYTES];
+	fs_buf path = FS_BUF_INIT;
+	int rc, encrypted;
+
+	pass[0] = '\0';
+	if ((rc = fs_node_key_path(&path, ctx->dir)) < 0)
+		goto done;
+	/* a node that is not there gets that message, not one about its key */
+	encrypted = fs_key_file_encrypted(path.ptr);
+	if (encrypted < 0)
+		fs_error_clear(); /* fs_node_open says what is wrong */
+	if (encrypted == 1 &&
+	    (rc = cli_read_passphrase(pass, "passphrase of the node key: ", 0)) < 0)
+		goto done;
+	rc = fs_node_open(out, ctx->dir, FS_NODE_WRITE, pass[0] ? pass : NULL);
+done:
+	sodium_memzero(pass, sizeof(pass));
+	fs_buf_dispose(&path);
+	return rc;
+}
+
+int cli_open_read(fs_node **out, const cli_context *ctx)
+{
+	return fs_node_open(out, ctx->dir, FS_NODE_READ, NULL);
+}

@@ -1,0 +1,107 @@
+#include "node/history.h"
+
+#include <string.h>
+
+#include "node/record.h"
+#include "util/error.h"
+
+/* The blob at `path` in commit `c`, or a zero id when there is none. */
+static void entry_at(git_oid *out, git_commit *c, const char *path)
+{
+	git_tree *tree = NULL;
+	git_tree_entry *e = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (git_commit_tree(&tree, c) == 0 && git_tree_entry_bypath(&e, tree, path) == 0)
+		git_oid_cpy(out, git_tree_entry_id(e));
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+}
+
+static void fill(fs_history_entry *e, git_commit *c, const char *change)
+{
+	git_oid_cpy(&e->commit, git_commit_id(c));
+	e->time = (int64_t)git_commit_time(c);
+	e->change = change;
+	e->summary = git_commit_summary(c);
+}
+
+int fs_history_record(const fs_node *node, const char *id, fs_history_cb cb, void *payload)
+{
+	fs_buf paths[2] = { FS_BUF_INIT, FS_BUF_INIT };
+	git_commit *c = NULL, *parent = NULL;
+	size_t found = 0;
+	int rc;
+
+	if ((rc = fs_id_check(id)) < 0)
+		return rc;
+	/* the kind is not known here (the record may be gone): follow both paths */
+	if ((rc = fs_record_path(&paths[0], fs_node_city(node), FS_KIND_ACTION, id)) < 0 ||
+	    (rc = fs_record_path(&paths[1], fs_node_city(node), FS_KIND_SERVICE, id)) < 0 ||
+	    (rc = fs_node_head(&c, node)) < 0)
+		goto done;
+	/* a node's history is linear: follow first parents */
+	while (c) {
+		unsigned n = git_commit_parentcount(c);
+		parent = NULL;
+		if (n > 0 && (rc = git_commit_parent(&parent, c, 0)) < 0) {
+			rc = fs_error_git(rc, "cannot read the parent of %s",
+					  git_oid_tostr_s(git_commit_id(c)));
+			goto done;
+		}
+		for (int k = 0; k < 2; k++) {
+			git_oid now, before;
+			fs_history_entry e;
+			entry_at(&now, c, paths[k].ptr);
+			if (parent)
+				entry_at(&before, parent, paths[k].ptr);
+			else
+				memset(&before, 0, sizeof(before));
+			if (git_oid_equal(&now, &before))
+				continue;
+			fill(&e, c, git_oid_is_zero(&before) ? "add" : git_oid_is_zero(&now) ? "rm" : "edit");
+			found++;
+			if ((rc = cb(&e, payload)) != 0)
+				goto done;
+		}
+		git_commit_free(c);
+		c = parent;
+	}
+	parent = NULL;
+	if (!found)
+		rc = fs_error_set(FS_ENOTFOUND, "record '%s': not in the history of node '%s'", id,
+				  fs_node_city(node));
+done:
+	git_commit_free(c);
+	git_commit_free(parent);
+	fs_buf_dispose(&paths[0]);
+	fs_buf_dispose(&paths[1]);
+	return rc;
+}
+
+int fs_history_all(const fs_node *node, size_t max, fs_history_cb cb, void *payload)
+{
+	git_commit *c = NULL, *parent;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = fs_node_head(&c, node)) < 0)
+		return rc;
+	while (c && (max == 0 || n < max)) {
+		fs_history_entry e;
+		fill(&e, c, NULL);
+		n++;
+		if ((rc = cb(&e, payload)) != 0)
+			break;
+		parent = NULL;
+		if (git_commit_parentcount(c) > 0 && (rc = git_commit_parent(&parent, c, 0)) < 0) {
+			rc = fs_error_git(rc, "cannot read the parent of %s",
+					  git_oid_tostr_s(git_commit_id(c)));
+			break;
+		}
+		git_commit_free(c);
+		c = parent;
+	}
+	git_commit_free(c);
+	return rc;
+}

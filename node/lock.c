@@ -1,0 +1,118 @@
+#include "node/lock.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/error.h"
+
+struct fs_lock {
+	int fd;
+};
+
+int fs_lock_acquire(fs_lock **out, const char *path, int timeout_ms)
+{
+	fs_lock *lock;
+	int fd, waited = 0;
+
+	*out = NULL;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return fs_error_os("lock '%s'", path);
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK || waited >= timeout_ms) {
+			int e = errno;
+			close(fd);
+			if (e == EWOULDBLOCK)
+				return fs_error_set(FS_ELOCKED,
+						    "lock '%s': another fieldsync is writing; try again "
+						    "when it has finished", path);
+			errno = e;
+			return fs_error_os("lock '%s'", path);
+		}
+		nanosleep(&ts, NULL);
+		waited += 20;
+	}
+	lock = malloc(sizeof(*lock));
+	if (!lock) {
+		close(fd);
+		return fs_error_set(FS_ENOMEM, "out of memory");
+	}
+	lock->fd = fd;
+	*out = lock;
+	return 0;
+}
+
+void fs_lock_release(fs_lock *lock)
+{
+	if (!lock)
+		return;
+	close(lock->fd); /* closing the last descriptor drops the flock */
+	free(lock);
+}
+
+static int clear_dir(const char *dir, int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int removed = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : fs_error_os("cannot read folder '%s'", dir);
+	while ((e = readdir(d)) != NULL) {
+		char path[4096];
+		size_t n = strlen(e->d_name);
+		struct stat st;
+
+		if (e->d_name[0] == '.' && (n == 1 || (n == 2 && e->d_name[1] == '.')))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path))
+			continue;
+		if (lstat(path, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			if (depth > 0) {
+				int r = clear_dir(path, depth - 1);
+				if (r < 0) {
+					closedir(d);
+					return r;
+				}
+				removed += r;
+			}
+			continue;
+		}
+		if (n > 5 && strcmp(e->d_name + n - 5, ".lock") == 0) {
+			if (unlink(path) < 0 && errno != ENOENT) {
+				int rc = fs_error_os("cannot remove stale lock '%s'", path);
+				closedir(d);
+				return rc;
+			}
+			removed++;
+		}
+	}
+	closedir(d);
+	return removed;
+}
+
+int fs_lock_clear_stale(const char *gitdir)
+{
+	char refs[4096];
+	int a, b;
+
+	a = clear_dir(gitdir, 0);
+	if (a < 0)
+		return a;
+	snprintf(refs, sizeof(refs), "%s/refs", gitdir);
+	b = clear_dir(refs, 16);
+	return b < 0 ? b : a + b;
+}

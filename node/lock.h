@@ -1,0 +1,31 @@
+/*
+ * lock.h - one writer at a time
+ *
+ * A writer holds an flock() on a lock file for as long as it writes. The
+ * kernel drops the lock when the process dies, however it dies, so holding
+ * it proves that no other writer is alive: any git "*.lock" file found then
+ * is debris of a crash and can be removed (libgit2 would answer GIT_ELOCKED
+ * forever otherwise).
+ */
+#ifndef FS_LOCK_H
+#define FS_LOCK_H
+
+typedef struct fs_lock fs_lock;
+
+/*
+ * Take the lock at `path`, waiting up to `timeout_ms` for another writer to
+ * finish (0: do not wait). FS_ELOCKED if it stays busy.
+ */
+int fs_lock_acquire(fs_lock **out, const char *path, int timeout_ms);
+
+/* Release (and free). Accepts NULL. */
+void fs_lock_release(fs_lock *lock);
+
+/*
+ * With the lock held: remove the "*.lock" files that a crashed git writer
+ * left in `gitdir` (at its top and under refs/). Returns how many it removed,
+ * or a negative code.
+ */
+int fs_lock_clear_stale(const char *gitdir);
+
+#endif

@@ -1,0 +1,469 @@
+#include "node/record.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "schema/builtin.h"
+#include "util/error.h"
+#include "util/json.h"
+#include "util/time.h"
+
+const char *fs_kind_name(fs_kind kind)
+{
+	return kind == FS_KIND_ACTION ? "action" : "service";
+}
+
+const char *fs_kind_folder(fs_kind kind)
+{
+	return kind == FS_KIND_ACTION ? "actions" : "services";
+}
+
+int fs_kind_parse(fs_kind *out, const char *name)
+{
+	if (strcmp(name, "action") == 0)
+		*out = FS_KIND_ACTION;
+	else if (strcmp(name, "service") == 0)
+		*out = FS_KIND_SERVICE;
+	else
+		return fs_error_set(FS_EINVALID,
+				    "unknown record kind '%s' (expected action or service)", name);
+	return 0;
+}
+
+int fs_record_path(fs_buf *out, const char *city, fs_kind kind, const char *id)
+{
+	unsigned char h[crypto_generichash_BYTES_MIN];
+
+	crypto_generichash(h, sizeof(h), (const unsigned char *)id, strlen(id), NULL, 0);
+	return fs_buf_printf(out, "cities/%s/%s/%02x/%02x/%s.json", city, fs_kind_folder(kind),
+			     h[0], h[1], id);
+}
+
+/* ---- preparing input ------------------------------------------------------ */
+
+static const char *string_member(const cJSON *obj, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int set_string(cJSON *obj, const char *name, const char *value)
+{
+	cJSON *v = cJSON_CreateString(value);
+
+	if (!v)
+		return fs_error_set(FS_ENOMEM, "out of memory");
+	if (cJSON_GetObjectItemCaseSensitive(obj, name))
+		cJSON_ReplaceItemInObjectCaseSensitive(obj, name, v);
+	else
+		cJSON_AddItemToObject(obj, name, v);
+	return 0;
+}
+
+static const char *json_type_name(const cJSON *v)
+{
+	if (cJSON_IsArray(v)) return "an array";
+	if (cJSON_IsString(v)) return "a string";
+	if (cJSON_IsNumber(v)) return "a number";
+	if (cJSON_IsBool(v)) return "a boolean";
+	if (cJSON_IsNull(v)) return "null";
+	return "an object";
+}
+
+/* The node owns these: a person may repeat the stored value but not change it. */
+static int check_owned(const cJSON *rec, const cJSON *old, const char *field, const char *what)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, field);
+	const char *was;
+
+	if (!v)
+		return 0;
+	if (!old)
+		return fs_error_set(FS_EINVALID,
+				    "%s: /%s: set by the node; leave it out (to change a stored "
+				    "record use 'fieldsync edit ID')", what, field);
+	was = string_member(old, field);
+	if (!cJSON_IsString(v) || !was || strcmp(v->valuestring, was) != 0)
+		return fs_error_set(FS_EINVALID, "%s: /%s: set by the node and cannot change "
+				    "(stored: \"%s\")", what, field, was ? was : "");
+	return 0;
+}
+
+/* "2024" ends no earlier than "2024-05": compare on the shorter of the two. */
+static int check_dates(const cJSON *rec, const char *what)
+{
+	const char *start = string_member(rec, "start"), *end = string_member(rec, "end");
+	size_t n;
+
+	if (!start || !end)
+		return 0;
+	n = strlen(start) < strlen(end) ? strlen(start) : strlen(end);
+	if (strncmp(end, start, n) < 0)
+		return fs_error_set(FS_EINVALID,
+				    "%s: /end: expected a date not before /start (\"%s\"), found \"%s\"",
+				    what, start, end);
+	return 0;
+}
+
+int fs_record_prepare(cJSON **out, const fs_node *node, fs_kind kind, const char *json,
+		      size_t len, const cJSON *old, const char *what)
+{
+	char id[FS_ID_BYTES], now[FS_TIME_RFC3339_BYTES], want[32];
+	cJSON *rec = NULL;
+	const cJSON *v;
+	const char *s;
+	int rc;
+
+	*out = NULL;
+	if (len > FS_RECORD_MAX_BYTES)
+		return fs_error_set(FS_ETOOBIG, "%s: %zu bytes, over the limit of %d bytes (1 MiB)",
+				    what, len, FS_RECORD_MAX_BYTES);
+	if ((rc = fs_json_parse(&rec, json, len, what)) < 0)
+		return rc;
+	if (!cJSON_IsObject(rec)) {
+		rc = fs_error_set(FS_EINVALID, "%s: expected a JSON object, found %s", what,
+				  json_type_name(rec));
+		goto done;
+	}
+	/* the kind the command names must be the kind the record says it is */
+	snprintf(want, sizeof(want), "%s/", fs_kind_name(kind));
+	v = cJSON_GetObjectItemCaseSensitive(rec, "schema");
+	if (!v) {
+		snprintf(want, sizeof(want), "%s/1", fs_kind_name(kind));
+		if ((rc = set_string(rec, "schema", want)) < 0)
+			goto done;
+	} else if (!cJSON_IsString(v) || strncmp(v->valuestring, want, strlen(want)) != 0) {
+		rc = fs_error_set(FS_EINVALID, "%s: /schema: expected an %s schema such as \"%s1\", "
+				  "found %s%s%s", what, fs_kind_name(kind), want,
+				  cJSON_IsString(v) ? "\"" : json_type_name(v),
+				  cJSON_IsString(v) ? v->valuestring : "",
+				  cJSON_IsString(v) ? "\"" : "");
+		goto done;
+	}
+	if ((rc = check_owned(rec, old, "id", what)) < 0 ||
+	    (rc = check_owned(rec, old, "created", what)) < 0)
+		goto done;
+	v = cJSON_GetObjectItemCaseSensitive(rec, "city");
+	if (v && (!cJSON_IsString(v) || strcmp(v->valuestring, fs_node_city(node)) != 0)) {
+		rc = fs_error_set(FS_EINVALID,
+				  "%s: /city: this node records for city \"%s\", found %s%s%s", what,
+				  fs_node_city(node), cJSON_IsString(v) ? "\"" : json_type_name(v),
+				  cJSON_IsString(v) ? v->valuestring : "", cJSON_IsString(v) ? "\"" : "");
+		goto done;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(rec, "protected")) {
+		/* never let plaintext about a person reach git */
+		rc = fs_error_set(FS_EINVALID,
+				  "%s: /protected: this node cannot encrypt protected fields yet, and "
+				  "they are never stored in plain text; leave them out", what);
+		goto done;
+	}
+	fs_time_rfc3339(now, fs_time_now());
+	if (old) {
+		s = string_member(old, "id");
+		if ((rc = set_string(rec, "id", s ? s : "")) < 0 ||
+		    (rc = set_string(rec, "created", (s = string_member(old, "created")) ? s : now)) < 0)
+			goto done;
+	} else {
+		if ((rc = fs_id_new(id)) < 0 || (rc = set_string(rec, "id", id)) < 0 ||
+		    (rc = set_string(rec, "created", now)) < 0)
+			goto done;
+	}
+	if ((rc = set_string(rec, "updated", now)) < 0 ||
+	    (rc = set_string(rec, "city", fs_node_city(node))) < 0)
+		goto done;
+	if ((rc = fs_schema_check(rec, what)) < 0)
+		goto done;
+	if (kind == FS_KIND_ACTION && (rc = check_dates(rec, what)) < 0)
+		goto done;
+	*out = rec;
+	rec = NULL;
+done:
+	cJSON_Delete(rec);
+	return rc;
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+static int head_tree(git_tree **out, const fs_node *node)
+{
+	git_commit *head = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = fs_node_head(&head, node)) < 0)
+		return rc;
+	if ((rc = git_commit_tree(out, head)) < 0)
+		rc = fs_error_git(rc, "node '%s': cannot read the head tree", fs_node_dir(node));
+	git_commit_free(head);
+	return rc;
+}
+
+/* Find record `id` in `tree`: its kind and blob id. FS_ENOTFOUND if absent. */
+static int locate(fs_kind *kind, git_oid *blob, git_tree *tree, const fs_node *node,
+		  const char *id)
+{
+	static const fs_kind kinds[] = { FS_KIND_ACTION, FS_KIND_SERVICE };
+	fs_buf path = FS_BUF_INIT;
+	int rc = FS_ENOTFOUND;
+
+	for (size_t i = 0; i < 2 && rc == FS_ENOTFOUND; i++) {
+		git_tree_entry *e = NULL;
+		fs_buf_clear(&path);
+		if ((rc = fs_record_path(&path, fs_node_city(node), kinds[i], id)) < 0)
+			break;
+		if (git_tree_entry_bypath(&e, tree, path.ptr) == 0) {
+			*kind = kinds[i];
+			git_oid_cpy(blob, git_tree_entry_id(e));
+			git_tree_entry_free(e);
+			rc = 0;
+		} else {
+			rc = FS_ENOTFOUND;
+		}
+	}
+	fs_buf_dispose(&path);
+	if (rc == FS_ENOTFOUND)
+		fs_error_set(FS_ENOTFOUND, "record '%s': no such record in node '%s'", id,
+			     fs_node_city(node));
+	return rc;
+}
+
+static int read_blob(fs_buf *out, git_repository *repo, const git_oid *id)
+{
+	git_blob *blob = NULL;
+	int rc;
+
+	if ((rc = git_blob_lookup(&blob, repo, id)) < 0)
+		return fs_error_git(rc, "cannot read blob %s", git_oid_tostr_s(id));
+	rc = fs_buf_put(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	git_blob_free(blob);
+	return rc;
+}
+
+int fs_record_read(fs_buf *out, fs_kind *kind, const fs_node *node, const char *id)
+{
+	git_tree *tree = NULL;
+	git_oid blob;
+	fs_kind k;
+	int rc;
+
+	if ((rc = fs_id_check(id)) < 0)
+		return rc;
+	if ((rc = head_tree(&tree, node)) < 0)
+		return rc;
+	if ((rc = locate(&k, &blob, tree, node, id)) == 0 &&
+	    (rc = read_blob(out, fs_node_repo(node), &blob)) == 0 && kind)
+		*kind = k;
+	git_tree_free(tree);
+	return rc;
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+static int store(fs_node *node, fs_kind kind, const cJSON *rec, const char *verb)
+{
+	fs_buf data = FS_BUF_INIT, path = FS_BUF_INIT, msg = FS_BUF_INIT;
+	const char *id = string_member(rec, "id");
+	git_tree_update upd;
+	int rc;
+
+	memset(&upd, 0, sizeof(upd));
+	if ((rc = fs_json_canonical(&data, rec)) < 0 ||
+	    (rc = fs_record_path(&path, fs_node_city(node), kind, id)) < 0 ||
+	    (rc = fs_buf_printf(&msg, "%s %s %s\n", verb, fs_kind_name(kind), id)) < 0)
+		goto done;
+	upd.action = GIT_TREE_UPDATE_UPSERT;
+	upd.filemode = GIT_FILEMODE_BLOB;
+	upd.path = path.ptr;
+	if ((rc = fs_node_write_blob(node, &upd.id, data.ptr, data.size)) < 0)
+		goto done;
+	rc = fs_node_commit(node, &upd, 1, msg.ptr, NULL);
+done:
+	fs_buf_dispose(&data);
+	fs_buf_dispose(&path);
+	fs_buf_dispose(&msg);
+	return rc;
+}
+
+int fs_record_add(fs_node *node, fs_kind kind, const char *json, size_t len,
+		  char id[FS_ID_BYTES])
+{
+	cJSON *rec = NULL;
+	int rc;
+
+	if ((rc = fs_record_prepare(&rec, node, kind, json, len, NULL, "record")) < 0)
+		return rc;
+	if ((rc = store(node, kind, rec, "add")) == 0)
+		snprintf(id, FS_ID_BYTES, "%s", string_member(rec, "id"));
+	cJSON_Delete(rec);
+	return rc;
+}
+
+int fs_record_edit(fs_node *node, const char *id, const char *json, size_t len)
+{
+	fs_buf stored = FS_BUF_INIT, what = FS_BUF_INIT;
+	cJSON *old = NULL, *rec = NULL, *updated;
+	fs_kind kind;
+	int rc;
+
+	if ((rc = fs_record_read(&stored, &kind, node, id)) < 0)
+		goto done;
+	if ((rc = fs_json_parse(&old, stored.ptr, stored.size, "stored record")) < 0)
+		goto done;
+	fs_buf_printf(&what, "record '%s'", id);
+	if ((rc = fs_buf_check(&what)) < 0 ||
+	    (rc = fs_record_prepare(&rec, node, kind, json, len, old, what.ptr)) < 0)
+		goto done;
+	/* same content but for the time stamp: nothing to record */
+	updated = cJSON_GetObjectItemCaseSensitive(old, "updated");
+	if (updated && cJSON_IsString(updated)) {
+		cJSON *probe = cJSON_Duplicate(rec, 1);
+		if (!probe) {
+			rc = fs_error_set(FS_ENOMEM, "out of memory");
+			goto done;
+		}
+		cJSON_ReplaceItemInObjectCaseSensitive(probe, "updated",
+						       cJSON_CreateString(updated->valuestring));
+		rc = cJSON_Compare(probe, old, 1);
+		cJSON_Delete(probe);
+		if (rc) {
+			rc = fs_error_set(FS_EUNCHANGED, "record '%s': no change", id);
+			goto done;
+		}
+	}
+	rc = store(node, kind, rec, "edit");
+done:
+	cJSON_Delete(old);
+	cJSON_Delete(rec);
+	fs_buf_dispose(&stored);
+	fs_buf_dispose(&what);
+	return rc;
+}
+
+int fs_record_rm(fs_node *node, const char *id)
+{
+	fs_buf path = FS_BUF_INIT, msg = FS_BUF_INIT;
+	git_tree *tree = NULL;
+	git_tree_update upd;
+	git_oid blob;
+	fs_kind kind;
+	int rc;
+
+	memset(&upd, 0, sizeof(upd));
+	if ((rc = fs_id_check(id)) < 0 || (rc = head_tree(&tree, node)) < 0 ||
+	    (rc = locate(&kind, &blob, tree, node, id)) < 0)
+		goto done;
+	if ((rc = fs_record_path(&path, fs_node_city(node), kind, id)) < 0 ||
+	    (rc = fs_buf_printf(&msg, "rm %s %s\n", fs_kind_name(kind), id)) < 0)
+		goto done;
+	upd.action = GIT_TREE_UPDATE_REMOVE;
+	upd.path = path.ptr;
+	rc = fs_node_commit(node, &upd, 1, msg.ptr, NULL);
+done:
+	git_tree_free(tree);
+	fs_buf_dispose(&path);
+	fs_buf_dispose(&msg);
+	return rc;
+}
+
+/* ---- listing ------------------------------------------------------------- */
+
+typedef struct {
+	char id[FS_ID_BYTES];
+	fs_kind kind;
+	git_oid blob;
+} listed;
+
+typedef struct {
+	listed *v;
+	size_t n, cap;
+	fs_kind kind;
+} listing;
+
+static int collect(const char *root, const git_tree_entry *e, void *payload)
+{
+	listing *l = payload;
+	const char *name = git_tree_entry_name(e);
+	size_t len = strlen(name);
+	(void)root;
+
+	if (git_tree_entry_type(e) != GIT_OBJECT_BLOB || len != FS_ID_BYTES - 1 + 5 ||
+	    strcmp(name + FS_ID_BYTES - 1, ".json") != 0)
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		listed *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return fs_error_set(FS_ENOMEM, "out of memory");
+		l->v = v;
+		l->cap = cap;
+	}
+	memcpy(l->v[l->n].id, name, FS_ID_BYTES - 1);
+	l->v[l->n].id[FS_ID_BYTES - 1] = '\0';
+	if (!fs_id_valid(l->v[l->n].id))
+		return 0;
+	l->v[l->n].kind = l->kind;
+	git_oid_cpy(&l->v[l->n].blob, git_tree_entry_id(e));
+	l->n++;
+	return 0;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	return strcmp(((const listed *)a)->id, ((const listed *)b)->id);
+}
+
+int fs_record_foreach(const fs_node *node, unsigned kinds, fs_record_cb cb, void *payload)
+{
+	static const fs_kind all[] = { FS_KIND_ACTION, FS_KIND_SERVICE };
+	listing l = { NULL, 0, 0, FS_KIND_ACTION };
+	git_tree *tree = NULL;
+	fs_buf data = FS_BUF_INIT, path = FS_BUF_INIT;
+	int rc;
+
+	if ((rc = head_tree(&tree, node)) < 0)
+		goto done;
+	for (size_t i = 0; i < 2; i++) {
+		git_tree_entry *e = NULL;
+		git_tree *sub = NULL;
+		if (!(kinds & all[i]))
+			continue;
+		fs_buf_clear(&path);
+		fs_buf_printf(&path, "cities/%s/%s", fs_node_city(node), fs_kind_folder(all[i]));
+		if ((rc = fs_buf_check(&path)) < 0)
+			goto done;
+		if (git_tree_entry_bypath(&e, tree, path.ptr) < 0)
+			continue; /* no record of this kind yet */
+		rc = git_tree_lookup(&sub, fs_node_repo(node), git_tree_entry_id(e));
+		git_tree_entry_free(e);
+		if (rc < 0) {
+			rc = fs_error_git(rc, "cannot read '%s'", path.ptr);
+			goto done;
+		}
+		l.kind = all[i];
+		rc = git_tree_walk(sub, GIT_TREEWALK_PRE, collect, &l);
+		git_tree_free(sub);
+		if (rc < 0) {
+			if (rc != FS_ENOMEM)
+				rc = fs_error_git(rc, "cannot read '%s'", path.ptr);
+			goto done;
+		}
+	}
+	qsort(l.v, l.n, sizeof(*l.v), by_id);
+	for (size_t i = 0; i < l.n; i++) {
+		fs_buf_clear(&data);
+		if ((rc = read_blob(&data, fs_node_repo(node), &l.v[i].blob)) < 0)
+			goto done;
+		if ((rc = cb(l.v[i].id, l.v[i].kind, data.ptr, data.size, payload)) != 0)
+			goto done;
+	}
+done:
+	free(l.v);
+	git_tree_free(tree);
+	fs_buf_dispose(&data);
+	fs_buf_dispose(&path);
+	return rc;
+}

@@ -1,0 +1,74 @@
+/*
+ * record.h - the records of a node: actions and services
+ *
+ * A record is one canonical JSON file at
+ *   cities/<city>/<actions|services>/<ab>/<cd>/<id>.json
+ * where ab/cd are the first two bytes of BLAKE2b(id) in hex: 65,536 buckets,
+ * so each tree object a commit rewrites stays small however many records the
+ * node holds, and one add costs the same at 1,000 records as at 1,000,000.
+ *
+ * The node sets "id", "city" (when absent), "created" and "updated"; the
+ * person gives the rest, which must validate against the schema the record
+ * names ("schema": "action/1", filled in when absent).
+ */
+#ifndef FS_RECORD_H
+#define FS_RECORD_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "node/id.h"
+#include "node/node.h"
+#include "util/buf.h"
+
+typedef enum {
+	FS_KIND_ACTION = 1,
+	FS_KIND_SERVICE = 2
+} fs_kind;
+
+#define FS_KIND_ALL (FS_KIND_ACTION | FS_KIND_SERVICE)
+
+/* A record larger than this is refused: nothing a clerk types comes near it. */
+#define FS_RECORD_MAX_BYTES (1024 * 1024)
+
+const char *fs_kind_name(fs_kind kind);   /* "action" */
+const char *fs_kind_folder(fs_kind kind); /* "actions" */
+
+/* "action" / "service"; FS_EINVALID naming the word otherwise. */
+int fs_kind_parse(fs_kind *out, const char *name);
+
+/* Where record `id` of `kind` lives in the tree. */
+int fs_record_path(fs_buf *out, const char *city, fs_kind kind, const char *id);
+
+/*
+ * Turn input text into a record ready to store: parse it, check the fields
+ * the node owns, fill them in, validate it. `old` is the stored record when
+ * editing, NULL when adding (then a new id is assigned). `what` names the
+ * input in messages ("record", "line 12"). FS_EINVALID / FS_ETOOBIG with a
+ * message on bad input.
+ */
+int fs_record_prepare(cJSON **out, const fs_node *node, fs_kind kind, const char *json,
+		      size_t len, const cJSON *old, const char *what);
+
+/* Validate, assign the id, write, commit (one signed commit). */
+int fs_record_add(fs_node *node, fs_kind kind, const char *json, size_t len,
+		  char id[FS_ID_BYTES]);
+
+/* Replace record `id` (same kind); FS_EUNCHANGED when the content is the same. */
+int fs_record_edit(fs_node *node, const char *id, const char *json, size_t len);
+
+/* Remove record `id` from the head (its history stays). */
+int fs_record_rm(fs_node *node, const char *id);
+
+/* The stored bytes of record `id` at the head, and its kind (may be NULL). */
+int fs_record_read(fs_buf *out, fs_kind *kind, const fs_node *node, const char *id);
+
+/* Called per record; a non-zero return stops the walk and is returned. */
+typedef int (*fs_record_cb)(const char *id, fs_kind kind, const char *data, size_t len,
+			    void *payload);
+
+/* Every record of the node's city of the given kinds, in id (= creation) order. */
+int fs_record_foreach(const fs_node *node, unsigned kinds, fs_record_cb cb, void *payload);
+
+#endif

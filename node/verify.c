@@ -1,0 +1,140 @@
+#include "node/verify.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "node/sshsig.h"
+#include "util/buf.h"
+#include "util/error.h"
+
+int fs_verify_commit(git_repository *repo, const git_oid *id, const fs_verify_trust *trust,
+		     fs_verify_result *r, char *problem, size_t problem_size)
+{
+	git_buf sig = GIT_BUF_INIT, data = GIT_BUF_INIT;
+	git_commit *c = NULL;
+	fs_sshsig parsed;
+	fs_buf fp = FS_BUF_INIT;
+	git_oid oid;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	git_oid_cpy(&r->commit, id);
+	git_oid_cpy(&oid, id);
+	if ((rc = git_commit_lookup(&c, repo, id)) < 0)
+		return fs_error_git(rc, "commit %s", git_oid_tostr_s(id));
+	r->time = (int64_t)git_commit_time(c);
+	r->summary = git_commit_summary(c);
+	rc = git_commit_extract_signature(&sig, &data, repo, &oid, "gpgsig");
+	if (rc == GIT_ENOTFOUND) {
+		r->problem = "not signed";
+		rc = 0;
+		goto done;
+	}
+	if (rc < 0) {
+		rc = fs_error_git(rc, "commit %s", git_oid_tostr_s(id));
+		goto done;
+	}
+	rc = 0;
+	if (fs_sshsig_parse(&parsed, sig.ptr, sig.size) < 0) {
+		snprintf(problem, problem_size, "unreadable signature: %s", fs_error_last()->message);
+		r->problem = problem;
+		goto done;
+	}
+	if (fs_sshsig_check(&parsed, "git", data.ptr, data.size) < 0) {
+		snprintf(problem, problem_size, "bad signature: %s", fs_error_last()->message);
+		r->problem = problem;
+		goto done;
+	}
+	if (trust->signers) {
+		const fs_signer *s = fs_signers_find(trust->signers, trust->principal,
+						     parsed.public_key, "git", r->time);
+		if (!s) {
+			fs_ssh_pubkey_fingerprint(&fp, parsed.public_key);
+			snprintf(problem, problem_size,
+				 "signed by key %s, which is not allowed for '%s' at that time",
+				 fs_buf_cstr(&fp), trust->principal ? trust->principal : "");
+			r->problem = problem;
+			goto done;
+		}
+		r->signer = trust->principal;
+	} else {
+		if (!trust->key ||
+		    sodium_memcmp(trust->key, parsed.public_key, FS_KEY_PUBLIC_BYTES) != 0) {
+			fs_ssh_pubkey_fingerprint(&fp, parsed.public_key);
+			snprintf(problem, problem_size, "signed by key %s, not the node's key",
+				 fs_buf_cstr(&fp));
+			r->problem = problem;
+			goto done;
+		}
+		r->signer = trust->principal ? trust->principal : "node key";
+	}
+	r->good = 1;
+done:
+	/* the summary points into the commit: keep it alive until the caller is done */
+	if (rc == 0 && r->summary) {
+		static _Thread_local char summary[256];
+		snprintf(summary, sizeof(summary), "%s", r->summary);
+		r->summary = summary;
+	}
+	git_commit_free(c);
+	git_buf_dispose(&sig);
+	git_buf_dispose(&data);
+	fs_buf_dispose(&fp);
+	return rc;
+}
+
+static int push_range(git_revwalk *walk, git_repository *repo, const char *range)
+{
+	git_object *obj = NULL;
+	int rc;
+
+	if (!range || !*range)
+		range = "HEAD";
+	if (strstr(range, ".."))
+		rc = git_revwalk_push_range(walk, range);
+	else if ((rc = git_revparse_single(&obj, repo, range)) == 0)
+		rc = git_revwalk_push(walk, git_object_id(obj));
+	git_object_free(obj);
+	if (rc < 0)
+		return fs_error_git(rc, "revision range '%s'", range);
+	return 0;
+}
+
+int fs_verify_range(git_repository *repo, const char *range, const fs_verify_trust *trust,
+		    fs_verify_cb cb, void *payload, fs_verify_stats *stats)
+{
+	git_revwalk *walk = NULL;
+	fs_verify_stats st = { 0, 0 };
+	char problem[512];
+	git_oid id;
+	int rc;
+
+	if ((rc = git_revwalk_new(&walk, repo)) < 0)
+		return fs_error_git(rc, "cannot walk the history");
+	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
+	if ((rc = push_range(walk, repo, range)) < 0)
+		goto done;
+	while ((rc = git_revwalk_next(&id, walk)) == 0) {
+		fs_verify_result r;
+		if ((rc = fs_verify_commit(repo, &id, trust, &r, problem, sizeof(problem))) < 0)
+			goto done;
+		st.checked++;
+		if (!r.good)
+			st.bad++;
+		if (cb && (rc = cb(&r, payload)) != 0)
+			goto done;
+	}
+	if (rc != GIT_ITEROVER) {
+		rc = fs_error_git(rc, "cannot walk the history");
+		goto done;
+	}
+	rc = st.bad ? fs_error_set(FS_EVERIFY, "%zu of %zu commits failed verification",
+				   st.bad, st.checked) : 0;
+done:
+	if (stats)
+		*stats = st;
+	git_revwalk_free(walk);
+	return rc;
+}

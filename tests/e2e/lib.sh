@@ -1,0 +1,97 @@
+# Sourced by the end-to-end tests. Each test is a shell function run by `t`
+# in a subshell with `set -e`, in a fresh folder; it passes when it returns 0.
+# Output: "PASS <script>: <name>" or "FAIL ..." followed by the test's log.
+set -u
+
+FS=${FIELDSYNC:?FIELDSYNC must name the fieldsync binary}
+SRC=${FIELDSYNC_SRC:?FIELDSYNC_SRC must name the source tree}
+SCRIPT=$(basename "$0" .sh)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/fs-e2e-$SCRIPT-XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+# a fixed identity for stock git, and no user config leaking in
+export HOME="$TMP/home" GIT_CONFIG_NOSYSTEM=1
+mkdir -p "$HOME"
+git config --global user.name "fieldsync tests"
+git config --global user.email "tests@fieldsync.invalid"
+git config --global init.defaultBranch main
+unset FIELDSYNC_PASSPHRASE
+
+t() {
+	_name=$1
+	shift
+	_dir="$TMP/t$(printf '%s' "$_name" | tr -c 'a-zA-Z0-9' '_')"
+	mkdir -p "$_dir"
+	# not inside `if`: errexit must stay on in the subshell
+	(cd "$_dir" || exit 1; set -e; "$@") >"$_dir.log" 2>&1
+	_rc=$?
+	if [ "$_rc" -eq 0 ]; then
+		echo "PASS $SCRIPT: $_name"
+	else
+		echo "FAIL $SCRIPT: $_name (exit $_rc)"
+		tail -n 60 "$_dir.log" | sed 's/^/    /'
+	fi
+}
+
+fail() {
+	echo "assertion failed: $*" >&2
+	exit 1
+}
+
+# run CODE CMD...: run CMD, expect exit status CODE; output in ./out and ./err
+run() {
+	_want=$1
+	shift
+	set +e
+	"$@" >out 2>err
+	_got=$?
+	set -e
+	if [ "$_got" != "$_want" ]; then
+		echo "--- stdout"; cat out; echo "--- stderr"; cat err
+		fail "expected exit $_want, got $_got: $*"
+	fi
+}
+
+# has FILE TEXT: FILE contains TEXT (fixed string)
+has() {
+	grep -qF -- "$2" "$1" || { echo "--- $1:"; cat "$1"; fail "'$1' lacks: $2"; }
+}
+
+hasnt() {
+	! grep -qF -- "$2" "$1" || { echo "--- $1:"; cat "$1"; fail "'$1' has: $2"; }
+}
+
+# Everything a failed command must leave as it was: refs, objects, settings.
+snapshot() {
+	{
+		git --git-dir="$1/.git" for-each-ref --format='%(refname) %(objectname)'
+		cat "$1/.git/HEAD" "$1/.git/config"
+		(cd "$1/.git" && find objects refs -type f | sort)
+		ls -a "$1" "$1/.fieldsync" || true
+	} 2>&1
+}
+
+same_as() {
+	snapshot "$1" >"$TMP/snap.now"
+	if ! cmp -s "$2" "$TMP/snap.now"; then
+		diff "$2" "$TMP/snap.now" || true
+		fail "node '$1' changed"
+	fi
+}
+
+# A node for city $2 ("tunis") in folder $1.
+mknode() {
+	"$FS" -C "$1" init --city "$2" --name "${3:-$2}" --country "${4:-TN}" >/dev/null
+}
+
+action_json() {
+	printf '{"country":"TN","title":"%s","description":"Une action locale.","start":"2023-10","end":null,"commitment":"mirror","priorities":[%s],"status":"ongoing"}\n' "${1:-Centre d accueil}" "${2:-3,4}"
+}
+
+service_json() {
+	printf '{"date":"%s","category":"%s","person":"%s","population_group":"refugee","sex":"female","age_band":"25-59"}\n' "${1:-2026-11-20}" "${2:-health}" "${3:-0123456789abcdef0123456789abcdef}"
+}
+
+# strace for fault injection; LeakSanitizer cannot run under ptrace
+traced() {
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" strace "$@"
+}
