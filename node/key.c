@@ -153,6 +153,15 @@ done:
 	return rc;
 }
 
+static int zero(const unsigned char *p, size_t n)
+{
+	unsigned char acc = 0;
+
+	while (n--)
+		acc |= *p++;
+	return acc == 0;
+}
+
 static int read_key_file(unsigned char file[FILE_BYTES], const char *path)
 {
 	struct stat st;
@@ -216,6 +225,12 @@ int fs_key_load(fs_key **out, const char *path, const char *passphrase)
 	*out = NULL;
 	if ((rc = read_key_file(file, path)) < 0)
 		goto done;
+	if (!zero(file + 9, OFF_OPS - 9) ||
+	    (file[OFF_KDF] == KDF_NONE && (!zero(file + OFF_OPS, OFF_PK - OFF_OPS) ||
+					   !zero(file + OFF_SEED + 32, 16)))) {
+		rc = fs_error_set(FS_EKEY, "key '%s': damaged (bytes that must be zero are not)", path);
+		goto done;
+	}
 	if (file[OFF_KDF] == KDF_NONE) {
 		memcpy(seed, file + OFF_SEED, sizeof(seed));
 	} else if (file[OFF_KDF] == KDF_ARGON2ID) {

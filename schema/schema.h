@@ -49,8 +49,8 @@ void fs_schema_set_assert_formats(fs_schema_set *set, int on);
 /*
  * Validate `instance` against the schema at `uri` (a document URI, with an
  * optional "#fragment"). Returns 0 when valid (and *out is NULL), FS_EINVALID
- * with *out holding the failures, or another code when the schema cannot be
- * used (unknown URI, unresolvable $ref).
+ * with *out holding the failures, FS_ENOTFOUND for an unknown URI, or
+ * FS_ERROR when the schema cannot be used (an unresolvable $ref, a loop).
  */
 int fs_schema_validate(const fs_schema_set *set, const char *uri, const cJSON *instance,
 		       fs_schema_report **out);

@@ -609,7 +609,7 @@ static int follow_ref(vctx *c, const cJSON *s, const char *ref, const cJSON *ins
 	h = fs_uri_strip_fragment(abs.ptr);
 	frag = strdup(abs.ptr[h] ? abs.ptr + h + 1 : "");
 	if (!frag || fs_uri_unescape(frag) < 0) {
-		rc = frag ? fs_error_set(FS_EINVALID, "schema: bad $ref '%s'", ref)
+		rc = frag ? fs_error_set(FS_ERROR, "schema: bad $ref '%s'", ref)
 			  : fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -646,7 +646,7 @@ static int follow_ref(vctx *c, const cJSON *s, const char *ref, const cJSON *ins
 		}
 	}
 	if (!target) {
-		rc = fs_error_set(FS_EINVALID, "schema: cannot resolve $ref '%s' (%s)", ref, abs.ptr);
+		rc = fs_error_set(FS_ERROR, "schema: cannot resolve $ref '%s' (%s)", ref, abs.ptr);
 		goto done;
 	}
 	pop(&c->sptr, 0);
@@ -694,7 +694,10 @@ static int v_number(vctx *c, const cJSON *s, const cJSON *inst)
 	if (cJSON_IsNumber(k = cJSON_GetObjectItemCaseSensitive(s, "multipleOf")) &&
 	    k->valuedouble > 0) {
 		double q = x / k->valuedouble;
-		if (!isfinite(q) || fabs(q - nearbyint(q)) > 1e-9 * fmax(1.0, fabs(q))) {
+		/* past the range of doubles the quotient overflows; the remainder does not */
+		int multiple = isfinite(q) ? fabs(q - nearbyint(q)) <= 1e-9 * fmax(1.0, fabs(q))
+					   : fmod(x, k->valuedouble) == 0;
+		if (!multiple) {
 			snprintf(exp, sizeof(exp), "a multiple of %.17g", k->valuedouble);
 			if ((rc = fail_v(c, "multipleOf", exp, inst)) < 0) return rc;
 			ok = 0;
@@ -1043,10 +1046,10 @@ static int v_schema(vctx *c, const cJSON *s, const cJSON *inst)
 		return rc < 0 ? rc : 0;
 	}
 	if (!cJSON_IsObject(s))
-		return fs_error_set(FS_EINVALID, "schema: a schema must be an object or a boolean");
+		return fs_error_set(FS_ERROR, "schema: a schema must be an object or a boolean");
 	if (++c->depth > MAX_DEPTH) {
 		c->depth--;
-		return fs_error_set(FS_EINVALID, "schema: $ref nested too deeply (a loop?)");
+		return fs_error_set(FS_ERROR, "schema: $ref nested too deeply (a loop?)");
 	}
 #define CHECK_RC(expr)                                                                   \
 	do {                                                                             \

@@ -13,6 +13,8 @@
 typedef struct {
 	const char *suite, *name;
 	fs_test_fn fn;
+	fs_test_data_fn data_fn;
+	const void *arg;
 } test_entry;
 
 static test_entry tests[MAX_TESTS];
@@ -25,7 +27,17 @@ void fs_test_register(const char *suite, const char *name, fs_test_fn fn)
 		fprintf(stderr, "too many tests\n");
 		exit(2);
 	}
-	tests[ntests++] = (test_entry){ suite, name, fn };
+	tests[ntests++] = (test_entry){ suite, name, fn, NULL, NULL };
+}
+
+void fs_test_register_data(const char *suite, const char *name, fs_test_data_fn fn,
+			   const void *arg)
+{
+	if (ntests == MAX_TESTS) {
+		fprintf(stderr, "too many tests\n");
+		exit(2);
+	}
+	tests[ntests++] = (test_entry){ strdup(suite), strdup(name), NULL, fn, arg };
 }
 
 int fs_test_check(int ok, const char *expr, const char *file, int line)
@@ -92,7 +104,10 @@ static int run_one(const test_entry *t)
 	if (pid == 0) {
 		if (chdir(dir) < 0)
 			_exit(3);
-		t->fn();
+		if (t->fn)
+			t->fn();
+		else
+			t->data_fn(t->arg);
 		fs_test_end();
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

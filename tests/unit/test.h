@@ -14,6 +14,11 @@
 typedef void (*fs_test_fn)(void);
 
 void fs_test_register(const char *suite, const char *name, fs_test_fn fn);
+
+/* A test made at run time (one per data file, say): fn(arg). Strings are copied. */
+typedef void (*fs_test_data_fn)(const void *arg);
+void fs_test_register_data(const char *suite, const char *name, fs_test_data_fn fn,
+			   const void *arg);
 int fs_test_check(int ok, const char *expr, const char *file, int line);
 void fs_test_end(void) __attribute__((noreturn));
 
