@@ -8,13 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <git2/sys/mempack.h>
-#include <git2/sys/odb_backend.h>
 #include <sodium.h>
 
 #include "node/lock.h"
 #include "node/pack.h"
 #include "node/sshsig.h"
+#include "node/packs.h"
+#include "node/staging.h"
 #include "schema/builtin.h"
 #include "schema/schema.h"
 #include "util/error.h"
@@ -34,10 +34,11 @@ struct fs_node {
 	char country[3];
 	unsigned char public_key[FS_KEY_PUBLIC_BYTES];
 	git_repository *repo;
-	git_odb *odb;
-	git_odb_backend *mempack; /* writes land here until fs_node_commit packs them */
+	fs_staging *staging; /* new objects wait here until fs_node_commit packs them */
+	fs_packs *packs;     /* both owned by the repository's object database */
 	fs_lock *lock;
 	fs_key *key;
+	int deferred_upkeep; /* set while a long writer (import) packs at its end */
 };
 
 int fs_global_init(void)
@@ -74,8 +75,6 @@ void fs_node_free(fs_node *node)
 	if (!node)
 		return;
 	fs_key_free(node->key);
-	/* the odb owns the mempack backend */
-	git_odb_free(node->odb);
 	git_repository_free(node->repo);
 	fs_lock_release(node->lock);
 	free(node->dir);
@@ -121,61 +120,46 @@ static int setup_writes(fs_node *node)
 {
 	int rc;
 
-	if ((rc = git_repository_odb(&node->odb, node->repo)) < 0)
-		return fs_error_git(rc, "node '%s': cannot open the object database", node->dir);
-	if ((rc = git_mempack_new(&node->mempack)) < 0)
-		return fs_error_git(rc, "out of memory");
-	/* the highest priority makes every new object go to memory first */
-	if ((rc = git_odb_add_backend(node->odb, node->mempack, 1000)) < 0) {
-		node->mempack->free(node->mempack);
-		node->mempack = NULL;
-		return fs_error_git(rc, "node '%s': cannot set up writing", node->dir);
-	}
-	return 0;
+	if ((rc = fs_staging_new(&node->staging)) < 0)
+		return rc;
+	if ((rc = fs_packs_setup(&node->packs, node->repo, fs_staging_backend(node->staging))) < 0)
+		node->staging = NULL; /* freed with the object database */
+	return rc;
 }
 
 void fs_node_discard(fs_node *node)
 {
-	if (node->mempack)
-		git_mempack_reset(node->mempack);
+	if (node->staging)
+		fs_staging_reset(node->staging);
 }
 
 int fs_node_write_blob(fs_node *node, git_oid *out, const void *data, size_t len)
 {
 	int rc;
 
-	if (!node->mempack)
+	if (!node->staging)
 		return fs_error_set(FS_EUSAGE, "node '%s' is not open for writing", node->dir);
 	if ((rc = git_blob_create_from_buffer(out, node->repo, data, len)) < 0)
 		return fs_error_git(rc, "node '%s': cannot write a record", node->dir);
 	return 0;
 }
 
-/* Move what is in memory to one new pack, fsynced (libgit2's indexer does it). */
 static int flush_pack(fs_node *node)
 {
-	git_buf pack = GIT_BUF_INIT;
-	git_odb_writepack *wp = NULL;
-	git_indexer_progress stats;
+	char packdir[4200];
 	int rc;
 
-	memset(&stats, 0, sizeof(stats));
-	if ((rc = git_mempack_dump(&pack, node->repo, node->mempack)) < 0) {
-		rc = fs_error_git(rc, "node '%s': cannot pack new objects", node->dir);
-		goto done;
-	}
-	if ((rc = git_odb_write_pack(&wp, node->odb, NULL, NULL)) < 0 ||
-	    (rc = wp->append(wp, pack.ptr, pack.size, &stats)) < 0 ||
-	    (rc = wp->commit(wp, &stats)) < 0) {
-		rc = fs_error_git(rc, "node '%s': cannot write a pack", node->dir);
-		goto done;
-	}
-done:
-	if (wp)
-		wp->free(wp);
-	git_buf_dispose(&pack);
-	git_mempack_reset(node->mempack);
-	return rc;
+	snprintf(packdir, sizeof(packdir), "%sobjects/pack", git_repository_path(node->repo));
+	if ((rc = fs_staging_flush(node->staging, node->repo, packdir)) < 0)
+		return rc;
+	return fs_packs_rescan(node->packs);
+}
+
+/* Pack upkeep is best effort: the commit it follows is already safe. */
+static void upkeep(fs_node *node)
+{
+	if (fs_pack_maintain(node->repo) < 0 || fs_packs_rescan(node->packs) < 0)
+		fs_error_clear();
 }
 
 static int make_signature(git_signature **out, const fs_node *node)
@@ -200,7 +184,7 @@ int fs_node_commit(fs_node *node, const git_tree_update *updates, size_t n,
 	fs_buf armored = FS_BUF_INIT;
 	int rc, have_head;
 
-	if (!node->key || !node->mempack)
+	if (!node->key || !node->staging)
 		return fs_error_set(FS_EUSAGE, "node '%s' is not open for writing", node->dir);
 	rc = git_reference_name_to_id(&head_id, node->repo, BRANCH);
 	if (rc < 0 && rc != GIT_ENOTFOUND) {
@@ -257,9 +241,8 @@ int fs_node_commit(fs_node *node, const git_tree_update *updates, size_t n,
 	}
 	if (out)
 		git_oid_cpy(out, &commit_id);
-	/* the commit is safe; tidying the packs is best effort */
-	if (fs_pack_maintain(node->repo) < 0)
-		fs_error_clear();
+	if (!node->deferred_upkeep)
+		upkeep(node);
 	rc = 0;
 done:
 	if (rc < 0)
@@ -272,6 +255,13 @@ done:
 	git_tree_free(base);
 	git_commit_free(parent);
 	return rc;
+}
+
+void fs_node_defer_upkeep(fs_node *node, int defer)
+{
+	node->deferred_upkeep = defer;
+	if (!defer)
+		upkeep(node);
 }
 
 /* ---- opening ------------------------------------------------------------ */

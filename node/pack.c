@@ -10,6 +10,7 @@
 
 #include <git2/sys/odb_backend.h>
 
+#include "node/packfile.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -146,11 +147,32 @@ static int write_pack(git_packbuilder *pb, git_repository *repo, char *name_out,
 	return 0;
 }
 
+/* The old way, with deltas: libgit2's packbuilder (slower: see packfile.h). */
+static int repack_objects(git_repository *repo, const pack_info *packs, size_t n,
+			  char *written, size_t size)
+{
+	git_packbuilder *pb = NULL;
+	int rc;
+
+	if ((rc = git_packbuilder_new(&pb, repo)) < 0) {
+		rc = fs_error_git(rc, "cannot start a pack");
+		goto done;
+	}
+	git_packbuilder_set_threads(pb, 1);
+	for (size_t i = 0; i < n; i++)
+		if ((rc = add_pack_objects(pb, repo, packs[i].name)) < 0)
+			goto done;
+	rc = write_pack(pb, repo, written, size);
+done:
+	git_packbuilder_free(pb);
+	return rc;
+}
+
 int fs_pack_maintain(git_repository *repo)
 {
 	pack_list packs;
-	git_packbuilder *pb = NULL;
-	char written[80];
+	const char *names[64];
+	char written[80], dir[4096];
 	size_t upto = 0;
 	long long sum = 0;
 	int rc;
@@ -164,22 +186,23 @@ int fs_pack_maintain(git_repository *repo)
 			upto = i + 1;
 		sum += packs.v[i].size;
 	}
+	if (upto > sizeof(names) / sizeof(names[0]))
+		upto = sizeof(names) / sizeof(names[0]);
 	if (upto < 2)
 		goto done;
-	if ((rc = git_packbuilder_new(&pb, repo)) < 0) {
-		rc = fs_error_git(rc, "cannot start a pack");
-		goto done;
-	}
 	for (size_t i = 0; i < upto; i++)
-		if ((rc = add_pack_objects(pb, repo, packs.v[i].name)) < 0)
-			goto done;
-	if ((rc = write_pack(pb, repo, written, sizeof(written))) < 0)
+		names[i] = packs.v[i].name;
+	if ((rc = path_of(dir, sizeof(dir), repo, "objects/pack")) < 0)
+		goto done;
+	rc = fs_packfile_concat(dir, names, upto, written);
+	if (rc == FS_EEXISTS) /* an object in two packs: the packbuilder sorts it out */
+		rc = repack_objects(repo, packs.v, upto, written, sizeof(written));
+	if (rc < 0)
 		goto done;
 	for (size_t i = 0; i < upto; i++)
 		if (strcmp(packs.v[i].name, written) != 0)
 			remove_pack(repo, packs.v[i].name);
 done:
-	git_packbuilder_free(pb);
 	free(packs.v);
 	return rc;
 }
@@ -275,9 +298,13 @@ int fs_pack_gc(git_repository *repo, fs_pack_stats *before, fs_pack_stats *after
 		return rc;
 	if ((rc = list_packs(repo, &packs)) < 0)
 		goto done;
-	if ((rc = git_packbuilder_new(&pb, repo)) < 0 || (rc = git_revwalk_new(&walk, repo)) < 0 ||
-	    (rc = git_reference_foreach(repo, push_ref, walk)) < 0 ||
-	    (rc = git_packbuilder_insert_walk(pb, walk)) < 0) {
+	if ((rc = git_packbuilder_new(&pb, repo)) == 0) {
+		git_packbuilder_set_threads(pb, 1);
+		if ((rc = git_revwalk_new(&walk, repo)) == 0 &&
+		    (rc = git_reference_foreach(repo, push_ref, walk)) == 0)
+			rc = git_packbuilder_insert_walk(pb, walk);
+	}
+	if (rc < 0) {
 		rc = fs_error_git(rc, "cannot collect the objects to pack");
 		goto done;
 	}

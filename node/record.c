@@ -38,8 +38,8 @@ int fs_record_path(fs_buf *out, const char *city, fs_kind kind, const char *id)
 	unsigned char h[crypto_generichash_BYTES_MIN];
 
 	crypto_generichash(h, sizeof(h), (const unsigned char *)id, strlen(id), NULL, 0);
-	return fs_buf_printf(out, "cities/%s/%s/%02x/%02x/%s.json", city, fs_kind_folder(kind),
-			     h[0], h[1], id);
+	return fs_buf_printf(out, "cities/%s/%s/%x/%x/%x/%x/%s.json", city, fs_kind_folder(kind),
+			     h[0] >> 4, h[0] & 15, h[1] >> 4, h[1] & 15, id);
 }
 
 /* ---- preparing input ------------------------------------------------------ */

@@ -65,7 +65,7 @@ add_show_list() {
 	[ "$(tail -c 1 out | od -An -c | tr -d ' ')" = '\n' ] || fail "no trailing newline"
 	# the stored blob is exactly what show prints
 	path=$(git --git-dir=n/.git ls-tree -r HEAD --name-only | grep "$id")
-	echo "$path" | grep -Eq "^cities/tunis/actions/[0-9a-f]{2}/[0-9a-f]{2}/$id.json$" || fail "path $path"
+	echo "$path" | grep -Eq "^cities/tunis/actions/[0-9a-f]/[0-9a-f]/[0-9a-f]/[0-9a-f]/$id.json$" || fail "path $path"
 	git --git-dir=n/.git show "HEAD:$path" | cmp - out
 	service_json | "$FS" -C n add service >out2
 	sid=$(cat out2)
@@ -183,6 +183,13 @@ no_loose_objects_and_few_packs() {
 	# geometric roll-up: about log2(41) packs, never one per commit
 	[ "$packs" -le 8 ] || fail "$packs packs for 41 commits"
 	git --git-dir=n/.git fsck --full --strict
+	# our packs and indexes are what git itself would write
+	for idx in n/.git/objects/pack/*.idx; do
+		git --git-dir=n/.git verify-pack "$idx"
+		git --git-dir=n/.git index-pack -o "$TMP/re.idx" "${idx%.idx}.pack" >/dev/null
+		cmp "$idx" "$TMP/re.idx" || fail "git index-pack makes another index for $idx"
+		rm -f "$TMP/re.idx"
+	done
 }
 
 help_on_every_command() {

@@ -51,14 +51,16 @@ TEST(id, paths_fan_out)
 	CHECK(fs_record_path(&b, "tunis", FS_KIND_ACTION, "0192f3e4-8c4b-7a21-9f00-3c5d7e8a9b10") == 0);
 	CHECK_STR(a.ptr, b.ptr);
 	CHECK(strncmp(a.ptr, "cities/tunis/actions/", 21) == 0);
-	CHECK(strlen(a.ptr) == strlen("cities/tunis/actions/ab/cd/") + 36 + 5);
+	CHECK(strlen(a.ptr) == strlen("cities/tunis/actions/a/b/c/d/") + 36 + 5);
 	/* ids made in one burst share their time prefix but not their bucket */
 	for (int i = 0; i < 2000; i++) {
 		unsigned x;
 		fs_buf p = FS_BUF_INIT;
 		fs_id_new(id);
 		fs_record_path(&p, "x", FS_KIND_SERVICE, id);
-		sscanf(p.ptr + strlen("cities/x/services/"), "%2x", &x);
+		unsigned hi, lo;
+		sscanf(p.ptr + strlen("cities/x/services/"), "%1x/%1x", &hi, &lo);
+		x = hi << 4 | lo;
 		buckets[x & 255]++;
 		fs_buf_dispose(&p);
 	}

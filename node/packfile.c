@@ -1,0 +1,310 @@
+#include "node/packfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/file.h"
+#include "util/sha1.h"
+
+static void be32(fs_buf *b, uint32_t v)
+{
+	unsigned char p[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
+			       (unsigned char)(v >> 8), (unsigned char)v };
+	fs_buf_put(b, p, 4);
+}
+
+static int type_code(git_object_t t)
+{
+	switch (t) {
+	case GIT_OBJECT_COMMIT: return 1;
+	case GIT_OBJECT_TREE: return 2;
+	case GIT_OBJECT_BLOB: return 3;
+	case GIT_OBJECT_TAG: return 4;
+	default: return -1;
+	}
+}
+
+/* One pack entry: the type-and-size header, then the deflated object. */
+static int put_entry(fs_buf *pack, const fs_pack_object *o, uint32_t *crc)
+{
+	unsigned char hdr[16];
+	size_t n = 0, size = o->len, start = pack->size;
+	uLongf bound = compressBound((uLong)o->len);
+	int code = type_code(o->type);
+
+	if (code < 0)
+		return fs_error_set(FS_EINVALID, "object %s: cannot pack this type", git_oid_tostr_s(&o->id));
+	hdr[n] = (unsigned char)(code << 4 | (size & 0x0f));
+	size >>= 4;
+	while (size) {
+		hdr[n++] |= 0x80;
+		hdr[n] = size & 0x7f;
+		size >>= 7;
+	}
+	n++;
+	fs_buf_put(pack, hdr, n);
+	if (fs_buf_grow(pack, bound) < 0)
+		return FS_ENOMEM;
+	if (compress2((Bytef *)pack->ptr + pack->size, &bound, o->data, (uLong)o->len,
+		      Z_DEFAULT_COMPRESSION) != Z_OK)
+		return fs_error_set(FS_ENOMEM, "cannot compress object %s", git_oid_tostr_s(&o->id));
+	pack->size += bound;
+	*crc = (uint32_t)crc32(0, (const Bytef *)pack->ptr + start, (uInt)(pack->size - start));
+	return 0;
+}
+
+static int write_tmp(char *path, const char *dir, const fs_buf *data)
+{
+	int fd, rc = 0;
+	size_t off = 0;
+
+	sprintf(path, "%s/tmp_fieldsync_XXXXXX", dir);
+	if ((fd = mkstemp(path)) < 0)
+		return fs_error_os("cannot create a file in '%s'", dir);
+	while (off < data->size) {
+		ssize_t w = write(fd, data->ptr + off, data->size - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			rc = fs_error_os("cannot write '%s'", path);
+			break;
+		}
+		off += (size_t)w;
+	}
+	/* a failed fsync may have lost the data: fail, never retry */
+	if (rc == 0 && fsync(fd) < 0)
+		rc = fs_error_os("cannot fsync '%s'", path);
+	if (rc == 0 && fchmod(fd, 0444) < 0)
+		rc = fs_error_os("cannot chmod '%s'", path);
+	if (close(fd) < 0 && rc == 0)
+		rc = fs_error_os("cannot close '%s'", path);
+	if (rc < 0)
+		unlink(path);
+	return rc;
+}
+
+typedef struct {
+	git_oid id;
+	uint32_t crc;
+	uint64_t offset;
+} entry;
+
+static int by_entry_id(const void *a, const void *b)
+{
+	return git_oid_cmp(&((const entry *)a)->id, &((const entry *)b)->id);
+}
+
+/*
+ * `pack` holds a pack without its trailer and `e` its entries: add the
+ * trailer, build the index, write both files.
+ */
+static int finish(const char *packdir, fs_buf *pack, entry *e, size_t n, char *name)
+{
+	fs_buf idx = FS_BUF_INIT;
+	unsigned char sum[FS_SHA1_BYTES], isum[FS_SHA1_BYTES];
+	char hex[2 * FS_SHA1_BYTES + 1], tmp_pack[4200], tmp_idx[4200], final_path[4300];
+	size_t big = 0;
+	fs_sha1 h;
+	int rc = 0;
+
+	tmp_pack[0] = tmp_idx[0] = '\0';
+	if (strlen(packdir) > 4000)
+		return fs_error_set(FS_EINVALID, "path too long: '%s'", packdir);
+	qsort(e, n, sizeof(*e), by_entry_id);
+	for (size_t i = 1; i < n; i++)
+		if (git_oid_equal(&e[i - 1].id, &e[i].id))
+			return fs_error_set(FS_EEXISTS, "object %s twice in one pack",
+					    git_oid_tostr_s(&e[i].id));
+	fs_sha1_init(&h);
+	fs_sha1_update(&h, pack->ptr, pack->size);
+	fs_sha1_final(&h, sum);
+	fs_buf_put(pack, sum, sizeof(sum));
+
+	/* the index: fan-out, ids, CRCs, offsets (and 64-bit ones past 2 GiB) */
+	fs_buf_put(&idx, "\377tOc", 4);
+	be32(&idx, 2);
+	for (size_t b = 0, i = 0; b < 256; b++) {
+		while (i < n && e[i].id.id[0] <= b)
+			i++;
+		be32(&idx, (uint32_t)i);
+	}
+	for (size_t i = 0; i < n; i++)
+		fs_buf_put(&idx, e[i].id.id, GIT_OID_RAWSZ);
+	for (size_t i = 0; i < n; i++)
+		be32(&idx, e[i].crc);
+	for (size_t i = 0; i < n; i++)
+		be32(&idx, e[i].offset < 0x80000000u ? (uint32_t)e[i].offset
+						     : (uint32_t)(0x80000000u | big++));
+	for (size_t i = 0; i < n; i++)
+		if (e[i].offset >= 0x80000000u) {
+			be32(&idx, (uint32_t)(e[i].offset >> 32));
+			be32(&idx, (uint32_t)e[i].offset);
+		}
+	fs_buf_put(&idx, sum, sizeof(sum));
+	fs_sha1_init(&h);
+	fs_sha1_update(&h, idx.ptr, idx.size);
+	fs_sha1_final(&h, isum);
+	fs_buf_put(&idx, isum, sizeof(isum));
+	if ((rc = fs_buf_check(pack)) < 0 || (rc = fs_buf_check(&idx)) < 0)
+		goto done;
+
+	for (size_t i = 0; i < FS_SHA1_BYTES; i++)
+		sprintf(hex + 2 * i, "%02x", sum[i]);
+	if ((rc = write_tmp(tmp_pack, packdir, pack)) < 0 ||
+	    (rc = write_tmp(tmp_idx, packdir, &idx)) < 0)
+		goto done;
+	snprintf(final_path, sizeof(final_path), "%s/pack-%s.pack", packdir, hex);
+	if (rename(tmp_pack, final_path) < 0) {
+		rc = fs_error_os("cannot rename '%s' to '%s'", tmp_pack, final_path);
+		goto done;
+	}
+	tmp_pack[0] = '\0';
+	snprintf(final_path, sizeof(final_path), "%s/pack-%s.idx", packdir, hex);
+	if (rename(tmp_idx, final_path) < 0) {
+		rc = fs_error_os("cannot rename '%s' to '%s'", tmp_idx, final_path);
+		goto done;
+	}
+	tmp_idx[0] = '\0';
+	if ((rc = fs_file_sync_dir(final_path)) < 0)
+		goto done;
+	sprintf(name, "pack-%s", hex);
+done:
+	if (tmp_pack[0])
+		unlink(tmp_pack);
+	if (tmp_idx[0])
+		unlink(tmp_idx);
+	fs_buf_dispose(&idx);
+	return rc;
+}
+
+int fs_packfile_write(const char *packdir, fs_pack_object *objs, size_t n, char *name)
+{
+	fs_buf pack = FS_BUF_INIT;
+	entry *e = NULL;
+	int rc = 0;
+
+	if (!(e = calloc(n ? n : 1, sizeof(*e))))
+		return fs_error_set(FS_ENOMEM, "out of memory");
+	fs_buf_put(&pack, "PACK", 4);
+	be32(&pack, 2);
+	be32(&pack, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		git_oid_cpy(&e[i].id, &objs[i].id);
+		e[i].offset = pack.size;
+		if ((rc = put_entry(&pack, &objs[i], &e[i].crc)) < 0)
+			goto done;
+	}
+	rc = finish(packdir, &pack, e, n, name);
+done:
+	free(e);
+	fs_buf_dispose(&pack);
+	return rc;
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Append the entries of packdir/<name>.pack to `out`, and their index rows to `e`. */
+static int append_pack(fs_buf *out, entry **e, size_t *n, size_t *cap, const char *packdir,
+		       const char *name)
+{
+	fs_buf idx = FS_BUF_INIT, pack = FS_BUF_INIT;
+	char path[4300];
+	const unsigned char *ix;
+	size_t count, need, big_at, shift;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s.idx", packdir, name);
+	if ((rc = fs_file_read(&idx, path, (size_t)1 << 31, path)) < 0)
+		goto done;
+	snprintf(path, sizeof(path), "%s/%s.pack", packdir, name);
+	if ((rc = fs_file_read(&pack, path, (size_t)1 << 31, path)) < 0)
+		goto done;
+	ix = (const unsigned char *)idx.ptr;
+	if (idx.size < 8 + 1024 + 40 || memcmp(ix, "\377tOc", 4) != 0 || get32(ix + 4) != 2) {
+		rc = fs_error_set(FS_EINVALID, "pack index '%s': not a version 2 index", name);
+		goto done;
+	}
+	count = get32(ix + 8 + 255 * 4);
+	need = 8 + 1024 + count * 28 + 40;
+	if (idx.size < need || pack.size < 32 || memcmp(pack.ptr, "PACK", 4) != 0 ||
+	    get32((const unsigned char *)pack.ptr + 8) != count) {
+		rc = fs_error_set(FS_EINVALID, "pack '%s': does not match its index", name);
+		goto done;
+	}
+	if (*n + count > *cap) {
+		size_t c = (*n + count) * 2;
+		entry *v = realloc(*e, c * sizeof(*v));
+		if (!v) {
+			rc = fs_error_set(FS_ENOMEM, "out of memory");
+			goto done;
+		}
+		*e = v;
+		*cap = c;
+	}
+	/* the entries move as one block: offsets shift by one amount, CRCs stay */
+	shift = out->size - 12;
+	big_at = 8 + 1024 + count * 28;
+	for (size_t i = 0; i < count; i++) {
+		entry *x = &(*e)[*n + i];
+		uint32_t o = get32(ix + 8 + 1024 + count * 24 + i * 4);
+		uint64_t off = o;
+		memcpy(x->id.id, ix + 8 + 1024 + i * 20, GIT_OID_RAWSZ);
+		x->crc = get32(ix + 8 + 1024 + count * 20 + i * 4);
+		if (o & 0x80000000u) {
+			size_t at = big_at + (size_t)(o & 0x7fffffffu) * 8;
+			if (at + 8 > idx.size - 40) {
+				rc = fs_error_set(FS_EINVALID, "pack index '%s': bad offset", name);
+				goto done;
+			}
+			off = (uint64_t)get32(ix + at) << 32 | get32(ix + at + 4);
+		}
+		if (off < 12 || off >= pack.size - 20) {
+			rc = fs_error_set(FS_EINVALID, "pack index '%s': offset past the pack", name);
+			goto done;
+		}
+		x->offset = off + shift;
+	}
+	*n += count;
+	rc = fs_buf_put(out, pack.ptr + 12, pack.size - 32);
+done:
+	fs_buf_dispose(&idx);
+	fs_buf_dispose(&pack);
+	return rc;
+}
+
+int fs_packfile_concat(const char *packdir, const char *const *names, size_t count, char *name)
+{
+	fs_buf pack = FS_BUF_INIT;
+	entry *e = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	fs_buf_put(&pack, "PACK", 4);
+	be32(&pack, 2);
+	be32(&pack, 0);
+	for (size_t i = 0; i < count; i++)
+		if ((rc = append_pack(&pack, &e, &n, &cap, packdir, names[i])) < 0)
+			goto done;
+	pack.ptr[8] = (char)(n >> 24);
+	pack.ptr[9] = (char)(n >> 16);
+	pack.ptr[10] = (char)(n >> 8);
+	pack.ptr[11] = (char)n;
+	rc = finish(packdir, &pack, e, n, name);
+done:
+	free(e);
+	fs_buf_dispose(&pack);
+	return rc;
+}

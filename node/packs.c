@@ -1,0 +1,121 @@
+#include "node/packs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <git2/sys/repository.h>
+
+#include "util/error.h"
+
+struct fs_packs {
+	git_odb_backend parent;
+	git_odb_backend *inner; /* libgit2's pack backend */
+};
+
+#define INNER(b) (((fs_packs *)(b))->inner)
+
+static int p_read(void **out, size_t *len, git_object_t *type, git_odb_backend *b,
+		  const git_oid *id)
+{
+	return INNER(b)->read(out, len, type, INNER(b), id);
+}
+
+static int p_read_prefix(git_oid *full, void **out, size_t *len, git_object_t *type,
+			 git_odb_backend *b, const git_oid *id, size_t n)
+{
+	return INNER(b)->read_prefix(full, out, len, type, INNER(b), id, n);
+}
+
+static int p_read_header(size_t *len, git_object_t *type, git_odb_backend *b, const git_oid *id)
+{
+	return INNER(b)->read_header(len, type, INNER(b), id);
+}
+
+static int p_exists(git_odb_backend *b, const git_oid *id)
+{
+	return INNER(b)->exists(INNER(b), id);
+}
+
+static int p_exists_prefix(git_oid *out, git_odb_backend *b, const git_oid *id, size_t n)
+{
+	return INNER(b)->exists_prefix(out, INNER(b), id, n);
+}
+
+static int p_foreach(git_odb_backend *b, git_odb_foreach_cb cb, void *payload)
+{
+	return INNER(b)->foreach(INNER(b), cb, payload);
+}
+
+static int p_freshen(git_odb_backend *b, const git_oid *id)
+{
+	return INNER(b)->freshen(INNER(b), id);
+}
+
+static void p_free(git_odb_backend *b)
+{
+	INNER(b)->free(INNER(b));
+	free(b);
+}
+
+int fs_packs_rescan(fs_packs *packs)
+{
+	int rc = packs->inner->refresh ? packs->inner->refresh(packs->inner) : 0;
+	return rc < 0 ? fs_error_git(rc, "cannot read the pack folder") : 0;
+}
+
+int fs_packs_setup(fs_packs **out, git_repository *repo, git_odb_backend *staging)
+{
+	char objects[4200];
+	git_odb *odb = NULL;
+	git_odb_backend *loose = NULL;
+	fs_packs *p = NULL;
+	int rc;
+
+	*out = NULL;
+	snprintf(objects, sizeof(objects), "%sobjects", git_repository_path(repo));
+	if (!(p = calloc(1, sizeof(*p)))) {
+		rc = fs_error_set(FS_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((rc = git_odb_new(&odb)) < 0 || (rc = git_odb_backend_pack(&p->inner, objects)) < 0)
+		goto git_fail;
+	git_odb_init_backend(&p->parent, GIT_ODB_BACKEND_VERSION);
+	p->parent.read = p_read;
+	p->parent.read_prefix = p_read_prefix;
+	p->parent.read_header = p_read_header;
+	p->parent.exists = p_exists;
+	p->parent.exists_prefix = p_exists_prefix;
+	p->parent.foreach = p_foreach;
+	p->parent.freshen = p_freshen;
+	p->parent.free = p_free;
+	/* the priorities libgit2 gives its own: packs 2, loose 1 */
+	if ((rc = git_odb_add_backend(odb, &p->parent, 2)) < 0)
+		goto git_fail;
+	*out = p;
+	p = NULL;
+	if ((rc = git_odb_backend_loose(&loose, objects, -1, 1, 0, 0)) < 0)
+		goto git_fail;
+	if ((rc = git_odb_add_backend(odb, loose, 1)) < 0) {
+		loose->free(loose);
+		goto git_fail;
+	}
+	if (staging && (rc = git_odb_add_backend(odb, staging, 1000)) < 0) {
+		staging->free(staging);
+		goto git_fail;
+	}
+	if ((rc = git_repository_set_odb(repo, odb)) < 0)
+		goto git_fail;
+	git_odb_free(odb); /* the repository holds it now */
+	return 0;
+git_fail:
+	rc = fs_error_git(rc, "cannot open the object database of '%s'", git_repository_path(repo));
+fail:
+	if (p) {
+		if (p->inner)
+			p->inner->free(p->inner);
+		free(p);
+	}
+	*out = NULL;
+	git_odb_free(odb);
+	return rc;
+}
