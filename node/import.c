@@ -361,9 +361,7 @@ int fs_import(fs_node *node, fs_kind kind, const char *path, const fs_import_opt
 	rewind(r.f);
 	r.pos = r.end = 0;
 	r.lineno = 0;
-	fs_node_defer_upkeep(node, 1);
 	rc = write_all(&r, node, kind, hash, &done_ranges, batch_size, st.total, opts, &st);
-	fs_node_defer_upkeep(node, 0);
 	if (rc == 0 && st.imported == 0)
 		rc = fs_error_set(FS_EUNCHANGED, "import file '%s': all %zu records were imported "
 				  "before", path, st.total);

@@ -38,7 +38,6 @@ struct fs_node {
 	fs_packs *packs;     /* both owned by the repository's object database */
 	fs_lock *lock;
 	fs_key *key;
-	int deferred_upkeep; /* set while a long writer (import) packs at its end */
 };
 
 int fs_global_init(void)
@@ -241,8 +240,7 @@ int fs_node_commit(fs_node *node, const git_tree_update *updates, size_t n,
 	}
 	if (out)
 		git_oid_cpy(out, &commit_id);
-	if (!node->deferred_upkeep)
-		upkeep(node);
+	upkeep(node);
 	rc = 0;
 done:
 	if (rc < 0)
@@ -255,13 +253,6 @@ done:
 	git_tree_free(base);
 	git_commit_free(parent);
 	return rc;
-}
-
-void fs_node_defer_upkeep(fs_node *node, int defer)
-{
-	node->deferred_upkeep = defer;
-	if (!defer)
-		upkeep(node);
 }
 
 /* ---- opening ------------------------------------------------------------ */

@@ -87,12 +87,6 @@ int fs_node_commit(fs_node *node, const git_tree_update *updates, size_t n,
 /* Write a blob for a later fs_node_commit(). */
 int fs_node_write_blob(fs_node *node, git_oid *out, const void *data, size_t len);
 
-/*
- * Hold back pack upkeep (pack.h) while a long writer makes many commits,
- * and do it once when `defer` goes back to 0.
- */
-void fs_node_defer_upkeep(fs_node *node, int defer);
-
 /* Drop objects written since the last commit (after a failure). */
 void fs_node_discard(fs_node *node);
 

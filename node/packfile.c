@@ -63,33 +63,52 @@ static int put_entry(fs_buf *pack, const fs_pack_object *o, uint32_t *crc)
 	return 0;
 }
 
-static int write_tmp(char *path, const char *dir, const fs_buf *data)
+static int write_all_fd(int fd, const void *data, size_t len, const char *path)
 {
-	int fd, rc = 0;
-	size_t off = 0;
+	const char *p = data;
 
-	sprintf(path, "%s/tmp_fieldsync_XXXXXX", dir);
-	if ((fd = mkstemp(path)) < 0)
-		return fs_error_os("cannot create a file in '%s'", dir);
-	while (off < data->size) {
-		ssize_t w = write(fd, data->ptr + off, data->size - off);
+	while (len) {
+		ssize_t w = write(fd, p, len);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0) {
-			rc = fs_error_os("cannot write '%s'", path);
-			break;
-		}
-		off += (size_t)w;
+		if (w < 0)
+			return fs_error_os("cannot write '%s'", path);
+		p += w;
+		len -= (size_t)w;
 	}
-	/* a failed fsync may have lost the data: fail, never retry */
-	if (rc == 0 && fsync(fd) < 0)
+	return 0;
+}
+
+/* fsync (a failure may have lost data: fail, never retry), make read-only, close. */
+static int close_synced(int fd, const char *path)
+{
+	int rc = 0;
+
+	if (fsync(fd) < 0)
 		rc = fs_error_os("cannot fsync '%s'", path);
 	if (rc == 0 && fchmod(fd, 0444) < 0)
 		rc = fs_error_os("cannot chmod '%s'", path);
 	if (close(fd) < 0 && rc == 0)
 		rc = fs_error_os("cannot close '%s'", path);
-	if (rc < 0)
-		unlink(path);
+	return rc;
+}
+
+static int write_tmp(char *path, const char *dir, const fs_buf *data)
+{
+	int fd, rc;
+
+	sprintf(path, "%s/tmp_fieldsync_XXXXXX", dir);
+	if ((fd = mkstemp(path)) < 0) {
+		path[0] = '\0';
+		return fs_error_os("cannot create a file in '%s'", dir);
+	}
+	if ((rc = write_all_fd(fd, data->ptr, data->size, path)) < 0) {
+		close(fd);
+	} else if ((rc = close_synced(fd, path)) == 0) {
+		return 0;
+	}
+	unlink(path);
+	path[0] = '\0';
 	return rc;
 }
 
@@ -105,31 +124,27 @@ static int by_entry_id(const void *a, const void *b)
 }
 
 /*
- * `pack` holds a pack without its trailer and `e` its entries: add the
- * trailer, build the index, write both files.
+ * The pack is written (tmp_pack, fsynced) and `sum` is its checksum: write
+ * the index of entries `e`, rename both into place, fsync the folder.
  */
-static int finish(const char *packdir, fs_buf *pack, entry *e, size_t n, char *name)
+static int install(const char *packdir, char *tmp_pack, const unsigned char sum[FS_SHA1_BYTES],
+		   entry *e, size_t n, char *name)
 {
 	fs_buf idx = FS_BUF_INIT;
-	unsigned char sum[FS_SHA1_BYTES], isum[FS_SHA1_BYTES];
-	char hex[2 * FS_SHA1_BYTES + 1], tmp_pack[4200], tmp_idx[4200], final_path[4300];
+	unsigned char isum[FS_SHA1_BYTES];
+	char hex[2 * FS_SHA1_BYTES + 1], tmp_idx[4200], final_path[4300];
 	size_t big = 0;
 	fs_sha1 h;
 	int rc = 0;
 
-	tmp_pack[0] = tmp_idx[0] = '\0';
-	if (strlen(packdir) > 4000)
-		return fs_error_set(FS_EINVALID, "path too long: '%s'", packdir);
+	tmp_idx[0] = '\0';
 	qsort(e, n, sizeof(*e), by_entry_id);
 	for (size_t i = 1; i < n; i++)
-		if (git_oid_equal(&e[i - 1].id, &e[i].id))
-			return fs_error_set(FS_EEXISTS, "object %s twice in one pack",
-					    git_oid_tostr_s(&e[i].id));
-	fs_sha1_init(&h);
-	fs_sha1_update(&h, pack->ptr, pack->size);
-	fs_sha1_final(&h, sum);
-	fs_buf_put(pack, sum, sizeof(sum));
-
+		if (git_oid_equal(&e[i - 1].id, &e[i].id)) {
+			rc = fs_error_set(FS_EEXISTS, "object %s twice in one pack",
+					  git_oid_tostr_s(&e[i].id));
+			goto done;
+		}
 	/* the index: fan-out, ids, CRCs, offsets (and 64-bit ones past 2 GiB) */
 	fs_buf_put(&idx, "\377tOc", 4);
 	be32(&idx, 2);
@@ -150,19 +165,15 @@ static int finish(const char *packdir, fs_buf *pack, entry *e, size_t n, char *n
 			be32(&idx, (uint32_t)(e[i].offset >> 32));
 			be32(&idx, (uint32_t)e[i].offset);
 		}
-	fs_buf_put(&idx, sum, sizeof(sum));
+	fs_buf_put(&idx, sum, FS_SHA1_BYTES);
 	fs_sha1_init(&h);
 	fs_sha1_update(&h, idx.ptr, idx.size);
 	fs_sha1_final(&h, isum);
 	fs_buf_put(&idx, isum, sizeof(isum));
-	if ((rc = fs_buf_check(pack)) < 0 || (rc = fs_buf_check(&idx)) < 0)
+	if ((rc = fs_buf_check(&idx)) < 0 || (rc = write_tmp(tmp_idx, packdir, &idx)) < 0)
 		goto done;
-
 	for (size_t i = 0; i < FS_SHA1_BYTES; i++)
 		sprintf(hex + 2 * i, "%02x", sum[i]);
-	if ((rc = write_tmp(tmp_pack, packdir, pack)) < 0 ||
-	    (rc = write_tmp(tmp_idx, packdir, &idx)) < 0)
-		goto done;
 	snprintf(final_path, sizeof(final_path), "%s/pack-%s.pack", packdir, hex);
 	if (rename(tmp_pack, final_path) < 0) {
 		rc = fs_error_os("cannot rename '%s' to '%s'", tmp_pack, final_path);
@@ -179,8 +190,6 @@ static int finish(const char *packdir, fs_buf *pack, entry *e, size_t n, char *n
 		goto done;
 	sprintf(name, "pack-%s", hex);
 done:
-	if (tmp_pack[0])
-		unlink(tmp_pack);
 	if (tmp_idx[0])
 		unlink(tmp_idx);
 	fs_buf_dispose(&idx);
@@ -190,9 +199,15 @@ done:
 int fs_packfile_write(const char *packdir, fs_pack_object *objs, size_t n, char *name)
 {
 	fs_buf pack = FS_BUF_INIT;
+	unsigned char sum[FS_SHA1_BYTES];
+	char tmp_pack[4200];
 	entry *e = NULL;
+	fs_sha1 h;
 	int rc = 0;
 
+	tmp_pack[0] = '\0';
+	if (strlen(packdir) > 4000)
+		return fs_error_set(FS_EINVALID, "path too long: '%s'", packdir);
 	if (!(e = calloc(n ? n : 1, sizeof(*e))))
 		return fs_error_set(FS_ENOMEM, "out of memory");
 	fs_buf_put(&pack, "PACK", 4);
@@ -204,8 +219,16 @@ int fs_packfile_write(const char *packdir, fs_pack_object *objs, size_t n, char 
 		if ((rc = put_entry(&pack, &objs[i], &e[i].crc)) < 0)
 			goto done;
 	}
-	rc = finish(packdir, &pack, e, n, name);
+	fs_sha1_init(&h);
+	fs_sha1_update(&h, pack.ptr, pack.size);
+	fs_sha1_final(&h, sum);
+	fs_buf_put(&pack, sum, sizeof(sum));
+	if ((rc = fs_buf_check(&pack)) < 0 || (rc = write_tmp(tmp_pack, packdir, &pack)) < 0)
+		goto done;
+	rc = install(packdir, tmp_pack, sum, e, n, name);
 done:
+	if (tmp_pack[0])
+		unlink(tmp_pack);
 	free(e);
 	fs_buf_dispose(&pack);
 	return rc;
@@ -216,21 +239,23 @@ static uint32_t get32(const unsigned char *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Append the entries of packdir/<name>.pack to `out`, and their index rows to `e`. */
-static int append_pack(fs_buf *out, entry **e, size_t *n, size_t *cap, const char *packdir,
-		       const char *name)
+/* Read the index of packdir/<name>: its entries, offsets shifted by `shift`. */
+static int read_index(entry **e, size_t *n, size_t *cap, uint64_t *pack_size,
+		      const char *packdir, const char *name, uint64_t shift)
 {
-	fs_buf idx = FS_BUF_INIT, pack = FS_BUF_INIT;
+	fs_buf idx = FS_BUF_INIT;
 	char path[4300];
 	const unsigned char *ix;
-	size_t count, need, big_at, shift;
+	size_t count, big_at;
+	struct stat st;
 	int rc;
 
+	snprintf(path, sizeof(path), "%s/%s.pack", packdir, name);
+	if (stat(path, &st) < 0)
+		return fs_error_os("pack '%s'", path);
+	*pack_size = (uint64_t)st.st_size;
 	snprintf(path, sizeof(path), "%s/%s.idx", packdir, name);
 	if ((rc = fs_file_read(&idx, path, (size_t)1 << 31, path)) < 0)
-		goto done;
-	snprintf(path, sizeof(path), "%s/%s.pack", packdir, name);
-	if ((rc = fs_file_read(&pack, path, (size_t)1 << 31, path)) < 0)
 		goto done;
 	ix = (const unsigned char *)idx.ptr;
 	if (idx.size < 8 + 1024 + 40 || memcmp(ix, "\377tOc", 4) != 0 || get32(ix + 4) != 2) {
@@ -238,10 +263,9 @@ static int append_pack(fs_buf *out, entry **e, size_t *n, size_t *cap, const cha
 		goto done;
 	}
 	count = get32(ix + 8 + 255 * 4);
-	need = 8 + 1024 + count * 28 + 40;
-	if (idx.size < need || pack.size < 32 || memcmp(pack.ptr, "PACK", 4) != 0 ||
-	    get32((const unsigned char *)pack.ptr + 8) != count) {
-		rc = fs_error_set(FS_EINVALID, "pack '%s': does not match its index", name);
+	big_at = 8 + 1024 + count * 28;
+	if (idx.size < big_at + 40 || *pack_size < 32) {
+		rc = fs_error_set(FS_EINVALID, "pack index '%s': truncated", name);
 		goto done;
 	}
 	if (*n + count > *cap) {
@@ -254,9 +278,6 @@ static int append_pack(fs_buf *out, entry **e, size_t *n, size_t *cap, const cha
 		*e = v;
 		*cap = c;
 	}
-	/* the entries move as one block: offsets shift by one amount, CRCs stay */
-	shift = out->size - 12;
-	big_at = 8 + 1024 + count * 28;
 	for (size_t i = 0; i < count; i++) {
 		entry *x = &(*e)[*n + i];
 		uint32_t o = get32(ix + 8 + 1024 + count * 24 + i * 4);
@@ -271,40 +292,102 @@ static int append_pack(fs_buf *out, entry **e, size_t *n, size_t *cap, const cha
 			}
 			off = (uint64_t)get32(ix + at) << 32 | get32(ix + at + 4);
 		}
-		if (off < 12 || off >= pack.size - 20) {
+		if (off < 12 || off >= *pack_size - 20) {
 			rc = fs_error_set(FS_EINVALID, "pack index '%s': offset past the pack", name);
 			goto done;
 		}
-		x->offset = off + shift;
+		/* entries move as one block: offsets shift by one amount, CRCs stay */
+		x->offset = off - 12 + shift;
 	}
 	*n += count;
-	rc = fs_buf_put(out, pack.ptr + 12, pack.size - 32);
 done:
 	fs_buf_dispose(&idx);
-	fs_buf_dispose(&pack);
+	return rc;
+}
+
+/* Copy bytes [12, size - 20) of a pack to `out`, hashing them on the way. */
+static int copy_entries(int out, fs_sha1 *h, const char *packdir, const char *name, uint64_t size)
+{
+	static unsigned char chunk[1 << 20];
+	char path[4300];
+	uint64_t at = 12, end = size - 20;
+	int fd, rc = 0;
+
+	snprintf(path, sizeof(path), "%s/%s.pack", packdir, name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return fs_error_os("pack '%s'", path);
+	while (at < end) {
+		size_t want = end - at < sizeof(chunk) ? (size_t)(end - at) : sizeof(chunk);
+		ssize_t got = pread(fd, chunk, want, (off_t)at);
+		if (got <= 0) {
+			rc = got < 0 ? fs_error_os("cannot read '%s'", path)
+				     : fs_error_set(FS_EINVALID, "pack '%s': shorter than it says", path);
+			break;
+		}
+		fs_sha1_update(h, chunk, (size_t)got);
+		if ((rc = write_all_fd(out, chunk, (size_t)got, path)) < 0)
+			break;
+		at += (uint64_t)got;
+	}
+	close(fd);
 	return rc;
 }
 
 int fs_packfile_concat(const char *packdir, const char *const *names, size_t count, char *name)
 {
-	fs_buf pack = FS_BUF_INIT;
+	unsigned char hdr[12], sum[FS_SHA1_BYTES];
+	uint64_t *sizes = NULL, shift = 12;
+	char tmp_pack[4200];
 	entry *e = NULL;
 	size_t n = 0, cap = 0;
-	int rc = 0;
+	fs_sha1 h;
+	int fd = -1, rc = 0;
 
-	fs_buf_put(&pack, "PACK", 4);
-	be32(&pack, 2);
-	be32(&pack, 0);
-	for (size_t i = 0; i < count; i++)
-		if ((rc = append_pack(&pack, &e, &n, &cap, packdir, names[i])) < 0)
+	tmp_pack[0] = '\0';
+	if (strlen(packdir) > 4000)
+		return fs_error_set(FS_EINVALID, "path too long: '%s'", packdir);
+	if (!(sizes = calloc(count ? count : 1, sizeof(*sizes)))) {
+		rc = fs_error_set(FS_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if ((rc = read_index(&e, &n, &cap, &sizes[i], packdir, names[i], shift)) < 0)
 			goto done;
-	pack.ptr[8] = (char)(n >> 24);
-	pack.ptr[9] = (char)(n >> 16);
-	pack.ptr[10] = (char)(n >> 8);
-	pack.ptr[11] = (char)n;
-	rc = finish(packdir, &pack, e, n, name);
+		shift += sizes[i] - 32;
+	}
+	memcpy(hdr, "PACK\0\0\0\2", 8);
+	hdr[8] = (unsigned char)(n >> 24);
+	hdr[9] = (unsigned char)(n >> 16);
+	hdr[10] = (unsigned char)(n >> 8);
+	hdr[11] = (unsigned char)n;
+	sprintf(tmp_pack, "%s/tmp_fieldsync_XXXXXX", packdir);
+	if ((fd = mkstemp(tmp_pack)) < 0) {
+		tmp_pack[0] = '\0';
+		rc = fs_error_os("cannot create a file in '%s'", packdir);
+		goto done;
+	}
+	fs_sha1_init(&h);
+	fs_sha1_update(&h, hdr, sizeof(hdr));
+	if ((rc = write_all_fd(fd, hdr, sizeof(hdr), tmp_pack)) < 0)
+		goto done;
+	for (size_t i = 0; i < count; i++)
+		if ((rc = copy_entries(fd, &h, packdir, names[i], sizes[i])) < 0)
+			goto done;
+	fs_sha1_final(&h, sum);
+	if ((rc = write_all_fd(fd, sum, sizeof(sum), tmp_pack)) < 0)
+		goto done;
+	if ((rc = close_synced(fd, tmp_pack)) < 0) {
+		fd = -1;
+		goto done;
+	}
+	fd = -1;
+	rc = install(packdir, tmp_pack, sum, e, n, name);
 done:
+	if (fd >= 0)
+		close(fd);
+	if (tmp_pack[0])
+		unlink(tmp_pack);
+	free(sizes);
 	free(e);
-	fs_buf_dispose(&pack);
 	return rc;
 }
