@@ -1,4 +1,7 @@
 /* fieldsync add: record one action or service */
+#include <string.h>
+#include <unistd.h>
+
 #include "cli/cli.h"
 #include "node/record.h"
 #include "util/error.h"
@@ -35,6 +38,9 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	if (fs_kind_parse(&kind, argv[1]) < 0)
 		return cli_usage_error(cmd, "add: %s", fs_error_last()->message);
 	file = nargs == 2 ? argv[2] : "-";
+	if (strcmp(file, "-") == 0 && isatty(STDIN_FILENO))
+		fprintf(stderr, "reading the %s as JSON from the terminal; end with Ctrl-D\n",
+			fs_kind_name(kind));
 	fs_buf_printf(&what, "record file '%s'", file);
 	/* one byte over the limit is enough to say it is too big */
 	if ((rc = fs_file_read(&input, file, FS_RECORD_MAX_BYTES, fs_buf_cstr(&what))) < 0)

@@ -136,8 +136,9 @@ int fs_record_prepare(cJSON **out, const fs_node *node, fs_kind kind, const char
 		if ((rc = set_string(rec, "schema", want)) < 0)
 			goto done;
 	} else if (!cJSON_IsString(v) || strncmp(v->valuestring, want, strlen(want)) != 0) {
-		rc = fs_error_set(FS_EINVALID, "%s: /schema: expected an %s schema such as \"%s1\", "
-				  "found %s%s%s", what, fs_kind_name(kind), want,
+		rc = fs_error_set(FS_EINVALID, "%s: /schema: expected %s %s schema such as \"%s1\", "
+				  "found %s%s%s", what, kind == FS_KIND_ACTION ? "an" : "a",
+				  fs_kind_name(kind), want,
 				  cJSON_IsString(v) ? "\"" : json_type_name(v),
 				  cJSON_IsString(v) ? v->valuestring : "",
 				  cJSON_IsString(v) ? "\"" : "");

@@ -1,5 +1,6 @@
 #include "schema/format.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <string.h>
 
@@ -91,6 +92,105 @@ static int date_time(const char *s)
 	return full_time(s + 11);
 }
 
+/* RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
+static int hostname(const char *s, size_t len)
+{
+	size_t label = 0;
+
+	if (len == 0 || len > 253)
+		return 0;
+	for (size_t i = 0; i <= len; i++) {
+		char c = i < len ? s[i] : '.';
+		if (c == '.') {
+			if (label == 0 || label > 63 || s[i - 1] == '-')
+				return 0;
+			label = 0;
+		} else if (isalnum((unsigned char)c) || (c == '-' && label > 0)) {
+			label++;
+		} else {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Dotted-quad IPv4 without leading zeros. */
+static int ipv4(const char *s, size_t len)
+{
+	int parts = 0;
+	size_t i = 0;
+
+	while (parts < 4) {
+		size_t start = i;
+		int v = 0;
+		while (i < len && isdigit((unsigned char)s[i]) && i - start < 3)
+			v = v * 10 + (s[i++] - '0');
+		if (i == start || v > 255 || (s[start] == '0' && i - start > 1))
+			return 0;
+		if (++parts < 4) {
+			if (i >= len || s[i] != '.')
+				return 0;
+			i++;
+		}
+	}
+	return i == len;
+}
+
+/*
+ * RFC 5321 mailbox: a dot-atom or quoted local part, then a host name or an
+ * address literal ([192.0.2.1], [IPv6:2001:db8::1]).
+ */
+static int email(const char *s)
+{
+	static const char atext[] = "!#$%&'*+-/=?^_`{|}~";
+	const char *at, *domain;
+	size_t dlen;
+
+	if (*s == '"') {
+		const char *p = s + 1;
+		for (; *p && *p != '"'; p++)
+			if (*p == '\\' && !*++p)
+				return 0;
+		if (*p != '"' || p[1] != '@')
+			return 0;
+		at = p + 1;
+	} else {
+		int prev_dot = 1;
+		const char *p = s;
+		for (; *p && *p != '@'; p++) {
+			if (*p == '.') {
+				if (prev_dot)
+					return 0;
+				prev_dot = 1;
+			} else if (isalnum((unsigned char)*p) || ((unsigned char)*p < 0x80 &&
+								  strchr(atext, *p))) {
+				prev_dot = 0;
+			} else {
+				return 0;
+			}
+		}
+		if (*p != '@' || prev_dot)
+			return 0;
+		at = p;
+	}
+	if (at - s > 64)
+		return 0;
+	domain = at + 1;
+	dlen = strlen(domain);
+	if (dlen > 2 && domain[0] == '[' && domain[dlen - 1] == ']') {
+		char addr[64];
+		unsigned char bin[16];
+		if (strncmp(domain + 1, "IPv6:", 5) != 0)
+			return ipv4(domain + 1, dlen - 2);
+		if (dlen - 7 >= sizeof(addr))
+			return 0;
+		memcpy(addr, domain + 6, dlen - 7);
+		addr[dlen - 7] = '\0';
+		return inet_pton(AF_INET6, addr, bin) == 1;
+	}
+	return hostname(domain, dlen);
+}
+
 int fs_format_check(const char *format, const char *value)
 {
 	if (strcmp(format, "date") == 0)
@@ -99,5 +199,7 @@ int fs_format_check(const char *format, const char *value)
 		return date_time(value);
 	if (strcmp(format, "time") == 0)
 		return full_time(value);
+	if (strcmp(format, "email") == 0)
+		return email(value);
 	return -1;
 }

@@ -4,6 +4,10 @@
  * Draft 2020-12 makes "format" an annotation unless the format-assertion
  * vocabulary is on. fieldsync turns it on for its own schemas, so that a
  * date such as 2023-02-30 is refused.
+ *
+ * Known: "date", "time", "date-time" (RFC 3339, section 5.6: real month
+ * lengths, leap years, a leap second only at 23:59:60 UTC) and "email"
+ * (RFC 5321 mailbox, ASCII only). Other formats are annotations.
  */
 #ifndef FS_SCHEMA_FORMAT_H
 #define FS_SCHEMA_FORMAT_H

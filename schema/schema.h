@@ -42,15 +42,29 @@ int fs_schema_set_add(fs_schema_set *set, const char *uri, const char *json, siz
 
 /*
  * "format" is an annotation by default, as draft 2020-12 says. With this on,
- * the formats the validator knows (date, date-time, ...) are asserted.
+ * the formats the validator knows (date, date-time, time, email) are asserted.
  */
 void fs_schema_set_assert_formats(fs_schema_set *set, int on);
+
+/*
+ * The schema at an absolute URI (a document, "#/json/pointer" or "#anchor"
+ * into one), borrowed from the set; NULL if there is none. For reading
+ * annotations such as a vocabulary's "labels".
+ */
+const cJSON *fs_schema_set_lookup(const fs_schema_set *set, const char *uri);
 
 /*
  * Validate `instance` against the schema at `uri` (a document URI, with an
  * optional "#fragment"). Returns 0 when valid (and *out is NULL), FS_EINVALID
  * with *out holding the failures, FS_ENOTFOUND for an unknown URI, or
- * FS_ERROR when the schema cannot be used (an unresolvable $ref, a loop).
+ * FS_ERROR when the schema cannot be used (an unresolvable $ref, a loop, a
+ * schema whose work explodes).
+ *
+ * Failures come in instance order. Where a value has the wrong type, the
+ * type failure is the only one reported for that schema object; anyOf,
+ * oneOf and not report one failure at the value, not their branches'. The
+ * same words at the same place are reported once. At most 1000 failures are
+ * kept; the report counts the rest.
  */
 int fs_schema_validate(const fs_schema_set *set, const char *uri, const cJSON *instance,
 		       fs_schema_report **out);
@@ -62,8 +76,9 @@ void fs_schema_report_free(fs_schema_report *r);
 /*
  * Append one line per failure to `out`:
  *   "<prefix>: /priorities/0: expected one of 1, ..., 8, found 9\n"
- * (the root pointer is written as "/"). At most `max` lines, then a line
- * saying how many more there are (0 = no limit).
+ * (the root pointer is written as "/"). At most `max` lines (0 = no limit),
+ * then "<prefix>: ... and N more problems" if there are more, counting
+ * those past the 1000 kept.
  */
 int fs_schema_report_format(const fs_schema_report *r, fs_buf *out, const char *prefix,
 			    size_t max);

@@ -1,16 +1,18 @@
 /*
  * validate.c - JSON Schema draft 2020-12 (a subset) over cJSON
  *
- * Loading a document walks every subschema once: it records each one's base
- * URI, registers "$id"s and "$anchor"s as resources, and compiles patterns,
- * so that validation is a plain recursive walk with no parsing in it.
- * Keywords this validator cannot honour ($dynamicRef, unevaluated*) make the
- * document fail to load rather than be silently ignored.
+ * Loading a document walks every subschema once: it checks the keywords it
+ * knows, records each subschema's base URI and location, registers "$id"s
+ * and "$anchor"s as resources, and compiles patterns, so that validation is
+ * a plain recursive walk with no parsing in it. Keywords this validator
+ * cannot honour ($dynamicRef, unevaluated*) make the document fail to load
+ * rather than be silently ignored: ignoring them would accept records that
+ * the schema's author meant to refuse.
  */
 #include "schema/schema.h"
 
-#include <float.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,15 +25,20 @@
 #include "util/json.h"
 #include "util/utf8.h"
 
-#define MAX_DEPTH 256  /* nested subschemas followed in one validation */
-#define ENUM_LISTED 10 /* longer enums are named by their document, not listed */
+#define MAX_DEPTH 256      /* nested subschemas applied at once: ends $ref loops */
+#define MAX_STEPS 4000000  /* subschemas applied in one validation: ends blow-ups */
+#define MAX_KEPT 1000      /* failures kept in a report; the rest are counted */
+#define ENUM_LISTED 10     /* longer enums are named by their document, not listed */
+#define FOUND_CHARS 40     /* strings in messages are cut after this many characters */
+#define LISTED_PLACES 5    /* repeated items named in a uniqueItems failure */
 
 /* ---- the set ------------------------------------------------------------ */
 
 typedef struct {
-	const void *key; /* a schema node, a "pattern" value, or a patternProperties member */
-	const char *base;
-	fs_regex *re;
+	const void *key;  /* a subschema, or the "pattern" string it holds */
+	const char *base; /* interned base URI */
+	char *loc;        /* "<document uri>#<JSON pointer>" */
+	fs_regex *re;     /* a "pattern" value, or a patternProperties member */
 } node_info;
 
 typedef struct {
@@ -54,6 +61,7 @@ struct fs_schema_set {
 struct fs_schema_report {
 	fs_schema_failure *v;
 	size_t n, cap;
+	size_t more; /* failures past MAX_KEPT */
 };
 
 static int grow(void **v, size_t *cap, size_t n, size_t size)
@@ -73,7 +81,7 @@ static int grow(void **v, size_t *cap, size_t n, size_t size)
 
 static size_t hash_ptr(const void *p, size_t cap)
 {
-	uintptr_t x = (uintptr_t)p;
+	uint64_t x = (uint64_t)(uintptr_t)p;
 	x ^= x >> 17;
 	x *= 0x9E3779B97F4A7C15ull;
 	return (size_t)(x >> 7) & (cap - 1);
@@ -91,6 +99,7 @@ static node_info *map_find(const fs_schema_set *set, const void *key)
 	return NULL;
 }
 
+/* The entry for key, made if needed. Entries move when the map grows. */
 static node_info *map_put(fs_schema_set *set, const void *key)
 {
 	node_info *e;
@@ -99,15 +108,12 @@ static node_info *map_put(fs_schema_set *set, const void *key)
 	if ((e = map_find(set, key)))
 		return e;
 	if ((set->mapn + 1) * 2 > set->mapcap) {
-		size_t cap = set->mapcap ? set->mapcap * 2 : 256;
+		size_t cap = set->mapcap ? set->mapcap * 2 : 256, oldcap = set->mapcap;
 		node_info *old = set->map, *m = calloc(cap, sizeof(*m));
-		size_t oldcap = set->mapcap;
 		if (!m) {
 			fs_error_set(FS_ENOMEM, "out of memory");
 			return NULL;
 		}
-		set->map = m;
-		set->mapcap = cap;
 		for (size_t j = 0; j < oldcap; j++) {
 			if (!old[j].key)
 				continue;
@@ -116,6 +122,8 @@ static node_info *map_put(fs_schema_set *set, const void *key)
 			m[i] = old[j];
 		}
 		free(old);
+		set->map = m;
+		set->mapcap = cap;
 	}
 	for (i = hash_ptr(key, set->mapcap); set->map[i].key; i = (i + 1) & (set->mapcap - 1))
 		;
@@ -129,10 +137,11 @@ static const char *intern(fs_schema_set *set, const char *s, size_t len)
 	char *copy;
 
 	for (size_t i = set->nstrings; i-- > 0;)
-		if (strlen(set->strings[i]) == len && strncmp(set->strings[i], s, len) == 0)
+		if (strncmp(set->strings[i], s, len) == 0 && set->strings[i][len] == '\0')
 			return set->strings[i];
-	if (grow((void **)&set->strings, &set->capstrings, set->nstrings, sizeof(char *)) < 0 ||
-	    !(copy = strndup(s, len))) {
+	if (grow((void **)&set->strings, &set->capstrings, set->nstrings, sizeof(char *)) < 0)
+		return NULL;
+	if (!(copy = strndup(s, len))) {
 		fs_error_set(FS_ENOMEM, "out of memory");
 		return NULL;
 	}
@@ -158,12 +167,65 @@ static int add_resource(fs_schema_set *set, const char *uri, const cJSON *node)
 	return 0;
 }
 
-static const cJSON *find_resource(const fs_schema_set *set, const char *uri)
+static const cJSON *find_resource(const fs_schema_set *set, const char *uri, size_t len)
 {
 	for (size_t i = 0; i < set->nres; i++)
-		if (strcmp(set->res[i].uri, uri) == 0)
+		if (strncmp(set->res[i].uri, uri, len) == 0 && set->res[i].uri[len] == '\0')
 			return set->res[i].node;
 	return NULL;
+}
+
+/*
+ * The schema an absolute URI names: a resource, an anchor in one, or a JSON
+ * pointer (with %-escapes and ~0 ~1) into one. NULL if there is none.
+ */
+static const cJSON *lookup(const fs_schema_set *set, const char *uri)
+{
+	size_t h = fs_uri_strip_fragment(uri);
+	const cJSON *target;
+	char *frag, *p;
+
+	if (uri[h] && uri[h + 1] && uri[h + 1] != '/')
+		return find_resource(set, uri, strlen(uri)); /* an anchor */
+	if (!(target = find_resource(set, uri, h)) || !uri[h])
+		return target;
+	if (!(frag = strdup(uri + h + 1)))
+		return NULL;
+	if (fs_uri_unescape(frag) < 0) {
+		free(frag);
+		return NULL;
+	}
+	for (p = frag; target && *p == '/';) {
+		char *seg = p + 1, *end = strchr(seg, '/'), *w, *q;
+		if (end)
+			*end = '\0';
+		for (w = q = seg; *q; q++) {
+			if (*q == '~' && (q[1] == '0' || q[1] == '1')) {
+				*w++ = q[1] == '0' ? '~' : '/';
+				q++;
+			} else {
+				*w++ = *q;
+			}
+		}
+		*w = '\0';
+		if (cJSON_IsArray(target)) {
+			char *e;
+			long i = strtol(seg, &e, 10);
+			/* no sign, no leading zero: "01" is not an index */
+			target = *seg >= '0' && *seg <= '9' && !*e && (seg[0] != '0' || !seg[1]) &&
+					 i <= 0x7FFFFFFF ? cJSON_GetArrayItem(target, (int)i) : NULL;
+		} else if (cJSON_IsObject(target)) {
+			target = cJSON_GetObjectItemCaseSensitive(target, seg);
+		} else {
+			target = NULL;
+		}
+		if (!end)
+			break;
+		p = end;
+		*p = '/';
+	}
+	free(frag);
+	return target;
 }
 
 int fs_schema_set_new(fs_schema_set **out)
@@ -176,8 +238,10 @@ void fs_schema_set_free(fs_schema_set *set)
 {
 	if (!set)
 		return;
-	for (size_t i = 0; i < set->mapcap; i++)
+	for (size_t i = 0; i < set->mapcap; i++) {
 		fs_regex_free(set->map[i].re);
+		free(set->map[i].loc);
+	}
 	for (size_t i = 0; i < set->nres; i++)
 		free(set->res[i].uri);
 	for (size_t i = 0; i < set->nstrings; i++)
@@ -196,7 +260,12 @@ void fs_schema_set_assert_formats(fs_schema_set *set, int on)
 	set->assert_formats = on;
 }
 
-/* ---- loading: walk every subschema once ---------------------------------- */
+const cJSON *fs_schema_set_lookup(const fs_schema_set *set, const char *uri)
+{
+	return lookup(set, uri);
+}
+
+/* ---- loading: check and index every subschema once ------------------------ */
 
 static const char *const one_schema[] = { "additionalProperties", "propertyNames", "items",
 					  "contains", "not", "if", "then", "else", NULL };
@@ -205,127 +274,289 @@ static const char *const schema_map[] = { "properties", "patternProperties", "$d
 static const char *const schema_list[] = { "allOf", "anyOf", "oneOf", "prefixItems", NULL };
 static const char *const unsupported[] = { "$dynamicRef", "unevaluatedProperties",
 					   "unevaluatedItems", "$recursiveRef", NULL };
+static const char *const type_names[] = { "string", "number", "integer", "object", "array",
+					  "boolean", "null", NULL };
 
-static int walk(fs_schema_set *set, const cJSON *s, const char *base, int depth);
+enum { K_COUNT, K_NUMBER, K_POSITIVE, K_STRING, K_BOOL, K_ARRAY, K_STRINGS, K_TYPE, K_DEPREQ };
 
-static int walk_child(fs_schema_set *set, const cJSON *s, const char *base, int depth,
-		      const char *kw)
+/* What the value of each keyword must be; a schema breaking this does not load. */
+static const struct {
+	const char *kw;
+	int kind;
+} value_rules[] = {
+	{ "minLength", K_COUNT }, { "maxLength", K_COUNT }, { "minItems", K_COUNT },
+	{ "maxItems", K_COUNT }, { "minProperties", K_COUNT }, { "maxProperties", K_COUNT },
+	{ "minContains", K_COUNT }, { "maxContains", K_COUNT }, { "minimum", K_NUMBER },
+	{ "maximum", K_NUMBER }, { "exclusiveMinimum", K_NUMBER }, { "exclusiveMaximum", K_NUMBER },
+	{ "multipleOf", K_POSITIVE }, { "pattern", K_STRING }, { "format", K_STRING },
+	{ "$ref", K_STRING }, { "$id", K_STRING }, { "$anchor", K_STRING },
+	{ "$dynamicAnchor", K_STRING }, { "uniqueItems", K_BOOL }, { "enum", K_ARRAY },
+	{ "required", K_STRINGS }, { "type", K_TYPE }, { "dependentRequired", K_DEPREQ },
+};
+
+static int is_type_name(const cJSON *v)
 {
-	if (!cJSON_IsObject(s) && !cJSON_IsBool(s))
-		return fs_error_set(FS_EINVALID, "schema '%s': \"%s\" must hold a schema", base, kw);
-	return walk(set, s, base, depth + 1);
+	if (!cJSON_IsString(v))
+		return 0;
+	for (size_t i = 0; type_names[i]; i++)
+		if (strcmp(v->valuestring, type_names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int all_strings(const cJSON *v)
+{
+	if (!cJSON_IsArray(v))
+		return 0;
+	for (const cJSON *c = v->child; c; c = c->next)
+		if (!cJSON_IsString(c))
+			return 0;
+	return 1;
+}
+
+static int value_ok(const cJSON *v, int kind)
+{
+	switch (kind) {
+	case K_COUNT:
+		return cJSON_IsNumber(v) && v->valuedouble >= 0 && fs_json_is_integer(v->valuedouble);
+	case K_NUMBER:
+		return cJSON_IsNumber(v) && isfinite(v->valuedouble);
+	case K_POSITIVE:
+		return cJSON_IsNumber(v) && isfinite(v->valuedouble) && v->valuedouble > 0;
+	case K_STRING:
+		return cJSON_IsString(v);
+	case K_BOOL:
+		return cJSON_IsBool(v);
+	case K_ARRAY:
+		return cJSON_IsArray(v);
+	case K_STRINGS:
+		return all_strings(v);
+	case K_TYPE:
+		if (cJSON_IsArray(v)) {
+			for (const cJSON *c = v->child; c; c = c->next)
+				if (!is_type_name(c))
+					return 0;
+			return 1;
+		}
+		return is_type_name(v);
+	default: /* K_DEPREQ */
+		if (!cJSON_IsObject(v))
+			return 0;
+		for (const cJSON *c = v->child; c; c = c->next)
+			if (!all_strings(c))
+				return 0;
+		return 1;
+	}
+}
+
+/*
+ * Is `s` a schema whose keywords the validator can use? NULL if so, else the
+ * problem, written into why[].
+ */
+static const char *check_keywords(const cJSON *s, char *why, size_t size)
+{
+	const cJSON *v;
+
+	if (cJSON_IsBool(s))
+		return NULL;
+	if (!cJSON_IsObject(s))
+		return "expected a schema (an object, true or false)";
+	for (size_t i = 0; unsupported[i]; i++)
+		if (cJSON_GetObjectItemCaseSensitive(s, unsupported[i])) {
+			snprintf(why, size, "keyword \"%s\" is not supported", unsupported[i]);
+			return why;
+		}
+	for (size_t i = 0; i < sizeof(value_rules) / sizeof(value_rules[0]); i++)
+		if ((v = cJSON_GetObjectItemCaseSensitive(s, value_rules[i].kw)) &&
+		    !value_ok(v, value_rules[i].kind)) {
+			snprintf(why, size, "\"%s\" has a value it cannot have", value_rules[i].kw);
+			return why;
+		}
+	for (size_t i = 0; one_schema[i]; i++)
+		if ((v = cJSON_GetObjectItemCaseSensitive(s, one_schema[i])) &&
+		    !cJSON_IsObject(v) && !cJSON_IsBool(v)) {
+			snprintf(why, size, "\"%s\" must hold a schema", one_schema[i]);
+			return why;
+		}
+	for (size_t i = 0; schema_map[i]; i++) {
+		if (!(v = cJSON_GetObjectItemCaseSensitive(s, schema_map[i])))
+			continue;
+		if (!cJSON_IsObject(v)) {
+			snprintf(why, size, "\"%s\" must be an object", schema_map[i]);
+			return why;
+		}
+		for (const cJSON *c = v->child; c; c = c->next)
+			if (!cJSON_IsObject(c) && !cJSON_IsBool(c)) {
+				snprintf(why, size, "\"%s\" must hold schemas", schema_map[i]);
+				return why;
+			}
+	}
+	for (size_t i = 0; schema_list[i]; i++) {
+		if (!(v = cJSON_GetObjectItemCaseSensitive(s, schema_list[i])))
+			continue;
+		if (!cJSON_IsArray(v) || !v->child) {
+			snprintf(why, size, "\"%s\" must be a non-empty array", schema_list[i]);
+			return why;
+		}
+		for (const cJSON *c = v->child; c; c = c->next)
+			if (!cJSON_IsObject(c) && !cJSON_IsBool(c)) {
+				snprintf(why, size, "\"%s\" must hold schemas", schema_list[i]);
+				return why;
+			}
+	}
+	return NULL;
+}
+
+typedef struct {
+	fs_schema_set *set;
+	const char *doc; /* the URI the document was added as */
+	fs_buf path;     /* JSON pointer of the subschema being walked */
+} loader;
+
+static void push(fs_buf *b, const char *seg)
+{
+	fs_buf_putc(b, '/');
+	for (; *seg; seg++) {
+		if (*seg == '~')
+			fs_buf_puts(b, "~0");
+		else if (*seg == '/')
+			fs_buf_puts(b, "~1");
+		else
+			fs_buf_putc(b, *seg);
+	}
+}
+
+static void pop(fs_buf *b, size_t size)
+{
+	b->size = size;
+	if (b->ptr)
+		b->ptr[size] = '\0';
+}
+
+static int walk(loader *l, const cJSON *s, const char *base, int depth);
+
+static int walk_child(loader *l, const cJSON *s, const char *base, int depth,
+		      const char *kw, const char *name, int index)
+{
+	size_t at = l->path.size;
+	int rc;
+
+	push(&l->path, kw);
+	if (name)
+		push(&l->path, name);
+	else if (index >= 0)
+		fs_buf_printf(&l->path, "/%d", index);
+	rc = walk(l, s, base, depth + 1);
+	pop(&l->path, at);
+	return rc;
 }
 
 static int compile(fs_schema_set *set, const void *key, const char *pattern)
 {
 	node_info *e = map_put(set, key);
-	int rc;
 
 	if (!e)
 		return FS_ENOMEM;
-	if (e->re)
-		return 0;
-	if ((rc = fs_regex_compile(&e->re, pattern)) < 0)
-		return rc;
-	return 0;
+	return e->re ? 0 : fs_regex_compile(&e->re, pattern);
 }
 
-static int walk(fs_schema_set *set, const cJSON *s, const char *base, int depth)
+/* The JSON pointer of the subschema being walked (the buffer moves as it grows). */
+#define WHERE fs_buf_cstr(&l->path)
+
+static int walk(loader *l, const cJSON *s, const char *base, int depth)
 {
+	fs_schema_set *set = l->set;
 	const cJSON *v, *c;
 	fs_buf uri = FS_BUF_INIT;
 	node_info *e;
+	const char *bad;
+	char why[128];
 	int rc = 0;
 
+	if ((rc = fs_buf_check(&l->path)) < 0)
+		return rc;
 	if (depth > MAX_DEPTH)
-		return fs_error_set(FS_EINVALID, "schema '%s': nested too deeply", base);
-	if (!(e = map_put(set, s)))
-		return FS_ENOMEM;
-	if (!cJSON_IsObject(s)) {
-		e->base = base;
-		return 0;
-	}
-	for (size_t i = 0; unsupported[i]; i++)
-		if (cJSON_GetObjectItemCaseSensitive(s, unsupported[i]))
-			return fs_error_set(FS_EINVALID, "schema '%s': keyword \"%s\" is not supported",
-					    base, unsupported[i]);
-	v = cJSON_GetObjectItemCaseSensitive(s, "$id");
-	if (cJSON_IsString(v)) {
-		const char *b;
+		return fs_error_set(FS_EINVALID, "schema %s#%s: nested too deeply", l->doc, WHERE);
+	if ((bad = check_keywords(s, why, sizeof(why))))
+		return fs_error_set(FS_EINVALID, "schema %s#%s: %s", l->doc, WHERE, bad);
+	if ((v = cJSON_GetObjectItemCaseSensitive(s, "$id"))) {
+		size_t h;
 		if ((rc = fs_uri_resolve(&uri, base, v->valuestring)) < 0)
 			goto done;
-		/* an empty fragment is allowed and means nothing */
-		if (!(b = intern(set, uri.ptr, fs_uri_strip_fragment(uri.ptr)))) {
+		h = fs_uri_strip_fragment(uri.ptr);
+		if (uri.ptr[h] && uri.ptr[h + 1]) {
+			rc = fs_error_set(FS_EINVALID, "schema %s#%s: \"$id\" '%s' has a fragment "
+					  "(use \"$anchor\")", l->doc, WHERE, v->valuestring);
+			goto done;
+		}
+		if (!(base = intern(set, uri.ptr, h))) {
 			rc = FS_ENOMEM;
 			goto done;
 		}
-		base = b;
 		if ((rc = add_resource(set, base, s)) < 0)
 			goto done;
 	}
-	if (!(e = map_put(set, s))) { /* the map may have moved */
+	if (!(e = map_put(set, s))) {
 		rc = FS_ENOMEM;
 		goto done;
 	}
 	e->base = base;
+	fs_buf_clear(&uri);
+	fs_buf_printf(&uri, "%s#%s", l->doc, WHERE);
+	if ((rc = fs_buf_check(&uri)) < 0)
+		goto done;
+	if (!e->loc && !(e->loc = strdup(uri.ptr))) {
+		rc = fs_error_set(FS_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (!cJSON_IsObject(s))
+		goto done;
+	/* $dynamicAnchor without $dynamicRef is a plain anchor */
 	for (int k = 0; k < 2; k++) {
-		v = cJSON_GetObjectItemCaseSensitive(s, k ? "$dynamicAnchor" : "$anchor");
-		if (!cJSON_IsString(v))
+		if (!(v = cJSON_GetObjectItemCaseSensitive(s, k ? "$dynamicAnchor" : "$anchor")))
 			continue;
 		fs_buf_clear(&uri);
 		fs_buf_printf(&uri, "%s#%s", base, v->valuestring);
 		if ((rc = fs_buf_check(&uri)) < 0 || (rc = add_resource(set, uri.ptr, s)) < 0)
 			goto done;
 	}
-	v = cJSON_GetObjectItemCaseSensitive(s, "pattern");
-	if (cJSON_IsString(v) && (rc = compile(set, v, v->valuestring)) < 0)
+	if ((v = cJSON_GetObjectItemCaseSensitive(s, "pattern")) &&
+	    (rc = compile(set, v, v->valuestring)) < 0)
 		goto done;
-	v = cJSON_GetObjectItemCaseSensitive(s, "patternProperties");
-	if (cJSON_IsObject(v))
+	if ((v = cJSON_GetObjectItemCaseSensitive(s, "patternProperties")))
 		for (c = v->child; c; c = c->next)
 			if ((rc = compile(set, c, c->string)) < 0)
 				goto done;
 	for (size_t i = 0; one_schema[i]; i++)
 		if ((v = cJSON_GetObjectItemCaseSensitive(s, one_schema[i])) &&
-		    (rc = walk_child(set, v, base, depth, one_schema[i])) < 0)
+		    (rc = walk_child(l, v, base, depth, one_schema[i], NULL, -1)) < 0)
 			goto done;
-	for (size_t i = 0; schema_map[i]; i++) {
-		v = cJSON_GetObjectItemCaseSensitive(s, schema_map[i]);
-		if (!v)
-			continue;
-		if (!cJSON_IsObject(v)) {
-			rc = fs_error_set(FS_EINVALID, "schema '%s': \"%s\" must be an object", base,
-					  schema_map[i]);
-			goto done;
-		}
-		for (c = v->child; c; c = c->next)
-			if ((rc = walk_child(set, c, base, depth, schema_map[i])) < 0)
-				goto done;
-	}
+	for (size_t i = 0; schema_map[i]; i++)
+		if ((v = cJSON_GetObjectItemCaseSensitive(s, schema_map[i])))
+			for (c = v->child; c; c = c->next)
+				if ((rc = walk_child(l, c, base, depth, schema_map[i], c->string, -1)) < 0)
+					goto done;
 	for (size_t i = 0; schema_list[i]; i++) {
-		v = cJSON_GetObjectItemCaseSensitive(s, schema_list[i]);
-		if (!v)
-			continue;
-		if (!cJSON_IsArray(v)) {
-			rc = fs_error_set(FS_EINVALID, "schema '%s': \"%s\" must be an array", base,
-					  schema_list[i]);
-			goto done;
-		}
-		for (c = v->child; c; c = c->next)
-			if ((rc = walk_child(set, c, base, depth, schema_list[i])) < 0)
-				goto done;
+		int n = 0;
+		if ((v = cJSON_GetObjectItemCaseSensitive(s, schema_list[i])))
+			for (c = v->child; c; c = c->next, n++)
+				if ((rc = walk_child(l, c, base, depth, schema_list[i], NULL, n)) < 0)
+					goto done;
 	}
 done:
 	fs_buf_dispose(&uri);
 	return rc;
 }
 
+#undef WHERE
+
 int fs_schema_set_add(fs_schema_set *set, const char *uri, const char *json, size_t len)
 {
+	loader l = { set, NULL, FS_BUF_INIT };
 	cJSON *doc = NULL;
 	const cJSON *id;
 	const char *base;
-	fs_buf abs = FS_BUF_INIT;
+	size_t nres = set->nres;
 	int rc;
 
 	if ((rc = fs_json_parse(&doc, json, len, uri ? uri : "schema")) < 0)
@@ -335,32 +566,41 @@ int fs_schema_set_add(fs_schema_set *set, const char *uri, const char *json, siz
 		rc = fs_error_set(FS_EINVALID, "schema: no \"$id\" and no URI given");
 		goto done;
 	}
+	if (!uri)
+		uri = id->valuestring;
+	if (!cJSON_IsObject(doc) && !cJSON_IsBool(doc)) {
+		rc = fs_error_set(FS_EINVALID, "schema %s: expected an object, true or false", uri);
+		goto done;
+	}
 	if ((rc = grow((void **)&set->docs, &set->capdocs, set->ndocs, sizeof(cJSON *))) < 0)
 		goto done;
+	/* the set owns it from here: the index points into it even if loading fails */
 	set->docs[set->ndocs++] = doc;
-	fs_buf_puts(&abs, uri ? uri : id->valuestring);
-	if ((rc = fs_buf_check(&abs)) < 0)
-		goto fail;
-	if (!(base = intern(set, abs.ptr, fs_uri_strip_fragment(abs.ptr)))) {
+	if (!(base = intern(set, uri, fs_uri_strip_fragment(uri)))) {
 		rc = FS_ENOMEM;
-		goto fail;
+		goto done;
 	}
-	if ((rc = add_resource(set, base, doc)) < 0 || (rc = walk(set, doc, base, 0)) < 0)
-		goto fail;
-	fs_buf_dispose(&abs);
-	return 0;
-fail:
-	/* keep the document: resources already registered point into it */
-	doc = NULL;
+	l.doc = base;
+	if ((rc = add_resource(set, base, doc)) < 0 || (rc = walk(&l, doc, base, 0)) < 0)
+		goto done;
 done:
-	cJSON_Delete(doc);
-	fs_buf_dispose(&abs);
+	if (rc < 0) {
+		/* a document that failed to load cannot be named by a $ref */
+		while (set->nres > nres)
+			free(set->res[--set->nres].uri);
+		if (!set->ndocs || set->docs[set->ndocs - 1] != doc)
+			cJSON_Delete(doc);
+	}
+	fs_buf_dispose(&l.path);
 	return rc;
 }
 
 /* ---- the report -------------------------------------------------------- */
 
-size_t fs_schema_report_count(const fs_schema_report *r) { return r ? r->n : 0; }
+size_t fs_schema_report_count(const fs_schema_report *r)
+{
+	return r ? r->n : 0;
+}
 
 const fs_schema_failure *fs_schema_report_get(const fs_schema_report *r, size_t i)
 {
@@ -385,16 +625,92 @@ void fs_schema_report_free(fs_schema_report *r)
 int fs_schema_report_format(const fs_schema_report *r, fs_buf *out, const char *prefix,
 			    size_t max)
 {
-	size_t n = fs_schema_report_count(r);
+	size_t n = fs_schema_report_count(r), shown = 0;
 
-	for (size_t i = 0; i < n && (max == 0 || i < max); i++) {
+	for (size_t i = 0; i < n && (max == 0 || i < max); i++, shown++) {
 		const fs_schema_failure *f = &r->v[i];
 		fs_buf_printf(out, "%s: %s: expected %s, found %s\n", prefix,
 			      *f->instance ? f->instance : "/", f->expected, f->found);
 	}
-	if (max && n > max)
-		fs_buf_printf(out, "%s: ... and %zu more problems\n", prefix, n - max);
+	if (r && n + r->more > shown)
+		fs_buf_printf(out, "%s: ... and %zu more problem%s\n", prefix, n + r->more - shown,
+			      n + r->more - shown == 1 ? "" : "s");
 	return fs_buf_check(out);
+}
+
+/* ---- words ---------------------------------------------------------------- */
+
+static void put_number(fs_buf *b, double v)
+{
+	if (isfinite(v))
+		fs_json_put_number(b, v);
+	else
+		fs_buf_puts(b, v > 0 ? "a number too large to hold" : "a number too small to hold");
+}
+
+/* A value, short: strings quoted and cut, containers by kind. */
+static void render(fs_buf *b, const cJSON *v)
+{
+	if (cJSON_IsString(v)) {
+		const char *s = v->valuestring, *p = s;
+		size_t chars = 0;
+		while (*p && chars < FOUND_CHARS) {
+			p++;
+			while (((unsigned char)*p & 0xC0) == 0x80)
+				p++;
+			chars++;
+		}
+		if (!*p) {
+			fs_json_put_string(b, s);
+		} else {
+			char *cut = strndup(s, (size_t)(p - s));
+			if (!cut) {
+				fs_buf_puts(b, "a long string");
+				return;
+			}
+			fs_json_put_string(b, cut);
+			free(cut);
+			if (b->size)
+				b->size--; /* the closing quote */
+			fs_buf_puts(b, "...\"");
+		}
+	} else if (cJSON_IsNumber(v)) {
+		put_number(b, v->valuedouble);
+	} else if (cJSON_IsBool(v)) {
+		fs_buf_puts(b, cJSON_IsTrue(v) ? "true" : "false");
+	} else if (cJSON_IsNull(v)) {
+		fs_buf_puts(b, "null");
+	} else if (cJSON_IsArray(v)) {
+		fs_buf_puts(b, v->child ? "an array" : "an empty array");
+	} else {
+		fs_buf_puts(b, v->child ? "an object" : "an empty object");
+	}
+}
+
+/* A value with its kind, for type failures: "the number 5". */
+static void describe(fs_buf *b, const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		fs_buf_puts(b, "the string ");
+	else if (cJSON_IsNumber(v) && isfinite(v->valuedouble))
+		fs_buf_puts(b, "the number ");
+	render(b, v);
+}
+
+static const char *type_words(const char *t)
+{
+	if (strcmp(t, "string") == 0) return "a string";
+	if (strcmp(t, "number") == 0) return "a number";
+	if (strcmp(t, "integer") == 0) return "an integer";
+	if (strcmp(t, "object") == 0) return "an object";
+	if (strcmp(t, "array") == 0) return "an array";
+	if (strcmp(t, "boolean") == 0) return "true or false";
+	return "null";
+}
+
+static const char *plural(double n)
+{
+	return n == 1 ? "" : "s";
 }
 
 /* ---- validation ---------------------------------------------------------- */
@@ -403,86 +719,45 @@ typedef struct {
 	const fs_schema_set *set;
 	fs_schema_report *report; /* NULL: only find out whether it is valid */
 	fs_buf iptr;              /* where we are in the instance */
-	fs_buf sptr;              /* where we are in the schemas */
+	const char *base;         /* base URI of the subschema being applied */
+	const char *loc;          /* its location, for fs_schema_failure.schema */
+	const char *root;         /* the URI validated against, to name documents */
+	size_t root_dir;          /* length of its folder part ("https://x/schema/") */
 	int depth;
+	unsigned long steps;
 } vctx;
-
-static void push(fs_buf *b, const char *seg)
-{
-	fs_buf_putc(b, '/');
-	for (; *seg; seg++) {
-		if (*seg == '~')
-			fs_buf_puts(b, "~0");
-		else if (*seg == '/')
-			fs_buf_puts(b, "~1");
-		else
-			fs_buf_putc(b, *seg);
-	}
-}
-
-static void push_index(fs_buf *b, size_t i)
-{
-	fs_buf_printf(b, "/%zu", i);
-}
-
-static void pop(fs_buf *b, size_t size)
-{
-	b->size = size;
-	if (b->ptr)
-		b->ptr[size] = '\0';
-}
-
-/* A value in words, short: strings quoted and cut, containers by kind. */
-static void render(fs_buf *b, const cJSON *v)
-{
-	if (cJSON_IsString(v)) {
-		size_t len = strlen(v->valuestring), cut = len > 40 ? 40 : len;
-		/* cut at a character boundary */
-		while (cut < len && ((unsigned char)v->valuestring[cut] & 0xC0) == 0x80)
-			cut--;
-		if (cut < len) {
-			char *tmp = strndup(v->valuestring, cut);
-			if (tmp) {
-				fs_json_put_string(b, tmp);
-				b->size--;
-				fs_buf_puts(b, "...\"");
-				free(tmp);
-			}
-		} else {
-			fs_json_put_string(b, v->valuestring);
-		}
-	} else if (cJSON_IsNumber(v)) {
-		fs_json_put_number(b, v->valuedouble);
-	} else if (cJSON_IsBool(v)) {
-		fs_buf_puts(b, cJSON_IsTrue(v) ? "true" : "false");
-	} else if (cJSON_IsNull(v)) {
-		fs_buf_puts(b, "null");
-	} else if (cJSON_IsArray(v)) {
-		fs_buf_puts(b, "an array");
-	} else {
-		fs_buf_puts(b, "an object");
-	}
-}
 
 static int fail(vctx *c, const char *keyword, const char *expected, const char *found)
 {
-	fs_schema_failure *f;
 	fs_schema_report *r = c->report;
+	const char *inst = fs_buf_cstr(&c->iptr);
+	fs_schema_failure *f;
+	fs_buf loc = FS_BUF_INIT;
 
 	if (!r)
 		return 0;
+	if (fs_buf_check(&c->iptr) < 0)
+		return FS_ENOMEM;
+	/* the same words twice at one place (a pattern and a format under one title) help no one */
+	for (size_t i = r->n, k = 0; i-- > 0 && k < 8; k++)
+		if (strcmp(r->v[i].instance, inst) == 0 && strcmp(r->v[i].expected, expected) == 0 &&
+		    strcmp(r->v[i].found, found) == 0)
+			return 0;
+	if (r->n == MAX_KEPT) {
+		r->more++;
+		return 0;
+	}
 	if (grow((void **)&r->v, &r->cap, r->n, sizeof(*r->v)) < 0)
 		return FS_ENOMEM;
+	fs_buf_puts(&loc, c->loc);
+	if (strcmp(keyword, "false") != 0)
+		fs_buf_printf(&loc, "/%s", keyword);
 	f = &r->v[r->n];
-	f->instance = strdup(fs_buf_cstr(&c->iptr));
+	f->instance = strdup(inst);
 	f->keyword = strdup(keyword);
 	f->expected = strdup(expected);
 	f->found = strdup(found);
-	{
-		fs_buf s = FS_BUF_INIT;
-		fs_buf_printf(&s, "%s/%s", fs_buf_cstr(&c->sptr), keyword);
-		f->schema = fs_buf_detach(&s);
-	}
+	f->schema = fs_buf_detach(&loc);
 	if (!f->instance || !f->keyword || !f->expected || !f->found || !f->schema) {
 		free((char *)f->instance);
 		free((char *)f->keyword);
@@ -509,10 +784,60 @@ static int fail_v(vctx *c, const char *keyword, const char *expected, const cJSO
 	return rc;
 }
 
+/* fail() with "expected" built by printf; "found" as given, or rendered from inst */
+static int fail_va(vctx *c, const char *keyword, const char *found, const cJSON *inst,
+		   const char *fmt, va_list ap)
+{
+	fs_buf exp = FS_BUF_INIT, rendered = FS_BUF_INIT;
+	int rc;
+
+	fs_buf_vprintf(&exp, fmt, ap);
+	if (!found) {
+		render(&rendered, inst);
+		found = fs_buf_cstr(&rendered);
+	}
+	rc = fs_buf_check(&exp) < 0 || fs_buf_check(&rendered) < 0
+		     ? FS_ENOMEM
+		     : fail(c, keyword, fs_buf_cstr(&exp), found);
+	fs_buf_dispose(&exp);
+	fs_buf_dispose(&rendered);
+	return rc;
+}
+
+static int fail_f(vctx *c, const char *keyword, const char *found, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail_f(vctx *c, const char *keyword, const char *found, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	if (!c->report)
+		return 0;
+	va_start(ap, fmt);
+	rc = fail_va(c, keyword, found, NULL, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int fail_vf(vctx *c, const char *keyword, const cJSON *inst, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail_vf(vctx *c, const char *keyword, const cJSON *inst, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	if (!c->report)
+		return 0;
+	va_start(ap, fmt);
+	rc = fail_va(c, keyword, NULL, inst, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
 static const char *title_of(const cJSON *s)
 {
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(s, "title");
-	return cJSON_IsString(t) ? t->valuestring : NULL;
+	return cJSON_IsString(t) && *t->valuestring ? t->valuestring : NULL;
 }
 
 static int is_integer(const cJSON *v)
@@ -528,19 +853,7 @@ static int type_is(const cJSON *v, const char *t)
 	if (strcmp(t, "object") == 0) return cJSON_IsObject(v);
 	if (strcmp(t, "array") == 0) return cJSON_IsArray(v);
 	if (strcmp(t, "boolean") == 0) return cJSON_IsBool(v);
-	if (strcmp(t, "null") == 0) return cJSON_IsNull(v);
-	return 0;
-}
-
-static const char *type_words(const char *t)
-{
-	if (strcmp(t, "string") == 0) return "a string";
-	if (strcmp(t, "number") == 0) return "a number";
-	if (strcmp(t, "integer") == 0) return "an integer";
-	if (strcmp(t, "object") == 0) return "an object";
-	if (strcmp(t, "array") == 0) return "an array";
-	if (strcmp(t, "boolean") == 0) return "true or false";
-	return "null";
+	return cJSON_IsNull(v);
 }
 
 /* Deep equality; numbers by value (1 == 1.0), objects regardless of order. */
@@ -566,14 +879,27 @@ static int equal(const cJSON *a, const cJSON *b)
 			nb++;
 		return na == nb;
 	}
-	return cJSON_Compare(a, b, 1);
+	if (cJSON_IsString(a) && cJSON_IsString(b))
+		return strcmp(a->valuestring, b->valuestring) == 0;
+	return (a->type & 0xFF) == (b->type & 0xFF) && !cJSON_IsNumber(a) && !cJSON_IsString(a) &&
+	       !cJSON_IsArray(a) && !cJSON_IsObject(a);
 }
 
-/* "https://x/schema/vocab/countries.json" -> "vocab/countries.json" */
-static const char *doc_name(const char *base)
+/*
+ * A schema's location as a person reads it: relative to the folder of the
+ * schema validated against ("vocab/countries.json"), without an empty "#".
+ */
+static void put_location(fs_buf *b, const vctx *c, const char *loc)
 {
-	const char *p = strstr(base, "/schema/");
-	return p ? p + strlen("/schema/") : base;
+	size_t len = strlen(loc);
+
+	if (len && loc[len - 1] == '#')
+		len--;
+	if (c->root_dir && strncmp(loc, c->root, c->root_dir) == 0 && len > c->root_dir) {
+		loc += c->root_dir;
+		len -= c->root_dir;
+	}
+	fs_buf_put(b, loc, len);
 }
 
 static int v_schema(vctx *c, const cJSON *s, const cJSON *inst);
@@ -590,220 +916,256 @@ static int quiet(vctx *c, const cJSON *s, const cJSON *inst)
 	return rc;
 }
 
-static const char *base_of(const vctx *c, const cJSON *s)
+/* Apply the schema at absolute `uri` (the target of a $ref, or the caller's choice). */
+static int apply_uri(vctx *c, const char *uri, const char *ref, const cJSON *inst)
 {
-	const node_info *e = map_find(c->set, s);
-	return e && e->base ? e->base : "";
-}
-
-static int follow_ref(vctx *c, const cJSON *s, const char *ref, const cJSON *inst)
-{
-	fs_buf abs = FS_BUF_INIT, doc = FS_BUF_INIT;
-	const cJSON *target;
-	size_t h, saved = c->sptr.size;
-	char *frag = NULL;
+	const char *base = c->base, *loc = c->loc;
+	const cJSON *target = lookup(c->set, uri);
+	char *doc = NULL;
 	int rc;
 
-	if ((rc = fs_uri_resolve(&abs, base_of(c, s), ref)) < 0)
-		goto done;
-	h = fs_uri_strip_fragment(abs.ptr);
-	frag = strdup(abs.ptr[h] ? abs.ptr + h + 1 : "");
-	if (!frag || fs_uri_unescape(frag) < 0) {
-		rc = frag ? fs_error_set(FS_ERROR, "schema: bad $ref '%s'", ref)
-			  : fs_error_set(FS_ENOMEM, "out of memory");
-		goto done;
+	if (!target)
+		return fs_error_set(FS_ERROR, "schema %s: cannot resolve $ref '%s' (%s)", c->loc, ref,
+				    uri);
+	if (!map_find(c->set, target)) {
+		/* a pointer into a place the loader did not walk (an unknown keyword) */
+		if (!(doc = strndup(uri, fs_uri_strip_fragment(uri))))
+			return fs_error_set(FS_ENOMEM, "out of memory");
+		c->base = doc;
+		c->loc = uri;
 	}
-	if (*frag && *frag != '/') {
-		target = find_resource(c->set, abs.ptr); /* an anchor */
-	} else {
-		fs_buf_put(&doc, abs.ptr, h);
-		target = find_resource(c->set, fs_buf_cstr(&doc));
-		/* a JSON pointer into that resource */
-		for (char *p = frag; target && *p == '/';) {
-			char *seg = p + 1, *end = strchr(seg, '/'), *w, *q;
-			if (end)
-				*end = '\0';
-			for (w = q = seg; *q; q++) {
-				if (*q == '~' && (q[1] == '0' || q[1] == '1')) {
-					*w++ = q[1] == '0' ? '~' : '/';
-					q++;
-				} else {
-					*w++ = *q;
-				}
-			}
-			*w = '\0';
-			if (cJSON_IsArray(target)) {
-				char *e2;
-				long i = strtol(seg, &e2, 10);
-				target = *seg && !*e2 && i >= 0 ? cJSON_GetArrayItem(target, (int)i) : NULL;
-			} else {
-				target = cJSON_GetObjectItemCaseSensitive(target, seg);
-			}
-			if (!end)
-				break;
-			p = end;
-			*p = '/';
-		}
-	}
-	if (!target) {
-		rc = fs_error_set(FS_ERROR, "schema: cannot resolve $ref '%s' (%s)", ref, abs.ptr);
-		goto done;
-	}
-	pop(&c->sptr, 0);
-	fs_buf_puts(&c->sptr, abs.ptr);
 	rc = v_schema(c, target, inst);
-	pop(&c->sptr, 0);
-	(void)saved;
-done:
-	free(frag);
-	fs_buf_dispose(&abs);
-	fs_buf_dispose(&doc);
+	c->base = base;
+	c->loc = loc;
+	free(doc);
 	return rc;
 }
 
-/* The keywords that apply to numbers. */
+static int follow_ref(vctx *c, const char *ref, const cJSON *inst)
+{
+	fs_buf abs = FS_BUF_INIT;
+	int rc;
+
+	if ((rc = fs_uri_resolve(&abs, c->base, ref)) == 0)
+		rc = apply_uri(c, abs.ptr, ref, inst);
+	fs_buf_dispose(&abs);
+	return rc;
+}
+
 static int v_number(vctx *c, const cJSON *s, const cJSON *inst)
 {
+	static const struct {
+		const char *kw, *words;
+	} bounds[] = {
+		{ "minimum", "a number of at least " },
+		{ "maximum", "a number of at most " },
+		{ "exclusiveMinimum", "a number greater than " },
+		{ "exclusiveMaximum", "a number less than " },
+	};
 	double x = inst->valuedouble;
 	const cJSON *k;
-	char exp[96];
 	int ok = 1, rc;
 
-	if (cJSON_IsNumber(k = cJSON_GetObjectItemCaseSensitive(s, "minimum")) && x < k->valuedouble) {
-		snprintf(exp, sizeof(exp), "a number of at least %.17g", k->valuedouble);
-		if ((rc = fail_v(c, "minimum", exp, inst)) < 0) return rc;
+	for (size_t i = 0; i < sizeof(bounds) / sizeof(bounds[0]); i++) {
+		double b;
+		int bad;
+		if (!(k = cJSON_GetObjectItemCaseSensitive(s, bounds[i].kw)))
+			continue;
+		b = k->valuedouble;
+		bad = i == 0 ? x < b : i == 1 ? x > b : i == 2 ? x <= b : x >= b;
+		if (!bad)
+			continue;
 		ok = 0;
+		if (c->report) {
+			fs_buf exp = FS_BUF_INIT;
+			fs_buf_puts(&exp, bounds[i].words);
+			put_number(&exp, b);
+			rc = fs_buf_check(&exp) < 0 ? FS_ENOMEM : fail_v(c, bounds[i].kw, exp.ptr, inst);
+			fs_buf_dispose(&exp);
+			if (rc < 0)
+				return rc;
+		}
 	}
-	if (cJSON_IsNumber(k = cJSON_GetObjectItemCaseSensitive(s, "maximum")) && x > k->valuedouble) {
-		snprintf(exp, sizeof(exp), "a number of at most %.17g", k->valuedouble);
-		if ((rc = fail_v(c, "maximum", exp, inst)) < 0) return rc;
-		ok = 0;
-	}
-	if (cJSON_IsNumber(k = cJSON_GetObjectItemCaseSensitive(s, "exclusiveMinimum")) &&
-	    x <= k->valuedouble) {
-		snprintf(exp, sizeof(exp), "a number greater than %.17g", k->valuedouble);
-		if ((rc = fail_v(c, "exclusiveMinimum", exp, inst)) < 0) return rc;
-		ok = 0;
-	}
-	if (cJSON_IsNumber(k = cJSON_GetObjectItemCaseSensitive(s, "exclusiveMaximum")) &&
-	    x >= k->valuedouble) {
-		snprintf(exp, sizeof(exp), "a number less than %.17g", k->valuedouble);
-		if ((rc = fail_v(c, "exclusiveMaximum", exp, inst)) < 0) return rc;
-		ok = 0;
-	}
-	if (cJSON_IsNumber(k = cJSON_GetObjectItemCaseSensitive(s, "multipleOf")) &&
-	    k->valuedouble > 0) {
+	if ((k = cJSON_GetObjectItemCaseSensitive(s, "multipleOf"))) {
 		double q = x / k->valuedouble;
-		/* past the range of doubles the quotient overflows; the remainder does not */
-		int multiple = isfinite(q) ? fabs(q - nearbyint(q)) <= 1e-9 * fmax(1.0, fabs(q))
+		/*
+		 * Decimal steps such as 0.01 are not exact in binary: a quotient within
+		 * a few ulps of an integer counts. Past the range of doubles the
+		 * quotient overflows; the remainder does not.
+		 */
+		int multiple = isfinite(q) ? fabs(q - nearbyint(q)) <= 1e-12 * fmax(1.0, fabs(q))
 					   : fmod(x, k->valuedouble) == 0;
 		if (!multiple) {
-			snprintf(exp, sizeof(exp), "a multiple of %.17g", k->valuedouble);
-			if ((rc = fail_v(c, "multipleOf", exp, inst)) < 0) return rc;
 			ok = 0;
+			if (c->report) {
+				fs_buf exp = FS_BUF_INIT;
+				fs_buf_puts(&exp, "a multiple of ");
+				put_number(&exp, k->valuedouble);
+				rc = fs_buf_check(&exp) < 0 ? FS_ENOMEM : fail_v(c, "multipleOf", exp.ptr, inst);
+				fs_buf_dispose(&exp);
+				if (rc < 0)
+					return rc;
+			}
 		}
 	}
 	return ok;
+}
+
+/* A regex of the set, or compiled for this once (a place the loader did not walk). */
+static int pattern_match(const vctx *c, const void *key, const char *pattern, const char *s)
+{
+	const node_info *e = map_find(c->set, key);
+	fs_regex *re = NULL;
+	int rc;
+
+	if (e && e->re)
+		return fs_regex_search(e->re, s);
+	if ((rc = fs_regex_compile(&re, pattern)) < 0)
+		return rc;
+	rc = fs_regex_search(re, s);
+	fs_regex_free(re);
+	return rc;
 }
 
 static int v_string(vctx *c, const cJSON *s, const cJSON *inst)
 {
+	const char *title = title_of(s);
 	const cJSON *k;
 	size_t len = fs_utf8_length(inst->valuestring);
-	const char *title = title_of(s);
-	char exp[160];
+	char found[32];
 	int ok = 1, rc;
 
-	if (cJSON_IsNumber(k = cJSON_GetObjectItemCaseSensitive(s, "minLength")) &&
-	    (double)len < k->valuedouble) {
-		char found[32];
-		snprintf(exp, sizeof(exp), "at least %.0f character%s", k->valuedouble,
-			 k->valuedouble == 1 ? "" : "s");
-		snprintf(found, sizeof(found), "%zu", len);
-		if ((rc = fail(c, "minLength", exp, found)) < 0) return rc;
+	snprintf(found, sizeof(found), "%zu", len);
+	if ((k = cJSON_GetObjectItemCaseSensitive(s, "minLength")) && (double)len < k->valuedouble) {
 		ok = 0;
+		if ((rc = fail_f(c, "minLength", found, "at least %.0f character%s", k->valuedouble,
+				 plural(k->valuedouble))) < 0)
+			return rc;
 	}
-	if (cJSON_IsNumber(k = cJSON_GetObjectItemCaseSensitive(s, "maxLength")) &&
-	    (double)len > k->valuedouble) {
-		char found[32];
-		snprintf(exp, sizeof(exp), "at most %.0f character%s", k->valuedouble,
-			 k->valuedouble == 1 ? "" : "s");
-		snprintf(found, sizeof(found), "%zu", len);
-		if ((rc = fail(c, "maxLength", exp, found)) < 0) return rc;
+	if ((k = cJSON_GetObjectItemCaseSensitive(s, "maxLength")) && (double)len > k->valuedouble) {
 		ok = 0;
+		if ((rc = fail_f(c, "maxLength", found, "at most %.0f character%s", k->valuedouble,
+				 plural(k->valuedouble))) < 0)
+			return rc;
 	}
-	if (cJSON_IsString(k = cJSON_GetObjectItemCaseSensitive(s, "pattern"))) {
-		const node_info *e = map_find(c->set, k);
-		if (e && e->re && !fs_regex_search(e->re, inst->valuestring)) {
-			fs_buf b = FS_BUF_INIT;
-			if (!title)
-				fs_buf_printf(&b, "a string matching /%s/", k->valuestring);
-			rc = fail_v(c, "pattern", title ? title : fs_buf_cstr(&b), inst);
-			fs_buf_dispose(&b);
-			if (rc < 0) return rc;
+	if ((k = cJSON_GetObjectItemCaseSensitive(s, "pattern"))) {
+		if ((rc = pattern_match(c, k, k->valuestring, inst->valuestring)) < 0)
+			return rc;
+		if (!rc) {
+			fs_buf exp = FS_BUF_INIT;
 			ok = 0;
+			if (title)
+				fs_buf_puts(&exp, title);
+			else
+				fs_buf_printf(&exp, "a string matching the pattern %s", k->valuestring);
+			rc = fs_buf_check(&exp) < 0 ? FS_ENOMEM : fail_v(c, "pattern", exp.ptr, inst);
+			fs_buf_dispose(&exp);
+			if (rc < 0)
+				return rc;
 		}
 	}
-	if (c->set->assert_formats &&
-	    cJSON_IsString(k = cJSON_GetObjectItemCaseSensitive(s, "format")) &&
+	if (c->set->assert_formats && (k = cJSON_GetObjectItemCaseSensitive(s, "format")) &&
 	    fs_format_check(k->valuestring, inst->valuestring) == 0) {
-		snprintf(exp, sizeof(exp), "a valid %s", k->valuestring);
-		if ((rc = fail_v(c, "format", title ? title : exp, inst)) < 0) return rc;
+		fs_buf exp = FS_BUF_INIT;
 		ok = 0;
+		if (title)
+			fs_buf_puts(&exp, title);
+		else
+			fs_buf_printf(&exp, "a valid %s", k->valuestring);
+		rc = fs_buf_check(&exp) < 0 ? FS_ENOMEM : fail_v(c, "format", exp.ptr, inst);
+		fs_buf_dispose(&exp);
+		if (rc < 0)
+			return rc;
 	}
 	return ok;
 }
 
+/* "2 at /a/0 and /a/3": the places of the items equal to the one at `first` */
+static int fail_repeated(vctx *c, const cJSON *arr, const cJSON *first, size_t at)
+{
+	fs_buf f = FS_BUF_INIT;
+	size_t i = 0, n = 0, total = 0;
+	int rc;
+
+	for (const cJSON *x = first; x; x = x->next)
+		total += x == first || equal(first, x);
+	render(&f, first);
+	fs_buf_puts(&f, " at ");
+	for (const cJSON *x = arr->child; x; x = x->next, i++) {
+		if (i < at || (x != first && !equal(first, x)))
+			continue;
+		if (n == LISTED_PLACES) {
+			fs_buf_printf(&f, " and %zu more places", total - n);
+			break;
+		}
+		if (n)
+			fs_buf_puts(&f, n + 1 == total ? " and " : ", ");
+		fs_buf_printf(&f, "%s/%zu", fs_buf_cstr(&c->iptr), i);
+		n++;
+	}
+	rc = fs_buf_check(&f) < 0 ? FS_ENOMEM : fail(c, "uniqueItems", "no repeated items", f.ptr);
+	fs_buf_dispose(&f);
+	return rc;
+}
+
 static int v_array(vctx *c, const cJSON *s, const cJSON *inst)
 {
-	const cJSON *k, *items, *prefix, *it;
-	size_t n = (size_t)cJSON_GetArraySize(inst), i, at = c->iptr.size;
-	char exp[96], found[96];
+	const cJSON *k, *items, *prefix, *it, *sub;
+	size_t n = 0, i, at = c->iptr.size;
+	char found[32];
 	int ok = 1, rc;
 
-	if (cJSON_IsNumber(k = cJSON_GetObjectItemCaseSensitive(s, "minItems")) &&
-	    (double)n < k->valuedouble) {
-		snprintf(exp, sizeof(exp), "at least %.0f item%s", k->valuedouble, k->valuedouble == 1 ? "" : "s");
-		snprintf(found, sizeof(found), "%zu", n);
-		if ((rc = fail(c, "minItems", exp, found)) < 0) return rc;
+	for (it = inst->child; it; it = it->next)
+		n++;
+	snprintf(found, sizeof(found), "%zu", n);
+	if ((k = cJSON_GetObjectItemCaseSensitive(s, "minItems")) && (double)n < k->valuedouble) {
 		ok = 0;
+		if ((rc = fail_f(c, "minItems", found, "at least %.0f item%s", k->valuedouble,
+				 plural(k->valuedouble))) < 0)
+			return rc;
 	}
-	if (cJSON_IsNumber(k = cJSON_GetObjectItemCaseSensitive(s, "maxItems")) &&
-	    (double)n > k->valuedouble) {
-		snprintf(exp, sizeof(exp), "at most %.0f item%s", k->valuedouble, k->valuedouble == 1 ? "" : "s");
-		snprintf(found, sizeof(found), "%zu", n);
-		if ((rc = fail(c, "maxItems", exp, found)) < 0) return rc;
+	if ((k = cJSON_GetObjectItemCaseSensitive(s, "maxItems")) && (double)n > k->valuedouble) {
 		ok = 0;
+		if ((rc = fail_f(c, "maxItems", found, "at most %.0f item%s", k->valuedouble,
+				 plural(k->valuedouble))) < 0)
+			return rc;
 	}
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "uniqueItems"))) {
-		const cJSON *a, *b;
-		for (a = inst->child; a && ok >= 0; a = a->next)
-			for (b = a->next; b; b = b->next)
-				if (equal(a, b)) {
-					fs_buf f = FS_BUF_INIT;
-					render(&f, a);
-					fs_buf_puts(&f, " more than once");
-					rc = fail(c, "uniqueItems", "no repeated items", fs_buf_cstr(&f));
-					fs_buf_dispose(&f);
-					if (rc < 0) return rc;
-					ok = 0;
-					goto unique_done;
-				}
+		/* one failure per repeated value, at its first place */
+		i = 0;
+		for (const cJSON *a = inst->child; a; a = a->next, i++) {
+			const cJSON *b, *earlier = inst->child;
+			for (; earlier != a && !equal(earlier, a); earlier = earlier->next)
+				;
+			if (earlier != a)
+				continue;
+			for (b = a->next; b && !equal(a, b); b = b->next)
+				;
+			if (!b)
+				continue;
+			ok = 0;
+			if (!c->report)
+				return 0;
+			if ((rc = fail_repeated(c, inst, a, i)) < 0)
+				return rc;
+		}
 	}
-unique_done:
 	if (!ok && !c->report)
 		return 0;
 	prefix = cJSON_GetObjectItemCaseSensitive(s, "prefixItems");
 	items = cJSON_GetObjectItemCaseSensitive(s, "items");
+	sub = prefix ? prefix->child : NULL;
 	for (i = 0, it = inst->child; it; it = it->next, i++) {
-		const cJSON *sub = prefix && (int)i < cJSON_GetArraySize(prefix)
-					   ? cJSON_GetArrayItem(prefix, (int)i) : items;
-		if (!sub)
+		const cJSON *schema = sub ? sub : items;
+		if (sub)
+			sub = sub->next;
+		if (!schema)
 			continue;
-		push_index(&c->iptr, i);
-		rc = v_schema(c, sub, it);
+		fs_buf_printf(&c->iptr, "/%zu", i);
+		rc = v_schema(c, schema, it);
 		pop(&c->iptr, at);
-		if (rc < 0) return rc;
+		if (rc < 0)
+			return rc;
 		if (!rc) {
 			ok = 0;
 			if (!c->report)
@@ -813,23 +1175,28 @@ unique_done:
 	if ((k = cJSON_GetObjectItemCaseSensitive(s, "contains"))) {
 		const cJSON *mn = cJSON_GetObjectItemCaseSensitive(s, "minContains");
 		const cJSON *mx = cJSON_GetObjectItemCaseSensitive(s, "maxContains");
-		double min = cJSON_IsNumber(mn) ? mn->valuedouble : 1;
+		double min = mn ? mn->valuedouble : 1;
+		const char *title = cJSON_IsObject(k) ? title_of(k) : NULL;
 		size_t matched = 0;
 		for (it = inst->child; it; it = it->next) {
-			if ((rc = quiet(c, k, it)) < 0) return rc;
+			if ((rc = quiet(c, k, it)) < 0)
+				return rc;
 			matched += (size_t)rc;
 		}
-		if ((double)matched < min || (cJSON_IsNumber(mx) && (double)matched > mx->valuedouble)) {
-			const char *title = cJSON_IsObject(k) ? title_of(k) : NULL;
-			if ((double)matched < min)
-				snprintf(exp, sizeof(exp), "at least %.0f item%s matching %s", min,
-					 min == 1 ? "" : "s", title ? title : "the \"contains\" schema");
-			else
-				snprintf(exp, sizeof(exp), "at most %.0f items matching %s", mx->valuedouble,
-					 title ? title : "the \"contains\" schema");
-			snprintf(found, sizeof(found), "%zu", matched);
-			if ((rc = fail(c, "contains", exp, found)) < 0) return rc;
+		snprintf(found, sizeof(found), "%zu", matched);
+		if ((double)matched < min) {
 			ok = 0;
+			rc = fail_f(c, "contains", found, "at least %.0f item%s matching %s", min,
+				    plural(min), title ? title : "the \"contains\" schema");
+			if (rc < 0)
+				return rc;
+		} else if (mx && (double)matched > mx->valuedouble) {
+			ok = 0;
+			rc = fail_f(c, "maxContains", found, "at most %.0f item%s matching %s",
+				    mx->valuedouble, plural(mx->valuedouble),
+				    title ? title : "the \"contains\" schema");
+			if (rc < 0)
+				return rc;
 		}
 	}
 	return ok;
@@ -845,92 +1212,102 @@ static int v_member(vctx *c, const cJSON *s, const cJSON *m)
 	const cJSON *sub = props ? cJSON_GetObjectItemCaseSensitive(props, m->string) : NULL;
 	int covered = sub != NULL, ok = 1, rc;
 
+#define MEMBER_RC(expr)                                 \
+	do {                                            \
+		if ((rc = (expr)) < 0)                  \
+			return rc;                      \
+		if (!rc) {                              \
+			ok = 0;                         \
+			if (!c->report)                 \
+				return 0;               \
+		}                                       \
+	} while (0)
+
 	if (names) {
 		cJSON *name = cJSON_CreateString(m->string);
 		if (!name)
 			return fs_error_set(FS_ENOMEM, "out of memory");
 		rc = v_schema(c, names, name);
 		cJSON_Delete(name);
-		if (rc <= 0)
-			return rc;
+		MEMBER_RC(rc);
 	}
-	if (sub && (rc = v_schema(c, sub, m)) <= 0) {
-		if (rc < 0 || !c->report)
-			return rc;
-		ok = 0;
-	}
+	if (sub)
+		MEMBER_RC(v_schema(c, sub, m));
 	for (const cJSON *p = pp ? pp->child : NULL; p; p = p->next) {
-		const node_info *e = map_find(c->set, p);
-		if (!e || !e->re || !fs_regex_search(e->re, m->string))
+		if ((rc = pattern_match(c, p, p->string, m->string)) < 0)
+			return rc;
+		if (!rc)
 			continue;
 		covered = 1;
-		if ((rc = v_schema(c, p, m)) <= 0) {
-			if (rc < 0 || !c->report)
-				return rc;
-			ok = 0;
-		}
+		MEMBER_RC(v_schema(c, p, m));
 	}
 	if (covered || !add)
 		return ok;
 	if (cJSON_IsFalse(add)) {
+		/* the schema's location is additionalProperties, not the false under it */
 		rc = fail_v(c, "additionalProperties", "no such field (the schema does not allow it)", m);
 		return rc < 0 ? rc : 0;
 	}
-	rc = v_schema(c, add, m);
-	return rc < 0 ? rc : ok && rc;
+	MEMBER_RC(v_schema(c, add, m));
+#undef MEMBER_RC
+	return ok;
 }
 
 static int v_object(vctx *c, const cJSON *s, const cJSON *inst)
 {
 	const cJSON *k, *m;
 	size_t at = c->iptr.size, n = 0;
-	char exp[160], found[64];
+	char found[32];
 	int ok = 1, rc;
 
 	for (m = inst->child; m; m = m->next)
 		n++;
-	if (cJSON_IsArray(k = cJSON_GetObjectItemCaseSensitive(s, "required"))) {
+	if ((k = cJSON_GetObjectItemCaseSensitive(s, "required"))) {
 		for (const cJSON *r = k->child; r; r = r->next) {
-			if (!cJSON_IsString(r) || cJSON_GetObjectItemCaseSensitive(inst, r->valuestring))
+			if (cJSON_GetObjectItemCaseSensitive(inst, r->valuestring))
 				continue;
+			ok = 0;
+			if (!c->report)
+				return 0;
+			/* the failure is where the value should be */
 			push(&c->iptr, r->valuestring);
 			rc = fail(c, "required", "a value (the field is required)", "nothing");
 			pop(&c->iptr, at);
-			if (rc < 0) return rc;
-			ok = 0;
-			if (!c->report) return 0;
+			if (rc < 0)
+				return rc;
 		}
 	}
-	if (cJSON_IsObject(k = cJSON_GetObjectItemCaseSensitive(s, "dependentRequired"))) {
+	if ((k = cJSON_GetObjectItemCaseSensitive(s, "dependentRequired"))) {
 		for (const cJSON *d = k->child; d; d = d->next) {
-			if (!cJSON_GetObjectItemCaseSensitive(inst, d->string) || !cJSON_IsArray(d))
+			if (!cJSON_GetObjectItemCaseSensitive(inst, d->string))
 				continue;
 			for (const cJSON *r = d->child; r; r = r->next) {
-				if (!cJSON_IsString(r) || cJSON_GetObjectItemCaseSensitive(inst, r->valuestring))
+				if (cJSON_GetObjectItemCaseSensitive(inst, r->valuestring))
 					continue;
-				snprintf(exp, sizeof(exp), "a value (required when \"%.60s\" is present)", d->string);
-				push(&c->iptr, r->valuestring);
-				rc = fail(c, "dependentRequired", exp, "nothing");
-				pop(&c->iptr, at);
-				if (rc < 0) return rc;
 				ok = 0;
-				if (!c->report) return 0;
+				if (!c->report)
+					return 0;
+				push(&c->iptr, r->valuestring);
+				rc = fail_f(c, "dependentRequired", "nothing",
+					    "a value (required when \"%.60s\" is present)", d->string);
+				pop(&c->iptr, at);
+				if (rc < 0)
+					return rc;
 			}
 		}
 	}
-	if (cJSON_IsNumber(k = cJSON_GetObjectItemCaseSensitive(s, "minProperties")) &&
-	    (double)n < k->valuedouble) {
-		snprintf(exp, sizeof(exp), "at least %.0f field%s", k->valuedouble, k->valuedouble == 1 ? "" : "s");
-		snprintf(found, sizeof(found), "%zu", n);
-		if ((rc = fail(c, "minProperties", exp, found)) < 0) return rc;
+	snprintf(found, sizeof(found), "%zu", n);
+	if ((k = cJSON_GetObjectItemCaseSensitive(s, "minProperties")) && (double)n < k->valuedouble) {
 		ok = 0;
+		if ((rc = fail_f(c, "minProperties", found, "at least %.0f field%s", k->valuedouble,
+				 plural(k->valuedouble))) < 0)
+			return rc;
 	}
-	if (cJSON_IsNumber(k = cJSON_GetObjectItemCaseSensitive(s, "maxProperties")) &&
-	    (double)n > k->valuedouble) {
-		snprintf(exp, sizeof(exp), "at most %.0f field%s", k->valuedouble, k->valuedouble == 1 ? "" : "s");
-		snprintf(found, sizeof(found), "%zu", n);
-		if ((rc = fail(c, "maxProperties", exp, found)) < 0) return rc;
+	if ((k = cJSON_GetObjectItemCaseSensitive(s, "maxProperties")) && (double)n > k->valuedouble) {
 		ok = 0;
+		if ((rc = fail_f(c, "maxProperties", found, "at most %.0f field%s", k->valuedouble,
+				 plural(k->valuedouble))) < 0)
+			return rc;
 	}
 	if (!ok && !c->report)
 		return 0;
@@ -946,185 +1323,228 @@ static int v_object(vctx *c, const cJSON *s, const cJSON *inst)
 				return 0;
 		}
 	}
-	if (cJSON_IsObject(k = cJSON_GetObjectItemCaseSensitive(s, "dependentSchemas"))) {
+	if ((k = cJSON_GetObjectItemCaseSensitive(s, "dependentSchemas"))) {
 		for (const cJSON *d = k->child; d; d = d->next) {
 			if (!cJSON_GetObjectItemCaseSensitive(inst, d->string))
 				continue;
-			if ((rc = v_schema(c, d, inst)) < 0) return rc;
+			if ((rc = v_schema(c, d, inst)) < 0)
+				return rc;
 			if (!rc) {
 				ok = 0;
-				if (!c->report) return 0;
+				if (!c->report)
+					return 0;
 			}
 		}
 	}
 	return ok;
 }
 
+/*
+ * allOf reports its branches' failures; anyOf, oneOf and not report one
+ * failure at the value, named by the schema's title if it has one: the
+ * branches' own failures would be noise ("expected null" for a date).
+ */
 static int v_combinators(vctx *c, const cJSON *s, const cJSON *inst)
 {
 	const char *title = title_of(s);
 	const cJSON *k;
-	char exp[128], found[64];
 	int ok = 1, rc;
 
-	if (cJSON_IsArray(k = cJSON_GetObjectItemCaseSensitive(s, "allOf"))) {
+	if ((k = cJSON_GetObjectItemCaseSensitive(s, "allOf"))) {
 		for (const cJSON *b = k->child; b; b = b->next) {
-			if ((rc = v_schema(c, b, inst)) < 0) return rc;
+			if ((rc = v_schema(c, b, inst)) < 0)
+				return rc;
 			if (!rc) {
 				ok = 0;
-				if (!c->report) return 0;
+				if (!c->report)
+					return 0;
 			}
 		}
 	}
-	if (cJSON_IsArray(k = cJSON_GetObjectItemCaseSensitive(s, "anyOf"))) {
-		int any = 0, n = 0;
-		for (const cJSON *b = k->child; b && !any; b = b->next, n++) {
-			if ((rc = quiet(c, b, inst)) < 0) return rc;
-			any = rc;
-		}
+	if ((k = cJSON_GetObjectItemCaseSensitive(s, "anyOf"))) {
+		int any = 0;
+		for (const cJSON *b = k->child; b && !any; b = b->next)
+			if ((any = quiet(c, b, inst)) < 0)
+				return any;
 		if (!any) {
-			snprintf(exp, sizeof(exp), "a value matching one of %d alternatives",
-				 cJSON_GetArraySize(k));
-			if ((rc = fail_v(c, "anyOf", title ? title : exp, inst)) < 0) return rc;
 			ok = 0;
-			if (!c->report) return 0;
+			if (!c->report)
+				return 0;
+			rc = title ? fail_v(c, "anyOf", title, inst) :
+			     fail_vf(c, "anyOf", inst, "it to match one of %d alternatives",
+				     cJSON_GetArraySize(k));
+			if (rc < 0)
+				return rc;
 		}
 	}
-	if (cJSON_IsArray(k = cJSON_GetObjectItemCaseSensitive(s, "oneOf"))) {
+	if ((k = cJSON_GetObjectItemCaseSensitive(s, "oneOf"))) {
 		int matched = 0;
-		for (const cJSON *b = k->child; b; b = b->next) {
-			if ((rc = quiet(c, b, inst)) < 0) return rc;
+		for (const cJSON *b = k->child; b && matched < 2; b = b->next) {
+			if ((rc = quiet(c, b, inst)) < 0)
+				return rc;
 			matched += rc;
 		}
 		if (matched != 1) {
-			if (matched == 0)
-				snprintf(exp, sizeof(exp), "a value matching one of %d alternatives",
-					 cJSON_GetArraySize(k));
-			else
-				snprintf(exp, sizeof(exp), "a value matching exactly one of %d alternatives "
-					 "(it matches %d)", cJSON_GetArraySize(k), matched);
-			if ((rc = fail_v(c, "oneOf", title && matched == 0 ? title : exp, inst)) < 0)
-				return rc;
 			ok = 0;
-			if (!c->report) return 0;
+			if (!c->report)
+				return 0;
+			if (matched == 0 && title)
+				rc = fail_v(c, "oneOf", title, inst);
+			else
+				rc = fail_vf(c, "oneOf", inst, matched ? "it to match only one of %d "
+					     "alternatives" : "it to match one of %d alternatives",
+					     cJSON_GetArraySize(k));
+			if (rc < 0)
+				return rc;
 		}
 	}
 	if ((k = cJSON_GetObjectItemCaseSensitive(s, "not"))) {
-		if ((rc = quiet(c, k, inst)) < 0) return rc;
+		if ((rc = quiet(c, k, inst)) < 0)
+			return rc;
 		if (rc) {
-			if ((rc = fail_v(c, "not", title ? title : "a value not matching the \"not\" schema",
-					 inst)) < 0)
-				return rc;
 			ok = 0;
-			if (!c->report) return 0;
+			if (!c->report)
+				return 0;
+			rc = fail_v(c, "not", title ? title : "a value the \"not\" schema refuses", inst);
+			if (rc < 0)
+				return rc;
 		}
 	}
 	if ((k = cJSON_GetObjectItemCaseSensitive(s, "if"))) {
 		const cJSON *branch;
-		if ((rc = quiet(c, k, inst)) < 0) return rc;
-		branch = cJSON_GetObjectItemCaseSensitive(s, rc ? "then" : "else");
-		if (branch) {
-			if ((rc = v_schema(c, branch, inst)) < 0) return rc;
-			if (!rc) ok = 0;
+		if ((rc = quiet(c, k, inst)) < 0)
+			return rc;
+		if ((branch = cJSON_GetObjectItemCaseSensitive(s, rc ? "then" : "else"))) {
+			if ((rc = v_schema(c, branch, inst)) < 0)
+				return rc;
+			if (!rc)
+				ok = 0;
 		}
 	}
-	(void)found;
 	return ok;
+}
+
+static int v_type(vctx *c, const cJSON *k, const cJSON *inst)
+{
+	fs_buf exp = FS_BUF_INIT, found = FS_BUF_INIT;
+	int match = 0, rc;
+
+	if (cJSON_IsString(k)) {
+		match = type_is(inst, k->valuestring);
+	} else {
+		for (const cJSON *t = k->child; t && !match; t = t->next)
+			match = type_is(inst, t->valuestring);
+	}
+	if (match || !c->report)
+		return match;
+	if (cJSON_IsString(k)) {
+		fs_buf_puts(&exp, type_words(k->valuestring));
+	} else {
+		for (const cJSON *t = k->child; t; t = t->next)
+			fs_buf_printf(&exp, "%s%s", t == k->child ? "" : t->next ? ", " : " or ",
+				      type_words(t->valuestring));
+	}
+	describe(&found, inst);
+	rc = fs_buf_check(&exp) < 0 || fs_buf_check(&found) < 0 ? FS_ENOMEM :
+	     fail(c, "type", exp.size ? exp.ptr : "no value", found.ptr);
+	fs_buf_dispose(&exp);
+	fs_buf_dispose(&found);
+	return rc < 0 ? rc : 0;
+}
+
+static int v_enum(vctx *c, const cJSON *s, const cJSON *k, const cJSON *inst)
+{
+	fs_buf b = FS_BUF_INIT;
+	int n = 0, rc;
+
+	for (const cJSON *e = k->child; e; e = e->next, n++)
+		if (equal(e, inst))
+			return 1;
+	if (!c->report)
+		return 0;
+	if (n == 0) {
+		fs_buf_puts(&b, "nothing (the list of allowed values is empty)");
+	} else if (n > ENUM_LISTED) {
+		const node_info *e = map_find(c->set, s);
+		fs_buf_printf(&b, "one of the %d values of ", n);
+		put_location(&b, c, e && e->loc ? e->loc : c->loc);
+	} else {
+		fs_buf_puts(&b, "one of ");
+		for (const cJSON *e = k->child; e; e = e->next) {
+			render(&b, e);
+			if (e->next)
+				fs_buf_puts(&b, ", ");
+		}
+	}
+	rc = fs_buf_check(&b) < 0 ? FS_ENOMEM : fail_v(c, "enum", b.ptr, inst);
+	fs_buf_dispose(&b);
+	return rc < 0 ? rc : 0;
 }
 
 static int v_schema(vctx *c, const cJSON *s, const cJSON *inst)
 {
+	const char *base = c->base, *loc = c->loc;
+	const node_info *e;
 	const cJSON *k;
-	size_t sat = c->sptr.size;
-	char exp[256];
+	const char *bad;
+	char why[128];
 	int ok = 1, rc = 0;
 
-	if (cJSON_IsBool(s)) {
-		if (cJSON_IsTrue(s))
-			return 1;
-		rc = fail_v(c, "false", "nothing (no value is allowed here)", inst);
-		return rc < 0 ? rc : 0;
+	if (++c->steps > MAX_STEPS)
+		return fs_error_set(FS_ERROR, "schema %s: validation takes too many steps", c->root);
+	if (c->depth >= MAX_DEPTH)
+		return fs_error_set(FS_ERROR, "schema %s: subschemas nested too deeply (a $ref loop?)",
+				    c->loc);
+	c->depth++;
+	if ((e = map_find(c->set, s)) && e->base) {
+		c->base = e->base;
+		c->loc = e->loc;
+	} else if ((bad = check_keywords(s, why, sizeof(why)))) {
+		/* a place the loader did not walk, reached by a JSON pointer */
+		rc = fs_error_set(FS_ERROR, "schema %s: %s", c->loc, bad);
+		goto done;
 	}
-	if (!cJSON_IsObject(s))
-		return fs_error_set(FS_ERROR, "schema: a schema must be an object or a boolean");
-	if (++c->depth > MAX_DEPTH) {
-		c->depth--;
-		return fs_error_set(FS_ERROR, "schema: $ref nested too deeply (a loop?)");
-	}
-#define CHECK_RC(expr)                                                                   \
-	do {                                                                             \
-		if ((rc = (expr)) < 0)                                                   \
-			goto done;                                                       \
-		if (!rc) {                                                               \
-			ok = 0;                                                          \
-			if (!c->report)                                                  \
-				goto done;                                               \
-		}                                                                        \
+#define CHECK_RC(expr)                                  \
+	do {                                            \
+		if ((rc = (expr)) < 0)                  \
+			goto done;                      \
+		if (!rc) {                              \
+			ok = 0;                         \
+			if (!c->report)                 \
+				goto done;              \
+		}                                       \
 	} while (0)
 
-	if (cJSON_IsString(k = cJSON_GetObjectItemCaseSensitive(s, "$ref"))) {
-		fs_buf saved = FS_BUF_INIT;
-		fs_buf_put(&saved, fs_buf_cstr(&c->sptr), c->sptr.size);
-		rc = follow_ref(c, s, k->valuestring, inst);
-		pop(&c->sptr, 0);
-		fs_buf_put(&c->sptr, fs_buf_cstr(&saved), saved.size);
-		fs_buf_dispose(&saved);
-		CHECK_RC(rc);
-	}
-	if ((k = cJSON_GetObjectItemCaseSensitive(s, "type"))) {
-		int match = 0;
-		fs_buf b = FS_BUF_INIT;
-		if (cJSON_IsString(k)) {
-			match = type_is(inst, k->valuestring);
-			fs_buf_puts(&b, type_words(k->valuestring));
-		} else {
-			for (const cJSON *t = k->child; t; t = t->next) {
-				if (!cJSON_IsString(t))
-					continue;
-				match |= type_is(inst, t->valuestring);
-				fs_buf_printf(&b, "%s%s", b.size ? t->next ? ", " : " or " : "",
-					      type_words(t->valuestring));
-			}
-		}
-		if (!match) {
-			rc = fail_v(c, "type", fs_buf_cstr(&b), inst);
+	if (cJSON_IsBool(s)) {
+		if (cJSON_IsFalse(s)) {
 			ok = 0;
+			rc = fail_v(c, "false", "nothing (no value is allowed here)", inst);
 		}
-		fs_buf_dispose(&b);
-		if (rc < 0 || (!ok && !c->report))
+		goto done;
+	}
+	if ((k = cJSON_GetObjectItemCaseSensitive(s, "$ref")))
+		CHECK_RC(follow_ref(c, k->valuestring, inst));
+	if ((k = cJSON_GetObjectItemCaseSensitive(s, "type"))) {
+		CHECK_RC(v_type(c, k, inst));
+		/* the rest would only say the same about a value of the wrong kind */
+		if (!rc)
 			goto done;
 	}
-	if (cJSON_IsArray(k = cJSON_GetObjectItemCaseSensitive(s, "enum"))) {
-		int match = 0, n = cJSON_GetArraySize(k);
-		for (const cJSON *e = k->child; e && !match; e = e->next)
-			match = equal(e, inst);
-		if (!match) {
-			fs_buf b = FS_BUF_INIT;
-			if (n > ENUM_LISTED) {
-				fs_buf_printf(&b, "one of the %d values of %s", n, doc_name(base_of(c, s)));
-			} else {
-				fs_buf_puts(&b, "one of ");
-				for (const cJSON *e = k->child; e; e = e->next) {
-					render(&b, e);
-					if (e->next)
-						fs_buf_puts(&b, ", ");
-				}
-			}
-			rc = fail_v(c, "enum", fs_buf_cstr(&b), inst);
-			fs_buf_dispose(&b);
-			ok = 0;
-			if (rc < 0 || !c->report)
-				goto done;
-		}
-	}
+	if ((k = cJSON_GetObjectItemCaseSensitive(s, "enum")))
+		CHECK_RC(v_enum(c, s, k, inst));
 	if ((k = cJSON_GetObjectItemCaseSensitive(s, "const")) && !equal(k, inst)) {
-		fs_buf b = FS_BUF_INIT;
-		render(&b, k);
-		snprintf(exp, sizeof(exp), "%s", fs_buf_cstr(&b));
-		fs_buf_dispose(&b);
-		rc = fail_v(c, "const", title_of(s) ? title_of(s) : exp, inst);
 		ok = 0;
-		if (rc < 0 || !c->report)
+		if (!c->report)
+			goto done;
+		if (title_of(s)) {
+			rc = fail_v(c, "const", title_of(s), inst);
+		} else {
+			fs_buf b = FS_BUF_INIT;
+			render(&b, k);
+			rc = fs_buf_check(&b) < 0 ? FS_ENOMEM : fail_v(c, "const", b.ptr, inst);
+			fs_buf_dispose(&b);
+		}
+		if (rc < 0)
 			goto done;
 	}
 	if (cJSON_IsNumber(inst))
@@ -1136,10 +1556,11 @@ static int v_schema(vctx *c, const cJSON *s, const cJSON *inst)
 	else if (cJSON_IsObject(inst))
 		CHECK_RC(v_object(c, s, inst));
 	CHECK_RC(v_combinators(c, s, inst));
-#undef CHECK_RC
 	rc = 0;
+#undef CHECK_RC
 done:
-	pop(&c->sptr, sat);
+	c->base = base;
+	c->loc = loc;
 	c->depth--;
 	return rc < 0 ? rc : ok;
 }
@@ -1148,51 +1569,38 @@ int fs_schema_validate(const fs_schema_set *set, const char *uri, const cJSON *i
 		       fs_schema_report **out)
 {
 	vctx c;
-	fs_buf abs = FS_BUF_INIT;
-	const cJSON *root;
-	size_t h;
+	size_t h = fs_uri_strip_fragment(uri);
 	int rc;
 
 	*out = NULL;
 	memset(&c, 0, sizeof(c));
 	c.set = set;
+	c.root = uri;
+	c.base = "";
+	c.loc = uri;
+	for (size_t i = 0; i < h; i++)
+		if (uri[i] == '/')
+			c.root_dir = i + 1;
+	if (!lookup(set, uri))
+		return fs_error_set(FS_ENOTFOUND, "schema '%s': unknown", uri);
 	if (!(c.report = calloc(1, sizeof(*c.report))))
 		return fs_error_set(FS_ENOMEM, "out of memory");
-	h = fs_uri_strip_fragment(uri);
-	fs_buf_put(&abs, uri, h);
-	if (!(root = find_resource(set, fs_buf_cstr(&abs)))) {
-		rc = fs_error_set(FS_ENOTFOUND, "schema '%s': unknown", uri);
+	if ((rc = apply_uri(&c, uri, uri, instance)) < 0)
+		goto done;
+	if (rc == 1) {
+		rc = 0;
 		goto done;
 	}
-	/* a fragment goes through the same code as a $ref */
-	if (uri[h]) {
-		cJSON *probe = cJSON_CreateObject();
-		if (!probe || !cJSON_AddStringToObject(probe, "$ref", uri)) {
-			cJSON_Delete(probe);
-			rc = fs_error_set(FS_ENOMEM, "out of memory");
-			goto done;
-		}
-		fs_buf_puts(&c.sptr, uri);
-		rc = v_schema(&c, probe, instance);
-		cJSON_Delete(probe);
-	} else {
-		fs_buf_puts(&c.sptr, uri);
-		rc = v_schema(&c, root, instance);
-	}
-	if (rc < 0)
+	/* every path to "invalid" reports; this is a guard, not a message anyone should see */
+	if (c.report->n == 0 && c.report->more == 0 &&
+	    (rc = fail_v(&c, "$ref", "a value the schema accepts", instance)) < 0)
 		goto done;
-	if (rc == 1 || c.report->n == 0) {
-		rc = rc == 1 ? 0 : fs_error_set(FS_EINVALID, "invalid");
-		if (rc == 0)
-			goto done;
-	}
 	*out = c.report;
 	c.report = NULL;
-	rc = FS_EINVALID;
+	rc = fs_error_set(FS_EINVALID, "%zu problem%s against schema '%s'", (*out)->n + (*out)->more,
+			  (*out)->n + (*out)->more == 1 ? "" : "s", uri);
 done:
 	fs_schema_report_free(c.report);
 	fs_buf_dispose(&c.iptr);
-	fs_buf_dispose(&c.sptr);
-	fs_buf_dispose(&abs);
 	return rc;
 }

@@ -48,11 +48,11 @@ size_t fs_utf8_length(const char *s)
 	return n;
 }
 
-int fs_hex4(const char *p, unsigned *out)
+int fs_hex_digits(const char *p, int n, unsigned *out)
 {
 	unsigned v = 0;
 
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < n; i++) {
 		char c = p[i];
 		v <<= 4;
 		if (c >= '0' && c <= '9')

@@ -18,7 +18,11 @@ int fs_utf8_valid(const char *s, size_t len);
 /* Number of code points in a well-formed NUL-terminated UTF-8 string. */
 size_t fs_utf8_length(const char *s);
 
-/* Four hex digits (the XXXX of a \uXXXX escape): 0, or -1 if they are not. */
-int fs_hex4(const char *p, unsigned *out);
+/*
+ * `n` hex digits (1..7: the XXXX of a \uXXXX escape, the HH of \xHH) to a
+ * number: 0, or -1 if they are not all hex digits.
+ */
+int fs_hex_digits(const char *p, int n, unsigned *out);
+#define fs_hex4(p, out) fs_hex_digits((p), 4, (out))
 
 #endif
