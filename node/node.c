@@ -48,6 +48,11 @@ int fs_global_init(void)
 		return fs_error_git(-1, "libgit2 cannot start");
 	/* an acknowledged record must survive a power cut */
 	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
+	/*
+	 * libgit2 keeps up to 256 MiB of parsed objects by default; a node runs
+	 * on small machines and re-reads little (a tree once per batch).
+	 */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(16 << 20));
 	return 0;
 }
 

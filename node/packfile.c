@@ -34,8 +34,12 @@ static int type_code(git_object_t t)
 	}
 }
 
-/* One pack entry: the type-and-size header, then the deflated object. */
-static int put_entry(fs_buf *pack, const fs_pack_object *o, uint32_t *crc)
+/*
+ * One pack entry: the type-and-size header, then the deflated object. One
+ * z_stream serves the whole pack (deflateReset between objects): compress2()
+ * would set up and tear down 256 KiB of zlib state for every small record.
+ */
+static int put_entry(fs_buf *pack, z_stream *z, const fs_pack_object *o, uint32_t *crc)
 {
 	unsigned char hdr[16];
 	size_t n = 0, size = o->len, start = pack->size;
@@ -55,10 +59,13 @@ static int put_entry(fs_buf *pack, const fs_pack_object *o, uint32_t *crc)
 	fs_buf_put(pack, hdr, n);
 	if (fs_buf_grow(pack, bound) < 0)
 		return FS_ENOMEM;
-	if (compress2((Bytef *)pack->ptr + pack->size, &bound, o->data, (uLong)o->len,
-		      Z_DEFAULT_COMPRESSION) != Z_OK)
+	z->next_in = (Bytef *)o->data;
+	z->avail_in = (uInt)o->len;
+	z->next_out = (Bytef *)pack->ptr + pack->size;
+	z->avail_out = (uInt)bound;
+	if (deflateReset(z) != Z_OK || deflate(z, Z_FINISH) != Z_STREAM_END)
 		return fs_error_set(FS_ENOMEM, "cannot compress object %s", git_oid_tostr_s(&o->id));
-	pack->size += bound;
+	pack->size += bound - z->avail_out;
 	*crc = (uint32_t)crc32(0, (const Bytef *)pack->ptr + start, (uInt)(pack->size - start));
 	return 0;
 }
@@ -202,21 +209,26 @@ int fs_packfile_write(const char *packdir, fs_pack_object *objs, size_t n, char 
 	unsigned char sum[FS_SHA1_BYTES];
 	char tmp_pack[4200];
 	entry *e = NULL;
+	z_stream z = { 0 };
 	fs_sha1 h;
 	int rc = 0;
 
 	tmp_pack[0] = '\0';
 	if (strlen(packdir) > 4000)
 		return fs_error_set(FS_EINVALID, "path too long: '%s'", packdir);
-	if (!(e = calloc(n ? n : 1, sizeof(*e))))
+	if (deflateInit(&z, Z_DEFAULT_COMPRESSION) != Z_OK)
 		return fs_error_set(FS_ENOMEM, "out of memory");
+	if (!(e = calloc(n ? n : 1, sizeof(*e)))) {
+		rc = fs_error_set(FS_ENOMEM, "out of memory");
+		goto done;
+	}
 	fs_buf_put(&pack, "PACK", 4);
 	be32(&pack, 2);
 	be32(&pack, (uint32_t)n);
 	for (size_t i = 0; i < n; i++) {
 		git_oid_cpy(&e[i].id, &objs[i].id);
 		e[i].offset = pack.size;
-		if ((rc = put_entry(&pack, &objs[i], &e[i].crc)) < 0)
+		if ((rc = put_entry(&pack, &z, &objs[i], &e[i].crc)) < 0)
 			goto done;
 	}
 	fs_sha1_init(&h);
@@ -229,6 +241,7 @@ int fs_packfile_write(const char *packdir, fs_pack_object *objs, size_t n, char 
 done:
 	if (tmp_pack[0])
 		unlink(tmp_pack);
+	deflateEnd(&z);
 	free(e);
 	fs_buf_dispose(&pack);
 	return rc;
