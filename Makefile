@@ -38,7 +38,7 @@ CLI_SRC := $(wildcard cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 SCHEMA_FILES := $(sort $(wildcard schema/*.json schema/vocab/*.json))
 
-LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/schema_data.o
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/schema_data.o $(B)/gen/serve_data.o
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/%.o)
 
@@ -73,10 +73,22 @@ $(B)/gen/schema_data.c: $(B)/tools/embed $(SCHEMA_FILES)
 	@mkdir -p $(dir $@)
 	$(B)/tools/embed $@ fs_schema_files schema $(SCHEMA_FILES)
 
+$(B)/gen/serve_data.c: $(B)/tools/embed serve/lighttpd.conf
+	@mkdir -p $(dir $@)
+	$(B)/tools/embed $@ fs_serve_files serve serve/lighttpd.conf
+
+$(B)/gen/serve_data.o: $(B)/gen/serve_data.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
 $(B)/gen/schema_data.o: $(B)/gen/schema_data.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-tests: $(B)/fieldsync $(B)/tests/unit/unit
+tests: $(B)/fieldsync $(B)/tests/unit/unit $(B)/tests/forge
+
+# signs commits an honest node never makes, for the hub's refusal tests
+$(B)/tests/forge: tests/forge.c $(B)/libfieldsync.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libfieldsync.a $(LIBS)
 
 deps:
 	@scripts/install-deps --if-missing

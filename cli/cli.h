@@ -21,6 +21,7 @@
 #define FS_EXIT_NODE 3   /* the node cannot be used: none here, key problem, exists */
 #define FS_EXIT_BUSY 4   /* another fieldsync is writing: try again */
 #define FS_EXIT_SYSTEM 5 /* the system failed: disk, memory, library */
+#define FS_EXIT_NET 6    /* the link failed: try again later */
 
 /* cli_parse() returns this after printing --help: the command exits 0. */
 #define CLI_HELP (-1000)
@@ -94,6 +95,8 @@ void cli_print_commands(FILE *out);
 /* The commands */
 extern const cli_command cli_cmd_init, cli_cmd_add, cli_cmd_edit, cli_cmd_rm, cli_cmd_show,
 	cli_cmd_list, cli_cmd_log, cli_cmd_import, cli_cmd_verify, cli_cmd_key, cli_cmd_gc,
-	cli_cmd_help, cli_cmd_version;
+	cli_cmd_help, cli_cmd_version, cli_cmd_hub, cli_cmd_hub_init, cli_cmd_hub_enroll,
+	cli_cmd_hub_revoke, cli_cmd_hub_receive_check, cli_cmd_hub_import, cli_cmd_remote,
+	cli_cmd_sync, cli_cmd_bundle, cli_cmd_hub_serve, cli_cmd_status;
 
 #endif

@@ -105,6 +105,7 @@ int cli_exit_code(int code)
 		return FS_EXIT_OK;
 	case FS_EINVALID:
 	case FS_EVERIFY:
+	case FS_EREFUSED:
 	case FS_ETOOBIG:
 	case FS_ENOTFOUND:
 		return FS_EXIT_FAILED;
@@ -116,6 +117,8 @@ int cli_exit_code(int code)
 		return FS_EXIT_NODE;
 	case FS_ELOCKED:
 		return FS_EXIT_BUSY;
+	case FS_ENET:
+		return FS_EXIT_NET;
 	default:
 		return FS_EXIT_SYSTEM;
 	}

@@ -15,7 +15,8 @@
 static const cli_command *const commands[] = {
 	&cli_cmd_init, &cli_cmd_add,    &cli_cmd_edit,   &cli_cmd_rm,  &cli_cmd_show,
 	&cli_cmd_list, &cli_cmd_log,    &cli_cmd_import, &cli_cmd_verify, &cli_cmd_key,
-	&cli_cmd_gc,   &cli_cmd_help,   &cli_cmd_version,
+	&cli_cmd_gc,   &cli_cmd_remote, &cli_cmd_sync,   &cli_cmd_status,   &cli_cmd_bundle, &cli_cmd_hub,
+	&cli_cmd_help, &cli_cmd_version,
 };
 
 const cli_command *cli_find_command(const char *name)
@@ -38,7 +39,7 @@ void cli_print_commands(FILE *out)
 		     "  --help     this text; 'fieldsync COMMAND --help' for one command\n"
 		     "  --version  the version\n\n"
 		     "exit codes: 0 ok, 1 checked and failed, 2 usage, 3 node unusable,\n"
-		     "4 busy (another writer), 5 system error\n");
+		     "4 busy (another writer), 5 system error, 6 link failed\n");
 }
 
 static int run_help(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)

@@ -23,12 +23,16 @@
 #include "util/time.h"
 
 #define BRANCH "refs/heads/main"
+#define HUB_BRANCH "refs/heads/hub"
 #define FSDIR ".fieldsync"
+#define HUB_FSDIR "fieldsync"
 #define STAGING ".fieldsync-init"
 
 struct fs_node {
 	char *dir;   /* absolute */
-	char *fsdir; /* dir/.fieldsync */
+	char *fsdir; /* dir/.fieldsync, or dir/fieldsync for a hub */
+	const char *branch; /* refs/heads/main, or refs/heads/hub */
+	int hub;
 	char *name;
 	char city[65];
 	char country[3];
@@ -63,6 +67,9 @@ void fs_global_shutdown(void)
 }
 
 const char *fs_node_dir(const fs_node *node) { return node->dir; }
+const char *fs_node_private_dir(const fs_node *node) { return node->fsdir; }
+const char *fs_node_branch(const fs_node *node) { return node->branch; }
+int fs_node_is_hub(const fs_node *node) { return node->hub; }
 const char *fs_node_city(const fs_node *node) { return node->city; }
 const char *fs_node_name(const fs_node *node) { return node->name; }
 const char *fs_node_country(const fs_node *node) { return node->country; }
@@ -108,11 +115,11 @@ int fs_node_head(git_commit **out, const fs_node *node)
 	int rc;
 
 	*out = NULL;
-	rc = git_reference_name_to_id(&id, node->repo, BRANCH);
+	rc = git_reference_name_to_id(&id, node->repo, node->branch);
 	if (rc == GIT_ENOTFOUND)
 		return fs_error_set(FS_ENOTFOUND, "node '%s': no history yet", node->dir);
 	if (rc < 0)
-		return fs_error_git(rc, "node '%s': cannot read " BRANCH, node->dir);
+		return fs_error_git(rc, "node '%s': cannot read %s", node->dir, node->branch);
 	if ((rc = git_commit_lookup(out, node->repo, &id)) < 0)
 		return fs_error_git(rc, "node '%s': cannot read the head commit", node->dir);
 	return 0;
@@ -190,9 +197,9 @@ int fs_node_commit(fs_node *node, const git_tree_update *updates, size_t n,
 
 	if (!node->key || !node->staging)
 		return fs_error_set(FS_EUSAGE, "node '%s' is not open for writing", node->dir);
-	rc = git_reference_name_to_id(&head_id, node->repo, BRANCH);
+	rc = git_reference_name_to_id(&head_id, node->repo, node->branch);
 	if (rc < 0 && rc != GIT_ENOTFOUND) {
-		rc = fs_error_git(rc, "node '%s': cannot read " BRANCH, node->dir);
+		rc = fs_error_git(rc, "node '%s': cannot read %s", node->dir, node->branch);
 		goto done;
 	}
 	have_head = rc == 0;
@@ -235,12 +242,12 @@ int fs_node_commit(fs_node *node, const git_tree_update *updates, size_t n,
 		goto done;
 	/* compare-and-swap: a head moved by someone else is never overwritten */
 	if (have_head)
-		rc = git_reference_create_matching(&ref, node->repo, BRANCH, &commit_id, 1,
+		rc = git_reference_create_matching(&ref, node->repo, node->branch, &commit_id, 1,
 						   &head_id, NULL);
 	else
-		rc = git_reference_create(&ref, node->repo, BRANCH, &commit_id, 0, NULL);
+		rc = git_reference_create(&ref, node->repo, node->branch, &commit_id, 0, NULL);
 	if (rc < 0) {
-		rc = fs_error_git(rc, "node '%s': cannot move " BRANCH, node->dir);
+		rc = fs_error_git(rc, "node '%s': cannot move %s", node->dir, node->branch);
 		goto done;
 	}
 	if (out)
@@ -270,6 +277,18 @@ static int read_settings(fs_node *node)
 
 	if ((rc = git_repository_config_snapshot(&cfg, node->repo)) < 0)
 		return fs_error_git(rc, "node '%s': cannot read the settings", node->dir);
+	if (node->hub) {
+		/* a hub signs as the principal "hub"; its name is only for people */
+		snprintf(node->city, sizeof(node->city), "%s", FS_HUB_PRINCIPAL);
+		if (git_config_get_string_buf(&v, cfg, "fieldsync.hub") < 0 || v.size == 0) {
+			rc = fs_error_set(FS_ENOTNODE, "'%s' is a git repository but not a fieldsync "
+					  "hub (no fieldsync.hub setting)", node->dir);
+			goto done;
+		}
+		node->name = strdup(v.ptr);
+		git_buf_dispose(&v);
+		goto key;
+	}
 	if (git_config_get_string_buf(&v, cfg, "fieldsync.city") < 0 || v.size == 0 ||
 	    v.size >= sizeof(node->city)) {
 		rc = fs_error_set(FS_ENOTNODE,
@@ -287,6 +306,7 @@ static int read_settings(fs_node *node)
 	else
 		node->name = strdup(node->city);
 	git_buf_dispose(&v);
+key:
 	if (!node->name) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
@@ -308,7 +328,7 @@ static int open_key(fs_node *node, const char *passphrase)
 	fs_buf path = FS_BUF_INIT;
 	int rc;
 
-	if ((rc = fs_node_key_path(&path, node->dir)) < 0)
+	if ((rc = fs_buf_printf(&path, "%s/key", node->fsdir)) < 0)
 		goto done;
 	if ((rc = fs_key_load(&node->key, path.ptr, passphrase)) < 0)
 		goto done;
@@ -320,17 +340,20 @@ done:
 	return rc;
 }
 
-static int node_alloc(fs_node **out, const char *absdir)
+static int node_alloc(fs_node **out, const char *absdir, int hub)
 {
 	fs_node *node = calloc(1, sizeof(*node));
+	const char *private = hub ? HUB_FSDIR : FSDIR;
 
 	*out = NULL;
 	if (!node || !(node->dir = strdup(absdir)) ||
-	    !(node->fsdir = malloc(strlen(absdir) + sizeof("/" FSDIR)))) {
+	    !(node->fsdir = malloc(strlen(absdir) + strlen(private) + 2))) {
 		fs_node_free(node);
 		return fs_error_set(FS_ENOMEM, "out of memory");
 	}
-	sprintf(node->fsdir, "%s/" FSDIR, absdir);
+	sprintf(node->fsdir, "%s/%s", absdir, private);
+	node->hub = hub;
+	node->branch = hub ? HUB_BRANCH : BRANCH;
 	*out = node;
 	return 0;
 }
@@ -350,20 +373,27 @@ static int lock_timeout(void)
 
 int fs_node_open(fs_node **out, const char *dir, unsigned flags, const char *passphrase)
 {
-	char abs[PATH_MAX], gitdir[PATH_MAX + 8], lockpath[PATH_MAX + 32];
+	char abs[PATH_MAX], gitdir[PATH_MAX + 16], lockpath[PATH_MAX + 32];
 	fs_node *node = NULL;
-	int rc;
+	int rc, hub = 0;
 
 	*out = NULL;
 	if (!realpath(dir, abs))
 		return fs_error_set(errno == ENOENT ? FS_ENOTNODE : FS_EIO,
 				    "node '%s': %s", dir, strerror(errno));
 	snprintf(gitdir, sizeof(gitdir), "%s/.git", abs);
-	if (!fs_file_exists(gitdir))
-		return fs_error_set(FS_ENOTNODE,
-				    "'%s' is not a fieldsync node (there is no %s); create one with "
-				    "'fieldsync init --city ID --name NAME --country CC'", dir, gitdir);
-	if ((rc = node_alloc(&node, abs)) < 0)
+	if (!fs_file_exists(gitdir)) {
+		/* a hub is a bare repository (git servers host those) with its private folder inside */
+		snprintf(gitdir, sizeof(gitdir), "%s/" HUB_FSDIR, abs);
+		hub = fs_file_exists(gitdir);
+		snprintf(gitdir, sizeof(gitdir), "%s", abs);
+		if (!hub)
+			return fs_error_set(FS_ENOTNODE,
+					    "'%s' is not a fieldsync node (there is no %s/.git); create "
+					    "one with 'fieldsync init --city ID --name NAME --country CC'",
+					    dir, abs);
+	}
+	if ((rc = node_alloc(&node, abs, hub)) < 0)
 		return rc;
 	if ((rc = git_repository_open_ext(&node->repo, gitdir, GIT_REPOSITORY_OPEN_NO_SEARCH,
 					  NULL)) < 0) {
@@ -374,7 +404,7 @@ int fs_node_open(fs_node **out, const char *dir, unsigned flags, const char *pas
 	}
 	if ((rc = read_settings(node)) < 0)
 		goto done;
-	if (flags & FS_NODE_WRITE) {
+	if (flags & (FS_NODE_WRITE | FS_NODE_LOCK)) {
 		if (!fs_file_exists(node->fsdir)) {
 			rc = fs_error_set(FS_EKEY, "node '%s': its private folder %s is missing (the "
 					  "key lives there; restore it from a backup)", dir, node->fsdir);
@@ -383,10 +413,15 @@ int fs_node_open(fs_node **out, const char *dir, unsigned flags, const char *pas
 		snprintf(lockpath, sizeof(lockpath), "%s/lock", node->fsdir);
 		if ((rc = fs_lock_acquire(&node->lock, lockpath, lock_timeout())) < 0)
 			goto done;
-		/* with the lock held, no other writer is alive: its git locks are debris */
-		if ((rc = fs_lock_clear_stale(gitdir)) < 0)
+		/*
+		 * With the lock held, no other writer of a city node is alive: its git
+		 * locks are debris. Not on a hub: git receive-pack writes there too,
+		 * without our lock.
+		 */
+		if (!hub && (rc = fs_lock_clear_stale(gitdir)) < 0)
 			goto done;
-		if ((rc = open_key(node, passphrase)) < 0 || (rc = setup_writes(node)) < 0)
+		if ((flags & FS_NODE_WRITE) &&
+		    ((rc = open_key(node, passphrase)) < 0 || (rc = setup_writes(node)) < 0))
 			goto done;
 	}
 	*out = node;
@@ -521,7 +556,7 @@ static int build_staging(const char *abs, const char *stage, const fs_node_init_
 	repo = NULL;
 
 	/* the first commit, through the same path as every later one */
-	if ((rc = node_alloc(&node, stage)) < 0)
+	if ((rc = node_alloc(&node, stage, 0)) < 0)
 		goto done;
 	node->key = key;
 	key = NULL;

@@ -30,6 +30,7 @@ typedef struct {
 /* Open flags */
 #define FS_NODE_READ 0u
 #define FS_NODE_WRITE 1u /* take the writer lock and load the secret key */
+#define FS_NODE_LOCK 2u  /* take the writer lock only (a hub taking a city's push) */
 
 /* How long a writer waits for another one before FS_ELOCKED. */
 #define FS_NODE_LOCK_TIMEOUT_MS 10000
@@ -53,6 +54,19 @@ int fs_node_init(fs_node **out, const char *dir, const fs_node_init_options *opt
 int fs_node_open(fs_node **out, const char *dir, unsigned flags, const char *passphrase);
 
 void fs_node_free(fs_node *node);
+
+/*
+ * A hub is opened the same way: its folder is a bare repository (what git
+ * servers host) holding fieldsync/ (key, lock) and the setting fieldsync.hub
+ * (its name). It signs as the principal FS_HUB_PRINCIPAL and commits to
+ * refs/heads/hub, where hub/signers lives.
+ */
+#define FS_HUB_PRINCIPAL "hub"
+int fs_node_is_hub(const fs_node *node);
+/* refs/heads/main, or refs/heads/hub for a hub: where fs_node_commit() writes. */
+const char *fs_node_branch(const fs_node *node);
+/* The folder of what is never committed: dir/.fieldsync, or dir/fieldsync for a hub. */
+const char *fs_node_private_dir(const fs_node *node);
 
 const char *fs_node_dir(const fs_node *node);
 const char *fs_node_city(const fs_node *node);

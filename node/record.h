@@ -65,6 +65,15 @@ int fs_record_rm(fs_node *node, const char *id);
 /* The stored bytes of record `id` at the head, and its kind (may be NULL). */
 int fs_record_read(fs_buf *out, fs_kind *kind, const fs_node *node, const char *id);
 
+/*
+ * Check one file of a city's tree the way a hub or an auditor must: `path` is
+ * "cities/<city>/city.json" or a record path, and `data` must be canonical
+ * JSON that validates against the schema it names, of the kind its folder
+ * says, for `city`, stored exactly where its id puts it. Anything else below
+ * cities/<city>/ is refused. FS_EINVALID with "<path>: what is wrong".
+ */
+int fs_record_check_stored(const char *city, const char *path, const char *data, size_t len);
+
 /* Called per record; a non-zero return stops the walk and is returned. */
 typedef int (*fs_record_cb)(const char *id, fs_kind kind, const char *data, size_t len,
 			    void *payload);

@@ -114,6 +114,8 @@ const char *fs_error_name(int code)
 	case FS_EUSAGE: return "usage";
 	case FS_ETOOBIG: return "too-big";
 	case FS_EUNCHANGED: return "unchanged";
+	case FS_EREFUSED: return "refused";
+	case FS_ENET: return "network";
 	default: return "error";
 	}
 }

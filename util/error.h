@@ -25,7 +25,9 @@ typedef enum {
 	FS_ENOTNODE = -11,  /* the directory is not a fieldsync node */
 	FS_EUSAGE = -12,    /* the caller asked for something meaningless */
 	FS_ETOOBIG = -13,   /* input over a size limit */
-	FS_EUNCHANGED = -14 /* nothing to do: not a failure for most callers */
+	FS_EUNCHANGED = -14, /* nothing to do: not a failure for most callers */
+	FS_EREFUSED = -15,  /* the hub refused a change: signature, ownership, schema, history */
+	FS_ENET = -16       /* the link failed: no connection, a timeout, a cut; try again */
 } fs_error_code;
 
 typedef struct {

@@ -1,0 +1,120 @@
+/*
+ * stored.c - checking records as they arrive from elsewhere
+ *
+ * A node builds its records itself (record.c); a hub receives them inside
+ * pushed commits and an auditor reads them from a clone, and neither can
+ * trust the writer's software. Every rule the node follows when it writes is
+ * checked again here from the bytes alone.
+ */
+#include "node/record.h"
+
+#include <string.h>
+
+#include "node/id.h"
+#include "schema/builtin.h"
+#include "util/error.h"
+#include "util/json.h"
+
+static const char *member(const cJSON *obj, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* "cities/<city>/actions/a/b/c/d/<id>.json" -> kind; the rest is checked against the id. */
+static int kind_of(fs_kind *kind, const char *rest)
+{
+	if (strncmp(rest, "actions/", 8) == 0)
+		*kind = FS_KIND_ACTION;
+	else if (strncmp(rest, "services/", 9) == 0)
+		*kind = FS_KIND_SERVICE;
+	else
+		return -1;
+	return 0;
+}
+
+int fs_record_check_stored(const char *city, const char *path, const char *data, size_t len)
+{
+	fs_buf prefix = FS_BUF_INIT, canon = FS_BUF_INIT, want = FS_BUF_INIT;
+	cJSON *rec = NULL;
+	const char *rest, *schema, *id;
+	fs_kind kind = FS_KIND_ACTION;
+	int rc = 0, is_city;
+
+	fs_buf_printf(&prefix, "cities/%s/", city);
+	if ((rc = fs_buf_check(&prefix)) < 0)
+		goto done;
+	if (strncmp(path, prefix.ptr, prefix.size) != 0) {
+		rc = fs_error_set(FS_EINVALID, "%s: outside cities/%s/, which is all city '%s' "
+				  "may write", path, city, city);
+		goto done;
+	}
+	rest = path + prefix.size;
+	is_city = strcmp(rest, "city.json") == 0;
+	if (!is_city && kind_of(&kind, rest) < 0) {
+		rc = fs_error_set(FS_EINVALID, "%s: not a place for a file (expected city.json, "
+				  "actions/... or services/...)", path);
+		goto done;
+	}
+	if (len > FS_RECORD_MAX_BYTES) {
+		rc = fs_error_set(FS_ETOOBIG, "%s: %zu bytes, over the limit of %d bytes (1 MiB)",
+				  path, len, FS_RECORD_MAX_BYTES);
+		goto done;
+	}
+	if ((rc = fs_json_parse(&rec, data, len, path)) < 0)
+		goto done;
+	if (!cJSON_IsObject(rec)) {
+		rc = fs_error_set(FS_EINVALID, "%s: expected a JSON object", path);
+		goto done;
+	}
+	/* same content, same bytes: what makes records comparable across copies */
+	if ((rc = fs_json_canonical(&canon, rec)) < 0)
+		goto done;
+	if (canon.size != len || memcmp(canon.ptr, data, len) != 0) {
+		rc = fs_error_set(FS_EINVALID, "%s: not in canonical form (sorted keys, two-space "
+				  "indent, one trailing newline)", path);
+		goto done;
+	}
+	schema = member(rec, "schema");
+	if (is_city) {
+		if (!schema || strncmp(schema, "city/", 5) != 0) {
+			rc = fs_error_set(FS_EINVALID, "%s: /schema: expected a city schema such as "
+					  "\"city/1\"", path);
+			goto done;
+		}
+	} else if (!schema || strncmp(schema, fs_kind_name(kind), strlen(fs_kind_name(kind))) != 0 ||
+		   schema[strlen(fs_kind_name(kind))] != '/') {
+		rc = fs_error_set(FS_EINVALID, "%s: /schema: expected %s %s schema (the folder is "
+				  "%s), found \"%s\"", path, kind == FS_KIND_ACTION ? "an" : "a",
+				  fs_kind_name(kind), fs_kind_folder(kind), schema ? schema : "");
+		goto done;
+	}
+	if ((rc = fs_schema_check(rec, path)) < 0)
+		goto done;
+	id = member(rec, "id");
+	if (is_city) {
+		if (!id || strcmp(id, city) != 0)
+			rc = fs_error_set(FS_EINVALID, "%s: /id: expected \"%s\", found \"%s\"", path,
+					  city, id ? id : "");
+		goto done;
+	}
+	if (!member(rec, "city") || strcmp(member(rec, "city"), city) != 0) {
+		rc = fs_error_set(FS_EINVALID, "%s: /city: expected \"%s\" (the folder's city), "
+				  "found \"%s\"", path, city, member(rec, "city") ? member(rec, "city") : "");
+		goto done;
+	}
+	if (!id || !fs_id_valid(id)) {
+		rc = fs_error_set(FS_EINVALID, "%s: /id: not a record id", path);
+		goto done;
+	}
+	if ((rc = fs_record_path(&want, city, kind, id)) < 0 || (rc = fs_buf_check(&want)) < 0)
+		goto done;
+	if (strcmp(want.ptr, path) != 0)
+		rc = fs_error_set(FS_EINVALID, "%s: record %s belongs at %s", path, id, want.ptr);
+done:
+	cJSON_Delete(rec);
+	fs_buf_dispose(&prefix);
+	fs_buf_dispose(&canon);
+	fs_buf_dispose(&want);
+	return rc;
+}

@@ -1,0 +1,174 @@
+#include "sync/apply.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sync/check.h"
+#include "util/error.h"
+#include "util/file.h"
+
+/* Remove the quarantine: our own mkdtemp folder, with a pack and its index at most. */
+static void drop_quarantine(const char *dir)
+{
+	char cmd[2 * PATH_MAX];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (strchr(dir, '\'') || system(cmd) != 0)
+		fprintf(stderr, "warning: cannot remove the quarantine folder '%s'\n", dir);
+}
+
+/* Index `pack` into `dir`/pack; the name of the pack written goes to `name`. */
+static int index_pack(char name[GIT_OID_HEXSZ + 1], size_t *objects, git_repository *repo,
+		      const char *dir, const void *pack, size_t len)
+{
+	git_indexer_options opts = GIT_INDEXER_OPTIONS_INIT;
+	git_indexer_progress progress;
+	git_indexer *idx = NULL;
+	git_odb *odb = NULL;
+	char packdir[2 * PATH_MAX];
+	int rc;
+
+	snprintf(packdir, sizeof(packdir), "%s/pack", dir);
+	if ((rc = fs_file_mkdir_p(packdir, 0755)) < 0)
+		return rc;
+	/* the hub's objects complete a thin pack (stock git bundles are thin) */
+	if ((rc = git_repository_odb(&odb, repo)) < 0 ||
+	    (rc = git_indexer_new(&idx, packdir, 0, odb, &opts)) < 0) {
+		rc = fs_error_git(rc, "cannot start reading the pack");
+		goto done;
+	}
+	if ((rc = git_indexer_append(idx, pack, len, &progress)) < 0 ||
+	    (rc = git_indexer_commit(idx, &progress)) < 0) {
+		const git_error *e = git_error_last();
+		rc = fs_error_set(FS_EINVALID, "the pack is damaged or incomplete: %s",
+				  e && e->message ? e->message : "unreadable");
+		goto done;
+	}
+	snprintf(name, GIT_OID_HEXSZ + 1, "%s", git_indexer_name(idx));
+	*objects = progress.total_objects;
+done:
+	git_indexer_free(idx);
+	git_odb_free(odb);
+	return rc;
+}
+
+/* Move pack-<name>.{pack,idx} from the quarantine into the hub: pack first, index last. */
+static int migrate(const char *quarantine, const char *objects, const char *name)
+{
+	char from[3 * PATH_MAX], to[3 * PATH_MAX], packdir[2 * PATH_MAX];
+	const char *ext[] = { "pack", "idx" };
+
+	snprintf(packdir, sizeof(packdir), "%s/pack", objects);
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(from, sizeof(from), "%s/pack/pack-%s.%s", quarantine, name, ext[i]);
+		snprintf(to, sizeof(to), "%s/pack-%s.%s", packdir, name, ext[i]);
+		if (rename(from, to) < 0)
+			return fs_error_os("cannot move '%s' into the hub", from);
+	}
+	return fs_file_sync_dir(packdir);
+}
+
+int fs_hub_apply(fs_node *hub, const void *pack, size_t len, const fs_ref_update *updates,
+		 size_t n, fs_apply_stats *stats)
+{
+	git_repository *hubrepo = fs_node_repo(hub), *view = NULL;
+	char quarantine[PATH_MAX + 64], objects[PATH_MAX + 16], name[GIT_OID_HEXSZ + 1] = "";
+	git_odb *odb = NULL;
+	fs_check *check = NULL;
+	git_oid *old = NULL;
+	int *todo = NULL, rc, have_q = 0, any = 0;
+	size_t objects_in = 0;
+
+	memset(stats, 0, sizeof(*stats));
+	snprintf(objects, sizeof(objects), "%sobjects", git_repository_path(hubrepo));
+	if (!(old = calloc(n ? n : 1, sizeof(*old))) || !(todo = calloc(n ? n : 1, sizeof(*todo)))) {
+		rc = fs_error_set(FS_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (len) {
+		snprintf(quarantine, sizeof(quarantine), "%s/incoming-XXXXXX", objects);
+		if (!mkdtemp(quarantine)) {
+			rc = fs_error_os("cannot make a quarantine folder in '%s'", objects);
+			goto done;
+		}
+		have_q = 1;
+		if ((rc = index_pack(name, &objects_in, hubrepo, quarantine, pack, len)) < 0)
+			goto done;
+		stats->objects = objects_in;
+	}
+	/* a view of the hub that also sees the quarantine, for the checks only */
+	if ((rc = git_repository_open_ext(&view, git_repository_path(hubrepo),
+					  GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE,
+					  NULL)) < 0 ||
+	    (rc = git_repository_odb(&odb, view)) < 0 ||
+	    (have_q && (rc = git_odb_add_disk_alternate(odb, quarantine)) < 0)) {
+		rc = fs_error_git(rc, "hub '%s': cannot open it", fs_node_dir(hub));
+		goto done;
+	}
+	if ((rc = fs_check_new(&check, view)) < 0)
+		goto done;
+	for (size_t i = 0; i < n; i++) {
+		const fs_ref_update *u = &updates[i];
+		size_t commits = 0;
+		rc = git_reference_name_to_id(&old[i], view, u->ref);
+		if (rc == GIT_ENOTFOUND) {
+			memset(&old[i], 0, sizeof(old[i]));
+		} else if (rc < 0) {
+			rc = fs_error_git(rc, "ref '%s'", u->ref);
+			goto done;
+		}
+		if (!git_odb_exists(odb, &u->new)) {
+			rc = fs_error_set(FS_EREFUSED, "ref '%s': commit %s is not in the pack", u->ref,
+					  git_oid_tostr_s(&u->new));
+			goto done;
+		}
+		/* already there, or the hub is ahead: an old bundle, or the same one again */
+		if (!git_oid_is_zero(&old[i]) &&
+		    (git_oid_equal(&old[i], &u->new) ||
+		     git_graph_descendant_of(view, &old[i], &u->new) == 1)) {
+			stats->current++;
+			continue;
+		}
+		if ((rc = fs_check_update(check, u->ref, &old[i], &u->new, &commits)) < 0)
+			goto done;
+		stats->commits += commits;
+		todo[i] = 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		any |= todo[i];
+	/* the objects land (fsynced) before any ref names them */
+	if (have_q && any && (rc = migrate(quarantine, objects, name)) < 0)
+		goto done;
+	for (size_t i = 0; i < n; i++) {
+		git_reference *ref = NULL;
+		if (!todo[i])
+			continue;
+		/* compare-and-swap: a push that came in meanwhile is never overwritten */
+		if (git_oid_is_zero(&old[i]))
+			rc = git_reference_create(&ref, hubrepo, updates[i].ref, &updates[i].new, 0,
+						  "fieldsync: checked");
+		else
+			rc = git_reference_create_matching(&ref, hubrepo, updates[i].ref,
+							   &updates[i].new, 1, &old[i],
+							   "fieldsync: checked");
+		git_reference_free(ref);
+		if (rc < 0) {
+			rc = fs_error_git(rc, "ref '%s': cannot move it (did it move meanwhile?)",
+					  updates[i].ref);
+			goto done;
+		}
+		stats->updated++;
+	}
+	rc = 0;
+done:
+	if (have_q)
+		drop_quarantine(quarantine);
+	fs_check_free(check);
+	git_odb_free(odb);
+	git_repository_free(view);
+	free(old);
+	free(todo);
+	return rc;
+}

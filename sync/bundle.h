@@ -1,0 +1,51 @@
+/*
+ * bundle.h - git bundles, for a history that travels on a USB stick
+ *
+ * The standard format (gitformat-bundle(5)), so stock `git bundle verify`
+ * and `git fetch FILE` read what fieldsync writes:
+ *   # v2 git bundle
+ *   -<prerequisite commit> [comment]     what the reader must already have
+ *   <commit> <refname>                   what the bundle brings
+ *   (an empty line)
+ *   a pack (libgit2's packbuilder)
+ * libgit2 cannot write bundles itself (its issue 1718).
+ */
+#ifndef FS_BUNDLE_H
+#define FS_BUNDLE_H
+
+#include <stddef.h>
+
+#include <git2.h>
+
+#include "sync/apply.h"
+#include "util/buf.h"
+
+/* Bundles and their headers stay below these sizes. */
+#define FS_BUNDLE_MAX_BYTES ((size_t)1 << 31)
+#define FS_BUNDLE_MAX_REFS 1024
+
+/*
+ * Write `path` (atomically, fsynced): `tip` under the name `ref` with the
+ * history not reachable from `since` (NULL: the whole history, no
+ * prerequisite). `objects` (may be NULL) gets the number packed.
+ */
+int fs_bundle_create(git_repository *repo, const char *path, const git_oid *tip, const char *ref,
+		     const git_oid *since, size_t *objects);
+
+typedef struct fs_bundle fs_bundle;
+
+/*
+ * Read and parse the bundle at `path`: FS_EINVALID with the line at fault
+ * for anything that is not a v2 (or v3, sha1) bundle with a pack. The pack
+ * itself is checked when it is indexed (fs_hub_apply).
+ */
+int fs_bundle_read(fs_bundle **out, const char *path);
+void fs_bundle_free(fs_bundle *b);
+
+size_t fs_bundle_ref_count(const fs_bundle *b);
+const fs_ref_update *fs_bundle_refs(const fs_bundle *b);
+size_t fs_bundle_prerequisite_count(const fs_bundle *b);
+const git_oid *fs_bundle_prerequisite(const fs_bundle *b, size_t i);
+const void *fs_bundle_pack(const fs_bundle *b, size_t *len);
+
+#endif

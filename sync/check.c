@@ -1,0 +1,238 @@
+#include "sync/check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/record.h"
+#include "node/signers.h"
+#include "node/verify.h"
+#include "util/buf.h"
+#include "util/error.h"
+
+struct fs_check {
+	git_repository *repo;
+	fs_signers *signers;
+};
+
+int fs_check_new(fs_check **out, git_repository *repo)
+{
+	git_object *obj = NULL;
+	fs_check *c = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!(c = calloc(1, sizeof(*c))))
+		return fs_error_set(FS_ENOMEM, "out of memory");
+	c->repo = repo;
+	rc = git_revparse_single(&obj, repo, FS_HUB_REF ":" FS_HUB_SIGNERS_PATH);
+	if (rc < 0) {
+		rc = fs_error_git(rc, "not a fieldsync hub: cannot read " FS_HUB_SIGNERS_PATH
+				  " on " FS_HUB_REF);
+		goto done;
+	}
+	if (git_object_type(obj) != GIT_OBJECT_BLOB) {
+		rc = fs_error_set(FS_EINVALID, FS_HUB_SIGNERS_PATH " is not a file");
+		goto done;
+	}
+	rc = fs_signers_parse(&c->signers, git_blob_rawcontent((git_blob *)obj),
+			      (size_t)git_blob_rawsize((git_blob *)obj), FS_HUB_SIGNERS_PATH);
+done:
+	git_object_free(obj);
+	if (rc < 0)
+		fs_check_free(c);
+	else
+		*out = c;
+	return rc;
+}
+
+void fs_check_free(fs_check *c)
+{
+	if (!c)
+		return;
+	fs_signers_free(c->signers);
+	free(c);
+}
+
+static int is_zero(const git_oid *id)
+{
+	return !id || git_oid_is_zero(id);
+}
+
+/* "sao-paulo": what fs_node_init accepts as a city id */
+static int is_slug(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') ||
+		      (s[n] == '-' && n > 0 && s[n + 1] && s[n + 1] != '-')))
+			return 0;
+	return n > 0 && n <= 64;
+}
+
+static int enrolled(const fs_check *c, const char *city)
+{
+	for (size_t i = 0; i < fs_signers_count(c->signers); i++)
+		if (strcmp(fs_signers_get(c->signers, i)->principals, city) == 0)
+			return 1;
+	return 0;
+}
+
+typedef struct {
+	fs_check *c;
+	const char *city;
+	git_commit *commit;
+	int rc;
+} diff_ctx;
+
+static int check_delta(const git_diff_delta *d, float progress, void *payload)
+{
+	diff_ctx *x = payload;
+	const char *path = d->new_file.path;
+	git_blob *blob = NULL;
+	char city_json[128];
+	int rc;
+
+	(void)progress;
+	snprintf(city_json, sizeof(city_json), "cities/%s/city.json", x->city);
+	if (d->status == GIT_DELTA_DELETED) {
+		path = d->old_file.path;
+		if (strcmp(path, city_json) == 0)
+			return x->rc = fs_error_set(FS_EREFUSED, "removes %s", path);
+		if (strncmp(path, city_json, strlen(city_json) - strlen("city.json")) != 0)
+			return x->rc = fs_error_set(FS_EREFUSED, "%s: outside cities/%s/, which is "
+						    "all city '%s' may write", path, x->city, x->city);
+		return 0;
+	}
+	if (d->new_file.mode != GIT_FILEMODE_BLOB)
+		return x->rc = fs_error_set(FS_EREFUSED, "%s: not a regular file (mode %o)", path,
+					    d->new_file.mode);
+	if ((rc = git_blob_lookup(&blob, x->c->repo, &d->new_file.id)) < 0)
+		return x->rc = fs_error_git(rc, "%s: cannot read", path);
+	rc = fs_record_check_stored(x->city, path, git_blob_rawcontent(blob),
+				    (size_t)git_blob_rawsize(blob));
+	git_blob_free(blob);
+	if (rc == FS_EINVALID || rc == FS_ETOOBIG)
+		rc = FS_EREFUSED;
+	return x->rc = rc;
+}
+
+/* One commit of city `city`: signature, shape, every file it adds or changes. */
+static int check_commit(fs_check *c, const char *city, git_commit *commit)
+{
+	fs_verify_trust trust = { c->signers, city, NULL };
+	fs_verify_result r;
+	char problem[512];
+	git_commit *parent = NULL;
+	git_tree *old_tree = NULL, *new_tree = NULL;
+	git_diff *diff = NULL;
+	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+	diff_ctx x = { c, city, commit, 0 };
+	int rc;
+
+	if ((rc = fs_verify_commit(c->repo, git_commit_id(commit), &trust, &r, problem,
+				   sizeof(problem))) < 0)
+		return rc;
+	if (!r.good)
+		return fs_error_set(FS_EREFUSED, "%s", r.problem);
+	if (git_commit_parentcount(commit) > 1)
+		return fs_error_set(FS_EREFUSED, "a merge commit (a city's history is a single line)");
+	if (git_commit_parentcount(commit) == 1 &&
+	    ((rc = git_commit_parent(&parent, commit, 0)) < 0 ||
+	     (rc = git_commit_tree(&old_tree, parent)) < 0)) {
+		rc = fs_error_git(rc, "cannot read its parent");
+		goto done;
+	}
+	if ((rc = git_commit_tree(&new_tree, commit)) < 0) {
+		rc = fs_error_git(rc, "cannot read its tree");
+		goto done;
+	}
+	/* no rename or type detection: every path is judged as itself */
+	opts.flags = GIT_DIFF_SKIP_BINARY_CHECK;
+	if ((rc = git_diff_tree_to_tree(&diff, c->repo, old_tree, new_tree, &opts)) < 0) {
+		rc = fs_error_git(rc, "cannot compare it with its parent");
+		goto done;
+	}
+	rc = git_diff_foreach(diff, check_delta, NULL, NULL, NULL, &x);
+	if (x.rc < 0)
+		rc = x.rc;
+	else if (rc < 0)
+		rc = fs_error_git(rc, "cannot compare it with its parent");
+done:
+	git_diff_free(diff);
+	git_tree_free(old_tree);
+	git_tree_free(new_tree);
+	git_commit_free(parent);
+	return rc;
+}
+
+int fs_check_update(fs_check *c, const char *ref, const git_oid *old, const git_oid *new,
+		    size_t *commits)
+{
+	const char *city;
+	git_revwalk *walk = NULL;
+	git_commit *commit = NULL;
+	git_oid id;
+	size_t n = 0;
+	int rc;
+
+	if (commits)
+		*commits = 0;
+	if (strncmp(ref, FS_CITY_REF_PREFIX, strlen(FS_CITY_REF_PREFIX)) != 0 ||
+	    !is_slug(city = ref + strlen(FS_CITY_REF_PREFIX)))
+		return fs_error_set(FS_EREFUSED, "ref '%s': cities push only to "
+				    FS_CITY_REF_PREFIX "<city>; the hub writes every other ref", ref);
+	if (is_zero(new))
+		return fs_error_set(FS_EREFUSED, "ref '%s': a city's history is never deleted", ref);
+	if (!enrolled(c, city))
+		return fs_error_set(FS_EREFUSED, "ref '%s': city '%s' is not enrolled on this hub "
+				    "(the hub's operator runs: fieldsync hub enroll %s KEY)", ref, city, city);
+	if (!is_zero(old) && !git_oid_equal(old, new)) {
+		rc = git_graph_descendant_of(c->repo, new, old);
+		if (rc < 0)
+			return fs_error_git(rc, "ref '%s': cannot read the history", ref);
+		if (rc == 0) {
+			char a[GIT_OID_HEXSZ + 1], b[GIT_OID_HEXSZ + 1];
+			return fs_error_set(FS_EREFUSED, "ref '%s': %.12s is not a fast-forward of %.12s "
+					    "(history is never rewritten)", ref,
+					    git_oid_tostr(a, sizeof(a), new), git_oid_tostr(b, sizeof(b), old));
+		}
+	}
+	if ((rc = git_revwalk_new(&walk, c->repo)) < 0 ||
+	    (rc = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE)) < 0 ||
+	    (rc = git_revwalk_push(walk, new)) < 0 ||
+	    (!is_zero(old) && (rc = git_revwalk_hide(walk, old)) < 0)) {
+		rc = fs_error_git(rc, "ref '%s': cannot read the history", ref);
+		goto done;
+	}
+	while ((rc = git_revwalk_next(&id, walk)) == 0) {
+		if ((rc = git_commit_lookup(&commit, c->repo, &id)) < 0) {
+			rc = fs_error_git(rc, "ref '%s': commit %s", ref, git_oid_tostr_s(&id));
+			goto done;
+		}
+		/* every commit of a new ref down to its root; of an old one, only the new ones */
+		if (is_zero(old) && git_commit_parentcount(commit) == 0 && n > 0) {
+			rc = fs_error_set(FS_EREFUSED, "a second root commit");
+		} else {
+			rc = check_commit(c, city, commit);
+		}
+		git_commit_free(commit);
+		commit = NULL;
+		if (rc < 0) {
+			fs_error_prefix("ref '%s': commit %.12s", ref, git_oid_tostr_s(&id));
+			goto done;
+		}
+		n++;
+	}
+	if (rc != GIT_ITEROVER) {
+		rc = fs_error_git(rc, "ref '%s': cannot read the history", ref);
+		goto done;
+	}
+	rc = 0;
+	if (commits)
+		*commits = n;
+done:
+	git_revwalk_free(walk);
+	return rc;
+}

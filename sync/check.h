@@ -1,0 +1,44 @@
+/*
+ * check.h - what a hub accepts: the receive checks
+ *
+ * Every way into a hub (a push that git receive-pack takes, whose
+ * pre-receive hook runs `fieldsync hub receive-check`; a push to a file://
+ * hub; a bundle) runs these checks on each ref update before any ref moves.
+ * A city may only fast-forward refs/heads/cities/<city>, with commits that
+ *   - are signed by a key that hub/signers allows for that city at the
+ *     commit's time (rotation and revocation are windows of validity),
+ *   - have at most one parent (a city's history is linear),
+ *   - change nothing outside cities/<city>/ and never remove city.json,
+ *   - hold only regular files that pass fs_record_check_stored().
+ */
+#ifndef FS_CHECK_H
+#define FS_CHECK_H
+
+#include <git2.h>
+
+typedef struct fs_check fs_check;
+
+/* The prefix of the refs cities push to. */
+#define FS_CITY_REF_PREFIX "refs/heads/cities/"
+/* Where the registry lives on a hub: this file at the tip of this branch. */
+#define FS_HUB_REF "refs/heads/hub"
+#define FS_HUB_SIGNERS_PATH "hub/signers"
+
+/*
+ * Prepare to check updates of `repo` (borrowed; it must see the new
+ * objects, e.g. through git's quarantine). Reads hub/signers at
+ * refs/heads/hub. FS_ENOTFOUND when the repository is not a hub.
+ */
+int fs_check_new(fs_check **out, git_repository *repo);
+void fs_check_free(fs_check *c);
+
+/*
+ * Check moving `ref` from `old` (NULL or zero: a new ref) to `new` (NULL or
+ * zero: a deletion). 0 when allowed; FS_EREFUSED with a message naming the
+ * ref, the commit and what is wrong; another code when the repository
+ * cannot be read. `commits` (may be NULL) gets the number of new commits.
+ */
+int fs_check_update(fs_check *c, const char *ref, const git_oid *old, const git_oid *new,
+		    size_t *commits);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * hub.h - a regional hub: its repository, its key, its registry of city keys
+ *
+ * A hub is a bare git repository, so that any git server can host it:
+ *   DIR/                 HEAD, objects/, refs/, config (fieldsync.hub = its
+ *                        name; receive.* and core.fsync set for git's own
+ *                        receive-pack), hooks/pre-receive (runs
+ *                        `fieldsync hub receive-check`)
+ *   DIR/fieldsync/       never served, never committed: the hub's secret key
+ *                        (0600), key.pub, the writer lock, and `signers`, a
+ *                        copy of hub/signers for stock git's
+ *                        gpg.ssh.allowedSignersFile
+ * Its own history is refs/heads/hub: hub/signers, signed by the hub key.
+ * Cities push to refs/heads/cities/<city>.
+ */
+#ifndef FS_HUB_H
+#define FS_HUB_H
+
+#include <stdint.h>
+
+#include "node/node.h"
+
+/*
+ * Create a hub in `dir` (which must not exist, or be empty). `fieldsync` is
+ * the absolute path of the program the pre-receive hook runs. The first
+ * commit holds hub/signers with the hub's own key.
+ */
+int fs_hub_init(fs_node **out, const char *dir, const char *name, const char *fieldsync,
+		const char *passphrase);
+
+/*
+ * Allow `public_key` (OpenSSH form) to sign for `city` from `when` on. A
+ * city's first key has no start (the history it made offline before it was
+ * enrolled counts); a new key for an enrolled city is a rotation: the old
+ * keys stop at `when` and the new one starts there. One signed commit.
+ * FS_EUNCHANGED when that key is already the city's valid key.
+ */
+int fs_hub_enroll(fs_node *hub, const char *city, const char *public_key, int64_t when);
+
+/* Stop every key of `city` at `when`: one signed commit. FS_ENOTFOUND if none is valid then. */
+int fs_hub_revoke(fs_node *hub, const char *city, int64_t when);
+
+#endif

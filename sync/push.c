@@ -1,0 +1,580 @@
+#include "sync/sync.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sync/apply.h"
+#include "sync/check.h"
+#include "util/error.h"
+#include "util/file.h"
+#include "util/time.h"
+
+/* ---- remotes -------------------------------------------------------------- */
+
+/* A hub on this machine: file://PATH or a plain path. NULL for a network URL. */
+static const char *local_path(const char *url)
+{
+	if (strncmp(url, "file://", 7) == 0)
+		return url + 7;
+	if (url[0] == '/' || url[0] == '.')
+		return url;
+	return NULL;
+}
+
+static int valid_url(const char *url)
+{
+	return local_path(url) || strncmp(url, "http://", 7) == 0 ||
+	       strncmp(url, "https://", 8) == 0 || strncmp(url, "ssh://", 6) == 0;
+}
+
+int fs_remote_add(fs_node *node, const char *name, const char *url)
+{
+	git_remote *r = NULL;
+	fs_buf spec = FS_BUF_INIT;
+	int rc;
+
+	for (const char *p = name; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *p))
+			return fs_error_set(FS_EINVALID, "remote '%s': use letters, digits, '.', '_' "
+					    "and '-' only", name);
+	if (!*name || strlen(name) > 64)
+		return fs_error_set(FS_EINVALID, "remote '%s': expected 1 to 64 characters", name);
+	if (!valid_url(url))
+		return fs_error_set(FS_EINVALID, "remote '%s': URL '%s': expected file://, a path, "
+				    "http://, https:// or ssh://", name, url);
+	/* only what every city may see comes back: never another city's services */
+	fs_buf_printf(&spec, "+refs/heads/public:refs/remotes/%s/public", name);
+	if ((rc = fs_buf_check(&spec)) < 0)
+		goto done;
+	rc = git_remote_create_with_fetchspec(&r, fs_node_repo(node), name, url, spec.ptr);
+	if (rc == GIT_EEXISTS)
+		rc = fs_error_set(FS_EINVALID, "remote '%s' exists already", name);
+	else if (rc < 0)
+		rc = fs_error_git(rc, "remote '%s'", name);
+done:
+	git_remote_free(r);
+	fs_buf_dispose(&spec);
+	return rc;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int fs_remote_list(git_strarray *out, const fs_node *node)
+{
+	git_config *cfg = NULL;
+	git_config_iterator *it = NULL;
+	git_config_entry *e;
+	char **v = NULL;
+	size_t n = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = git_repository_config_snapshot(&cfg, fs_node_repo(node))) < 0 ||
+	    (rc = git_config_iterator_new(&it, cfg)) < 0) {
+		rc = fs_error_git(rc, "cannot read the settings");
+		goto done;
+	}
+	while ((rc = git_config_next(&e, it)) == 0) {
+		size_t len = strlen(e->name);
+		char **nv;
+		/* remote.<name>.url */
+		if (len <= 11 || strncmp(e->name, "remote.", 7) != 0 ||
+		    strcmp(e->name + len - 4, ".url") != 0)
+			continue;
+		if (!(nv = realloc(v, (n + 1) * sizeof(*v))) ||
+		    !(nv[n] = strndup(e->name + 7, len - 11))) {
+			v = nv ? nv : v;
+			rc = fs_error_set(FS_ENOMEM, "out of memory");
+			goto done;
+		}
+		v = nv;
+		n++;
+	}
+	if (rc != GIT_ITEROVER) {
+		rc = fs_error_git(rc, "cannot read the settings");
+		goto done;
+	}
+	rc = 0;
+	if (n)
+		qsort(v, n, sizeof(*v), by_name);
+	out->strings = v;
+	out->count = n;
+	v = NULL;
+done:
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+	git_config_iterator_free(it);
+	git_config_free(cfg);
+	return rc;
+}
+
+int fs_remote_url(fs_buf *out, const fs_node *node, const char *name)
+{
+	git_remote *r = NULL;
+	int rc = git_remote_lookup(&r, fs_node_repo(node), name);
+
+	if (rc == GIT_ENOTFOUND || rc == GIT_EINVALIDSPEC)
+		return fs_error_set(FS_ENOTFOUND, "remote '%s': no such remote (add one with "
+				    "'fieldsync remote add %s URL')", name, name);
+	if (rc < 0)
+		return fs_error_git(rc, "remote '%s'", name);
+	fs_buf_clear(out);
+	fs_buf_puts(out, git_remote_url(r));
+	git_remote_free(r);
+	return fs_buf_check(out);
+}
+
+/* ---- what was pushed --------------------------------------------------- */
+
+static void tracking_ref(char *out, size_t size, const fs_node *node, const char *name)
+{
+	snprintf(out, size, "refs/remotes/%s/cities/%s", name, fs_node_city(node));
+}
+
+static int state_path(fs_buf *out, const fs_node *node, const char *name)
+{
+	fs_buf_printf(out, "%s/sync-%s", fs_node_private_dir(node), name);
+	return fs_buf_check(out);
+}
+
+/* After each batch the hub took: the tracking ref, then "<time> <commit>" for status. */
+static int record_pushed(const fs_node *node, const char *name, const git_oid *tip)
+{
+	char ref[512], hex[GIT_OID_HEXSZ + 1];
+	git_reference *r = NULL;
+	fs_buf path = FS_BUF_INIT, text = FS_BUF_INIT;
+	int rc;
+
+	tracking_ref(ref, sizeof(ref), node, name);
+	if ((rc = git_reference_create(&r, fs_node_repo(node), ref, tip, 1, "fieldsync sync")) < 0) {
+		rc = fs_error_git(rc, "cannot record what the hub has in %s", ref);
+		goto done;
+	}
+	fs_buf_printf(&text, "%lld %s\n", (long long)fs_time_now(), git_oid_tostr(hex, sizeof(hex), tip));
+	if ((rc = state_path(&path, node, name)) < 0 || (rc = fs_buf_check(&text)) < 0)
+		goto done;
+	rc = fs_file_write_atomic(path.ptr, text.ptr, text.size, 0644);
+done:
+	git_reference_free(r);
+	fs_buf_dispose(&path);
+	fs_buf_dispose(&text);
+	return rc;
+}
+
+int fs_sync_last(const fs_node *node, const char *name, int64_t *when, git_oid *hub_has)
+{
+	fs_buf path = FS_BUF_INIT, text = FS_BUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1];
+	long long t;
+	int rc;
+
+	*when = 0;
+	memset(hub_has, 0, sizeof(*hub_has));
+	if ((rc = state_path(&path, node, name)) < 0)
+		goto done;
+	if (!fs_file_exists(path.ptr))
+		goto done;
+	if ((rc = fs_file_read(&text, path.ptr, 4096, "sync state")) < 0)
+		goto done;
+	if (sscanf(text.ptr, "%lld %40s", &t, hex) != 2 || git_oid_fromstr(hub_has, hex) < 0) {
+		rc = fs_error_set(FS_EINVALID, "sync state '%s': unreadable", path.ptr);
+		goto done;
+	}
+	*when = t;
+done:
+	fs_buf_dispose(&path);
+	fs_buf_dispose(&text);
+	return rc;
+}
+
+/* ---- planning batches -------------------------------------------------- */
+
+typedef struct {
+	git_oid id;
+	size_t bytes; /* an estimate of what the commit adds to a pack */
+} planned;
+
+/* Deflated JSON is about a third of its size; trees and the commit about 1 KiB. */
+static int estimate(size_t *out, git_repository *repo, git_commit *c)
+{
+	git_commit *parent = NULL;
+	git_tree *a = NULL, *b = NULL;
+	git_diff *diff = NULL;
+	git_odb *odb = NULL;
+	size_t bytes = 1024;
+	int rc;
+
+	if ((git_commit_parentcount(c) && ((rc = git_commit_parent(&parent, c, 0)) < 0 ||
+					    (rc = git_commit_tree(&a, parent)) < 0)) ||
+	    (rc = git_commit_tree(&b, c)) < 0 || (rc = git_repository_odb(&odb, repo)) < 0 ||
+	    (rc = git_diff_tree_to_tree(&diff, repo, a, b, NULL)) < 0) {
+		rc = fs_error_git(rc, "commit %s", git_oid_tostr_s(git_commit_id(c)));
+		goto done;
+	}
+	for (size_t i = 0; i < git_diff_num_deltas(diff); i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		size_t len = 0;
+		git_object_t type;
+		if (d->status != GIT_DELTA_DELETED &&
+		    git_odb_read_header(&len, &type, odb, &d->new_file.id) == 0)
+			bytes += len / 3 + 200;
+	}
+	*out = bytes;
+	rc = 0;
+done:
+	git_diff_free(diff);
+	git_odb_free(odb);
+	git_tree_free(a);
+	git_tree_free(b);
+	git_commit_free(parent);
+	return rc;
+}
+
+/* The commits after `from` (zero: all) up to `to`, oldest first, with their estimates. */
+static int plan(planned **out, size_t *n, git_repository *repo, const git_oid *from,
+		const git_oid *to)
+{
+	git_revwalk *walk = NULL;
+	planned *v = NULL;
+	size_t cap = 0;
+	git_oid id;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = git_revwalk_new(&walk, repo)) < 0 ||
+	    (rc = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE)) < 0 ||
+	    (rc = git_revwalk_push(walk, to)) < 0 ||
+	    (!git_oid_is_zero(from) && (rc = git_revwalk_hide(walk, from)) < 0)) {
+		rc = fs_error_git(rc, "cannot walk the history");
+		goto done;
+	}
+	while ((rc = git_revwalk_next(&id, walk)) == 0) {
+		git_commit *c = NULL;
+		if (*n == cap) {
+			planned *nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
+			if (!nv) {
+				rc = fs_error_set(FS_ENOMEM, "out of memory");
+				goto done;
+			}
+			v = nv;
+		}
+		git_oid_cpy(&v[*n].id, &id);
+		if ((rc = git_commit_lookup(&c, repo, &id)) < 0) {
+			rc = fs_error_git(rc, "commit %s", git_oid_tostr_s(&id));
+			goto done;
+		}
+		rc = estimate(&v[*n].bytes, repo, c);
+		git_commit_free(c);
+		if (rc < 0)
+			goto done;
+		(*n)++;
+	}
+	if (rc != GIT_ITEROVER) {
+		rc = fs_error_git(rc, "cannot walk the history");
+		goto done;
+	}
+	rc = 0;
+	*out = v;
+	v = NULL;
+done:
+	free(v);
+	git_revwalk_free(walk);
+	return rc;
+}
+
+int fs_sync_pending(const fs_node *node, const char *name, size_t *commits, size_t *bytes)
+{
+	git_commit *head = NULL;
+	planned *v = NULL;
+	int64_t when;
+	git_oid has;
+	int rc;
+
+	*commits = *bytes = 0;
+	if ((rc = fs_sync_last(node, name, &when, &has)) < 0 || (rc = fs_node_head(&head, node)) < 0)
+		goto done;
+	if ((rc = plan(&v, commits, fs_node_repo(node), &has, git_commit_id(head))) < 0)
+		goto done;
+	for (size_t i = 0; i < *commits; i++)
+		*bytes += v[i].bytes;
+done:
+	free(v);
+	git_commit_free(head);
+	return rc;
+}
+
+/* ---- pushing ------------------------------------------------------------ */
+
+typedef struct {
+	fs_node *node;
+	const char *name;
+	const fs_sync_options *opts;
+	fs_sync_progress progress;
+	fs_sync_stats *stats;
+	char city_ref[256];
+	/* a local hub */
+	fs_node *hub;
+	/* a network hub */
+	git_remote *remote;
+	fs_buf remote_says; /* what the hub's hook printed, for the error message */
+	char refused[1024];
+} pusher;
+
+static void report(pusher *p)
+{
+	if (p->opts && p->opts->progress)
+		p->opts->progress(&p->progress, p->opts->payload);
+}
+
+static int push_local(pusher *p, const git_oid *from, const git_oid *tip)
+{
+	git_packbuilder *pb = NULL;
+	git_revwalk *walk = NULL;
+	git_buf pack = GIT_BUF_INIT;
+	fs_ref_update u;
+	fs_apply_stats st;
+	git_repository *repo = fs_node_repo(p->node);
+	int rc;
+
+	if ((rc = git_packbuilder_new(&pb, repo)) < 0 || (rc = git_revwalk_new(&walk, repo)) < 0 ||
+	    (rc = git_revwalk_push(walk, tip)) < 0 ||
+	    (!git_oid_is_zero(from) && (rc = git_revwalk_hide(walk, from)) < 0) ||
+	    (rc = git_packbuilder_insert_walk(pb, walk)) < 0 ||
+	    (rc = git_packbuilder_write_buf(&pack, pb)) < 0) {
+		rc = fs_error_git(rc, "cannot pack the batch");
+		goto done;
+	}
+	p->progress.objects = p->progress.total_objects = git_packbuilder_object_count(pb);
+	p->progress.bytes = pack.size;
+	memset(&u, 0, sizeof(u));
+	snprintf(u.ref, sizeof(u.ref), "%s", p->city_ref);
+	git_oid_cpy(&u.new, tip);
+	if ((rc = fs_hub_apply(p->hub, pack.ptr, pack.size, &u, 1, &st)) < 0)
+		goto done;
+	p->stats->bytes += pack.size;
+done:
+	git_buf_dispose(&pack);
+	git_revwalk_free(walk);
+	git_packbuilder_free(pb);
+	return rc;
+}
+
+static int on_sideband(const char *str, int len, void *payload)
+{
+	pusher *p = payload;
+	fs_buf_put(&p->remote_says, str, (size_t)len);
+	return 0;
+}
+
+static int on_transfer(unsigned int current, unsigned int total, size_t bytes, void *payload)
+{
+	pusher *p = payload;
+	p->progress.objects = current;
+	p->progress.total_objects = total;
+	p->progress.bytes = bytes;
+	report(p);
+	return 0;
+}
+
+static int on_update(const char *refname, const char *status, void *payload)
+{
+	pusher *p = payload;
+	if (status)
+		snprintf(p->refused, sizeof(p->refused), "%s: %s", refname, status);
+	return 0;
+}
+
+/* The hub's own words, "remote: error: ..." lines, without git's padding. */
+static void hub_errors(fs_buf *out, const fs_buf *said)
+{
+	const char *s = fs_buf_cstr(said);
+
+	while (*s) {
+		size_t n = strcspn(s, "\r\n");
+		const char *e = s + n;
+		while (e > s && e[-1] == ' ')
+			e--;
+		if (e - s > 7 && strncmp(s, "error: ", 7) == 0)
+			fs_buf_printf(out, "\n%.*s", (int)(e - s - 7), s + 7);
+		s += n;
+		while (*s == '\r' || *s == '\n')
+			s++;
+	}
+}
+
+static int push_remote(pusher *p, const git_oid *tip)
+{
+	char outgoing[512];
+	char *spec_text = NULL;
+	git_strarray specs = { &spec_text, 1 };
+	git_push_options po = GIT_PUSH_OPTIONS_INIT;
+	git_reference *r = NULL;
+	fs_buf spec = FS_BUF_INIT, why = FS_BUF_INIT;
+	int rc;
+
+	/* libgit2 pushes refs, not commit ids: name the batch's tip */
+	snprintf(outgoing, sizeof(outgoing), "refs/fieldsync/outgoing/%s", p->name);
+	if ((rc = git_reference_create(&r, fs_node_repo(p->node), outgoing, tip, 1, NULL)) < 0) {
+		rc = fs_error_git(rc, "cannot name the batch");
+		goto done;
+	}
+	fs_buf_printf(&spec, "%s:%s", outgoing, p->city_ref);
+	if ((rc = fs_buf_check(&spec)) < 0)
+		goto done;
+	spec_text = spec.ptr;
+	po.callbacks.sideband_progress = on_sideband;
+	po.callbacks.push_transfer_progress = on_transfer;
+	po.callbacks.push_update_reference = on_update;
+	po.callbacks.payload = p;
+	p->refused[0] = '\0';
+	fs_buf_clear(&p->remote_says);
+	rc = git_remote_push(p->remote, &specs, &po);
+	hub_errors(&why, &p->remote_says);
+	if (rc < 0 && why.size) {
+		rc = fs_error_set(FS_EREFUSED, "the hub refused the push:%s", why.ptr);
+		goto done;
+	}
+	if (rc < 0) {
+		rc = fs_error_git(rc, "cannot push to '%s'", git_remote_url(p->remote));
+		rc = FS_ENET;
+		goto done;
+	}
+	if (p->refused[0]) {
+		rc = fs_error_set(FS_EREFUSED, "the hub refused the push: %s%s", p->refused,
+				  fs_buf_cstr(&why));
+		goto done;
+	}
+	p->stats->bytes += p->progress.bytes;
+done:
+	git_reference_free(r);
+	fs_buf_dispose(&spec);
+	fs_buf_dispose(&why);
+	return rc;
+}
+
+/* What the hub has for this city now: zero when nothing. */
+static int hub_tip(pusher *p, git_oid *out)
+{
+	const git_remote_head **heads;
+	git_remote_callbacks cb = GIT_REMOTE_CALLBACKS_INIT;
+	size_t n;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (p->hub) {
+		rc = git_reference_name_to_id(out, fs_node_repo(p->hub), p->city_ref);
+		if (rc == GIT_ENOTFOUND)
+			return 0;
+		return rc < 0 ? fs_error_git(rc, "hub: %s", p->city_ref) : 0;
+	}
+	if ((rc = git_remote_connect(p->remote, GIT_DIRECTION_PUSH, &cb, NULL, NULL)) < 0 ||
+	    (rc = git_remote_ls(&heads, &n, p->remote)) < 0) {
+		fs_error_git(rc, "cannot reach the hub at '%s'", git_remote_url(p->remote));
+		git_remote_disconnect(p->remote);
+		return FS_ENET;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(heads[i]->name, p->city_ref) == 0)
+			git_oid_cpy(out, &heads[i]->oid);
+	git_remote_disconnect(p->remote);
+	return 0;
+}
+
+int fs_sync_push(fs_node *node, const char *name, const fs_sync_options *opts,
+		 fs_sync_stats *stats)
+{
+	pusher p;
+	fs_buf url = FS_BUF_INIT;
+	git_commit *head = NULL;
+	planned *v = NULL;
+	size_t n = 0, limit, start;
+	git_oid has;
+	const char *path;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	memset(stats, 0, sizeof(*stats));
+	p.node = node;
+	p.name = name;
+	p.opts = opts;
+	p.stats = stats;
+	snprintf(p.city_ref, sizeof(p.city_ref), FS_CITY_REF_PREFIX "%s", fs_node_city(node));
+	limit = opts && opts->batch_bytes ? opts->batch_bytes
+		: (size_t)fs_node_config_int(node, "syncBatchBytes", FS_SYNC_BATCH_BYTES);
+	if ((rc = fs_remote_url(&url, node, name)) < 0 || (rc = fs_node_head(&head, node)) < 0)
+		goto done;
+	if ((path = local_path(url.ptr))) {
+		if ((rc = fs_node_open(&p.hub, path, FS_NODE_LOCK, NULL)) < 0) {
+			fs_error_prefix("remote '%s'", name);
+			goto done;
+		}
+		if (!fs_node_is_hub(p.hub)) {
+			rc = fs_error_set(FS_ENOTNODE, "remote '%s': '%s' is a city node, not a hub",
+					  name, path);
+			goto done;
+		}
+	} else if ((rc = git_remote_lookup(&p.remote, fs_node_repo(node), name)) < 0) {
+		rc = fs_error_git(rc, "remote '%s'", name);
+		goto done;
+	}
+	if ((rc = hub_tip(&p, &has)) < 0)
+		goto done;
+	if (!git_oid_is_zero(&has) && !git_oid_equal(&has, git_commit_id(head)) &&
+	    git_graph_descendant_of(fs_node_repo(node), git_commit_id(head), &has) != 1) {
+		rc = fs_error_set(FS_EREFUSED, "the hub has %s for city '%s', which is not in this "
+				  "node's history (was the node restored from an old backup?)",
+				  git_oid_tostr_s(&has), fs_node_city(node));
+		goto done;
+	}
+	if ((rc = plan(&v, &n, fs_node_repo(node), &has, git_commit_id(head))) < 0)
+		goto done;
+	if (n == 0) {
+		stats->up_to_date = 1;
+		rc = record_pushed(node, name, git_commit_id(head));
+		goto done;
+	}
+	/* count the batches first, for the progress line */
+	for (size_t i = 0, acc = 0; i < n; i++) {
+		acc += v[i].bytes;
+		if (acc >= limit || i + 1 == n) {
+			p.progress.batches++;
+			acc = 0;
+		}
+	}
+	p.progress.total = n;
+	for (size_t i = 0, acc = 0, first = 0; i < n; i++) {
+		acc += v[i].bytes;
+		if (acc < limit && i + 1 < n)
+			continue;
+		start = first;
+		p.progress.batch++;
+		report(&p);
+		rc = p.hub ? push_local(&p, &has, &v[i].id) : push_remote(&p, &v[i].id);
+		if (rc < 0)
+			goto done;
+		git_oid_cpy(&has, &v[i].id);
+		stats->batches++;
+		stats->commits += i + 1 - start;
+		p.progress.commits = stats->commits;
+		report(&p);
+		if ((rc = record_pushed(node, name, &has)) < 0)
+			goto done;
+		acc = 0;
+		first = i + 1;
+	}
+	rc = 0;
+done:
+	free(v);
+	git_commit_free(head);
+	git_remote_free(p.remote);
+	fs_node_free(p.hub);
+	fs_buf_dispose(&url);
+	fs_buf_dispose(&p.remote_says);
+	return rc;
+}

@@ -1,0 +1,66 @@
+/*
+ * sync.h - a city node's side of sync: remotes, batched pushes, bundles
+ *
+ * A node pushes refs/heads/main to refs/heads/cities/<city> on its hub, in
+ * batches of bounded size: each batch is a push of an intermediate commit,
+ * so a link that drops loses at most the batch in flight, and the next sync
+ * starts from what the hub has. A hub on a local path takes the batch
+ * in-process with the same checks as a push (sync/apply.h); a hub behind
+ * http(s):// or ssh:// runs them in its pre-receive hook.
+ */
+#ifndef FS_SYNC_H
+#define FS_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node/node.h"
+
+/* Default batch size: about 40 s on a 2G link (GPRS/EDGE, ~50 kbit/s). */
+#define FS_SYNC_BATCH_BYTES (256 * 1024)
+
+typedef struct {
+	size_t batch, batches;     /* the batch in flight, 1-based, of how many */
+	size_t commits, total;     /* commits the hub has taken in this sync, of how many */
+	size_t objects, total_objects, bytes; /* of the batch in flight */
+} fs_sync_progress;
+
+typedef void (*fs_sync_progress_cb)(const fs_sync_progress *p, void *payload);
+
+typedef struct {
+	size_t batch_bytes;          /* 0: fieldsync.syncBatchBytes, else FS_SYNC_BATCH_BYTES */
+	fs_sync_progress_cb progress; /* may be NULL */
+	void *payload;
+} fs_sync_options;
+
+typedef struct {
+	size_t commits;  /* pushed now */
+	size_t batches;
+	size_t bytes;    /* of packs sent */
+	int up_to_date;  /* the hub had everything already */
+} fs_sync_stats;
+
+/* `fieldsync remote add`: a hub at `url` (file://, a path, http(s)://, ssh://). */
+int fs_remote_add(fs_node *node, const char *name, const char *url);
+
+/*
+ * The names of the node's remotes, sorted (git_strarray_dispose() them).
+ * Not git_remote_list(): libgit2 1.5 leaks its regular expression's match
+ * data on every call.
+ */
+int fs_remote_list(git_strarray *out, const fs_node *node);
+
+/* The remote's URL (borrowed until the next call), or FS_ENOTFOUND. */
+int fs_remote_url(fs_buf *out, const fs_node *node, const char *name);
+
+/* Push the city's history to the remote `name`, batch by batch. */
+int fs_sync_push(fs_node *node, const char *name, const fs_sync_options *opts,
+		 fs_sync_stats *stats);
+
+/* What the last successful push left: the time and the commit the hub has (zero if never). */
+int fs_sync_last(const fs_node *node, const char *name, int64_t *when, git_oid *hub_has);
+
+/* Commits and estimated bytes that wait for the hub, counted from what it was last seen to have. */
+int fs_sync_pending(const fs_node *node, const char *name, size_t *commits, size_t *bytes);
+
+#endif

@@ -1,0 +1,360 @@
+#!/bin/sh
+# The hub and sync: hub init, enroll, revoke; sync over file:// and HTTP
+# (lighttpd + git http-backend + the hub's hook); every refusal over both,
+# with the hub's refs unchanged; bundles read by stock git, imported once.
+. "$(dirname "$0")/lib.sh"
+
+FORGE=$(dirname "$FS")/tests/forge
+trap 'for p in $(cat "$TMP"/*/server.pid 2>/dev/null); do kill "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
+
+hub_refs() {
+	git --git-dir="$1" for-each-ref --format='%(refname) %(objectname)'
+}
+
+# mkhub DIR: a hub
+mkhub() {
+	"$FS" hub init "$1" --name "Test hub" >/dev/null
+}
+
+# enroll HUB NODE CITY
+enroll() {
+	"$FS" -C "$1" hub enroll "$3" "$("$FS" -C "$2" key show --json | jq -r .public_key)" >/dev/null
+}
+
+# serve HUB: serve it over HTTP on a free port; its URL in ./url
+serve() {
+	for _i in 1 2 3 4 5 6 7 8; do
+		_port=$(shuf -i 20000-60000 -n 1)
+		if "$FS" -C "$1" hub serve --listen "127.0.0.1:$_port" --json >serve.json 2>serve.err; then
+			jq -r .url serve.json >url
+			jq -r .pid serve.json >"$PWD/server.pid"
+			return 0
+		fi
+	done
+	cat serve.err
+	fail "cannot serve the hub"
+}
+
+# a city node with N service records, enrolled on ./hub unless NOENROLL is set
+city() {
+	mknode "$1" "$1"
+	[ -n "${NOENROLL:-}" ] || enroll hub "$1" "$1"
+	_i=0
+	while [ "$_i" -lt "${2:-3}" ]; do
+		service_json "2026-11-$(printf %02d $((_i % 28 + 1)))" health "$(printf '%032x' $((_i + 7)))"
+		_i=$((_i + 1))
+	done >"$1.ndjson"
+	"$FS" -C "$1" import service "$1.ndjson" --batch 2 >/dev/null
+}
+
+hub_init_makes_a_hub() {
+	run 0 "$FS" hub init hub --name "Regional hub"
+	has out "initialised hub 'Regional hub'"
+	[ "$(git --git-dir=hub rev-parse --is-bare-repository)" = true ] || fail "not bare"
+	[ -x hub/hooks/pre-receive ] || fail "no hook"
+	has hub/hooks/pre-receive "hub receive-check"
+	[ "$(stat -c %a hub/fieldsync/key)" = 600 ] || fail "key mode"
+	[ "$(git --git-dir=hub config receive.fsckObjects)" = true ] || fail "fsckObjects"
+	[ "$(git --git-dir=hub config receive.denyNonFastForwards)" = true ] || fail "denyNonFastForwards"
+	[ "$(git --git-dir=hub config core.fsync)" = all ] || fail "core.fsync"
+	git --git-dir=hub show hub:hub/signers >signers
+	has signers 'hub namespaces="git" ssh-ed25519 '
+	git --git-dir=hub verify-commit hub 2>verify
+	has verify 'Good "git" signature for hub'
+	run 3 "$FS" hub init hub
+	has err "not empty"
+	mkdir notempty && touch notempty/x
+	run 3 "$FS" hub init notempty
+}
+
+enroll_rotate_revoke() {
+	mkhub hub
+	mknode a tunis
+	mknode b tunis
+	key_a=$("$FS" -C a key show --json | jq -r .public_key)
+	key_b=$("$FS" -C b key show --json | jq -r .public_key)
+	run 0 "$FS" -C hub hub enroll tunis "$key_a"
+	git --git-dir=hub show hub:hub/signers >s1
+	has s1 "tunis namespaces=\"git\" $(echo "$key_a" | cut -d' ' -f1-2)"
+	hasnt s1 "valid-after"
+	run 0 "$FS" -C hub hub enroll tunis "$key_a"
+	has out "already enrolled"
+	# the same key for a second city is refused
+	run 1 "$FS" -C hub hub enroll kampala "$key_a"
+	has err "already the key of 'tunis'"
+	run 1 "$FS" -C hub hub enroll Bad_City "$key_b"
+	run 1 "$FS" -C hub hub enroll kampala "ssh-ed25519 AAAAnotakey"
+	has err "expected an OpenSSH ed25519 public key"
+	run 1 "$FS" -C hub hub enroll hub "$key_b"
+	# rotation: a's key stops, b's starts, both at the same moment
+	run 0 "$FS" -C hub hub enroll tunis "$key_b"
+	git --git-dir=hub show hub:hub/signers >s2
+	grep "$(echo "$key_a" | cut -d' ' -f2)" s2 | grep -q 'valid-before="' || fail "old key not stopped"
+	grep "$(echo "$key_b" | cut -d' ' -f2)" s2 | grep -q 'valid-after="' || fail "new key not started"
+	run 0 "$FS" -C hub hub revoke tunis
+	run 1 "$FS" -C hub hub revoke tunis
+	has err "no valid key to revoke"
+	# every change is a commit signed by the hub that stock git accepts
+	[ "$(git --git-dir=hub rev-list --count hub)" = 4 ] || fail "commits"
+	for c in $(git --git-dir=hub rev-list hub); do
+		git --git-dir=hub verify-commit "$c" 2>/dev/null || fail "commit $c"
+	done
+	git --git-dir=hub log -1 --format=%s hub >msg
+	has msg "revoke city tunis"
+}
+
+# Three cities sync over file:// and one over HTTP; the hub holds exactly their histories.
+sync_file_and_http() {
+	mkhub hub
+	for c in tunis kampala quito; do
+		city "$c" 7
+		"$FS" -C "$c" remote add hub "file://$PWD/hub" >/dev/null
+		run 0 "$FS" -C "$c" sync --batch-bytes 1024
+		has out "synced with 'hub'"
+		[ "$(git --git-dir=hub rev-parse "cities/$c")" = "$(git -C "$c/.git" rev-parse main)" ] ||
+			fail "$c not on the hub"
+		run 0 "$FS" -C "$c" sync
+		has out "up to date"
+	done
+	# small batches: one push per commit
+	[ "$(git --git-dir=hub reflog show cities/tunis 2>/dev/null | wc -l)" -ge 1 ] || true
+	serve hub
+	city nairobi 5
+	"$FS" -C nairobi remote add hub "$(cat url)" >/dev/null
+	run 0 "$FS" -C nairobi sync --json --batch-bytes 1024
+	[ "$(jq .batches out)" -ge 3 ] || fail "expected several batches"
+	[ "$(git --git-dir=hub rev-parse cities/nairobi)" = "$(git -C nairobi/.git rev-parse main)" ] ||
+		fail "nairobi not on the hub"
+	action_json | "$FS" -C nairobi add action >/dev/null
+	run 0 "$FS" -C nairobi sync
+	has out "1 commit in 1 batch"
+	git --git-dir=hub fsck --strict >fsck 2>&1 || { cat fsck; fail "fsck"; }
+	# nothing but the cities and the hub's own branch
+	hub_refs hub | cut -d' ' -f1 >refs
+	printf 'refs/heads/cities/kampala\nrefs/heads/cities/nairobi\nrefs/heads/cities/quito\nrefs/heads/cities/tunis\nrefs/heads/hub\n' >want
+	cmp refs want || { diff want refs; fail "refs"; }
+	"$FS" -C hub hub serve --stop >/dev/null
+}
+
+# refused HUB TEXT CMD...: CMD fails, says TEXT, and the hub's refs do not move
+refused() {
+	_hub=$1 _text=$2
+	shift 2
+	hub_refs "$_hub" >refs.before
+	set +e
+	"$@" >out 2>err
+	_rc=$?
+	set -e
+	[ "$_rc" -ne 0 ] || { cat out err; fail "accepted: $*"; }
+	has err "$_text"
+	hub_refs "$_hub" >refs.after
+	cmp -s refs.before refs.after || { diff refs.before refs.after; fail "the hub's refs moved"; }
+	ls "$_hub"/objects | grep -q incoming- && fail "quarantine left behind"
+	return 0
+}
+
+# bad_history NODE: after its good history the hub has, one more bad commit of each kind in turn
+refusals() {
+	mode=$1
+	mkhub hub
+	city tunis 2
+	city kampala 2
+	if [ "$mode" = http ]; then
+		serve hub
+		url=$(cat url)
+	else
+		url="file://$PWD/hub"
+	fi
+	for c in tunis kampala; do
+		"$FS" -C "$c" remote add hub "$url" >/dev/null
+		"$FS" -C "$c" sync >/dev/null
+	done
+	cp -a tunis tunis.good
+	service_json >good.json
+
+	# a commit made with stock git on top of the city's history: unsigned
+	git -C tunis/.git read-tree main
+	printf 'x\n' | git -C tunis/.git hash-object -w --stdin >blob
+	git -C tunis/.git update-index --add --cacheinfo "100644,$(cat blob),cities/tunis/notes.txt"
+	c=$(git -C tunis/.git commit-tree "$(git -C tunis/.git write-tree)" -p main -m unsigned)
+	git -C tunis/.git update-ref refs/heads/main "$c"
+	rm -f tunis/.git/index
+	refused hub "not signed" "$FS" -C tunis sync
+	rm -rf tunis && cp -a tunis.good tunis
+
+	# signed by the city's key, but outside its namespace
+	"$FORGE" tunis cities/kampala/city.json good.json >/dev/null
+	refused hub "outside cities/tunis/" "$FS" -C tunis sync
+	rm -rf tunis && cp -a tunis.good tunis
+	"$FORGE" tunis hub/signers good.json >/dev/null
+	refused hub "outside cities/tunis/" "$FS" -C tunis sync
+	rm -rf tunis && cp -a tunis.good tunis
+
+	# a record that does not parse, does not validate, is not canonical, or sits at the wrong path
+	id=01928f3e-8c4b-7a21-9f00-3c5d7e8a9b10
+	path=$(git -C tunis/.git ls-tree -r --name-only main | grep services/ | head -1)
+	printf '{"oops": ' >bad.json
+	"$FORGE" tunis "$path" bad.json >/dev/null
+	refused hub "malformed JSON" "$FS" -C tunis sync
+	rm -rf tunis && cp -a tunis.good tunis
+	git -C tunis/.git show "main:$path" | jq -S '.sex = "robot"' --indent 2 >bad.json
+	"$FORGE" tunis "$path" bad.json >/dev/null
+	refused hub "/sex" "$FS" -C tunis sync
+	rm -rf tunis && cp -a tunis.good tunis
+	git -C tunis/.git show "main:$path" | jq -c . >bad.json
+	"$FORGE" tunis "$path" bad.json >/dev/null
+	refused hub "not in canonical form" "$FS" -C tunis sync
+	rm -rf tunis && cp -a tunis.good tunis
+	git -C tunis/.git show "main:$path" >moved.json
+	"$FORGE" tunis "cities/tunis/services/0/0/0/0/$id.json" moved.json >/dev/null
+	refused hub "belongs at" "$FS" -C tunis sync
+	rm -rf tunis && cp -a tunis.good tunis
+	"$FORGE" tunis --rm cities/tunis/city.json >/dev/null
+	refused hub "removes cities/tunis/city.json" "$FS" -C tunis sync
+	rm -rf tunis && cp -a tunis.good tunis
+
+	# an impostor: a node for the same city with a key the hub does not know
+	mknode impostor tunis
+	git -C impostor/.git fetch -q ../../tunis/.git main:refs/heads/old
+	"$FS" -C impostor remote add hub "$url" >/dev/null
+	refused hub "" "$FS" -C impostor sync
+	grep -q "not in this node's history\|not allowed for 'tunis'" err || fail "impostor: $(cat err)"
+
+	# a city whose key was revoked
+	"$FS" -C hub hub revoke kampala >/dev/null
+	sleep 1
+	service_json >k.json
+	"$FS" -C kampala add service k.json >/dev/null
+	refused hub "not allowed for 'kampala' at that time" "$FS" -C kampala sync
+
+	# a city that was never enrolled
+	mknode lima lima
+	"$FS" -C lima remote add hub "$url" >/dev/null
+	refused hub "city 'lima' is not enrolled" "$FS" -C lima sync
+
+	# a node whose history the hub does not continue (restored from an old backup)
+	cp -a tunis tunis.old
+	"$FS" -C tunis add service good.json >/dev/null
+	"$FS" -C tunis sync >/dev/null
+	"$FS" -C tunis.old add service good.json >/dev/null
+	refused hub "not in this node's history" "$FS" -C tunis.old sync
+
+	if [ "$mode" = http ]; then
+		# stock git straight at the hub: another city's ref, the hub's refs, a rewrite
+		mknode quito quito
+		enroll hub quito quito
+		refused hub "not allowed for 'quito'" git -C tunis/.git push "$url" main:refs/heads/cities/quito
+		refused hub "not a fast-forward" git -C tunis/.git push --force "$url" main:refs/heads/cities/kampala
+		refused hub "cities push only to" git -C tunis/.git push "$url" main:refs/heads/unified
+		refused hub "cities push only to" git -C tunis/.git push --force "$url" main:refs/heads/hub
+		refused hub "not a fast-forward" git -C tunis.old/.git push --force "$url" main:refs/heads/cities/tunis
+		refused hub "" git -C tunis/.git push "$url" :refs/heads/cities/tunis
+		"$FS" -C hub hub serve --stop >/dev/null
+	fi
+	git --git-dir=hub fsck --strict >/dev/null 2>&1 || fail "fsck"
+}
+
+refusals_over_file() { refusals file; }
+refusals_over_http() { refusals http; }
+
+bundles() {
+	mkhub hub
+	NOENROLL=1 city tunis 4
+	run 0 "$FS" -C tunis bundle create t1.bundle --json
+	[ "$(jq -r .since out)" = null ] || fail "a first bundle has everything"
+	# stock git reads it: verify, and fetch into an empty repository
+	git init -q --bare empty.git
+	git --git-dir=empty.git bundle verify "$PWD/t1.bundle" >verify 2>&1 || { cat verify; fail "verify"; }
+	git --git-dir=empty.git fetch -q "$PWD/t1.bundle" 'refs/heads/cities/tunis:refs/heads/x'
+	[ "$(git --git-dir=empty.git rev-parse x)" = "$(git -C tunis/.git rev-parse main)" ] || fail "fetch"
+
+	# damaged bundles change nothing
+	size=$(stat -c %s t1.bundle)
+	head -c $((size - 30)) t1.bundle >cut.bundle
+	refused hub "damaged or incomplete" "$FS" -C hub hub import cut.bundle
+	head -c 60 t1.bundle >header.bundle
+	refused hub "bundle" "$FS" -C hub hub import header.bundle
+	cp t1.bundle flip.bundle
+	printf '\377' | dd of=flip.bundle bs=1 seek=$((size - 100)) conv=notrunc 2>/dev/null
+	refused hub "damaged" "$FS" -C hub hub import flip.bundle
+	printf 'not a bundle\n' >junk.bundle
+	refused hub "not a git bundle" "$FS" -C hub hub import junk.bundle
+	# not enrolled yet: refused as a push would be
+	refused hub "not enrolled" "$FS" -C hub hub import t1.bundle
+
+	enroll hub tunis tunis
+	run 0 "$FS" -C hub hub import t1.bundle
+	has out "ref moved"
+	[ "$(git --git-dir=hub rev-parse cities/tunis)" = "$(git -C tunis/.git rev-parse main)" ] || fail "import"
+	hub_refs hub >refs1
+	run 0 "$FS" -C hub hub import t1.bundle
+	has out "nothing new"
+	hub_refs hub >refs2
+	cmp refs1 refs2 || fail "a second import changed the hub"
+
+	# incremental: --since what the hub has; stock git verifies it against the hub
+	service_json 2026-11-22 food >more.json
+	"$FS" -C tunis add service more.json >/dev/null
+	run 0 "$FS" -C tunis bundle create t2.bundle --since "$(git --git-dir=hub rev-parse cities/tunis)" --json
+	[ "$(jq -r .since out)" = "$(git --git-dir=hub rev-parse cities/tunis)" ] || fail "since"
+	git --git-dir=hub bundle verify "$PWD/t2.bundle" >/dev/null 2>&1 || fail "git bundle verify t2"
+	git init -q --bare empty2.git
+	git --git-dir=empty2.git bundle verify "$PWD/t2.bundle" >v2 2>&1 && fail "verify without the prerequisite"
+	has v2 "lacks these prerequisite commits"
+	# a bundle that continues what the hub lacks is refused
+	mkhub hub2
+	enroll hub2 tunis tunis
+	refused hub2 "does not have" "$FS" -C hub2 hub import t2.bundle
+	run 0 "$FS" -C hub hub import t2.bundle
+	[ "$(git --git-dir=hub rev-parse cities/tunis)" = "$(git -C tunis/.git rev-parse main)" ] || fail "t2"
+
+	# forged: a bundle from an impostor with the city's name
+	mknode impostor tunis
+	"$FS" -C impostor bundle create f.bundle >/dev/null
+	refused hub "" "$FS" -C hub hub import f.bundle
+	# stock git bundles with other refs are judged the same way
+	git -C tunis/.git bundle create "$PWD/main.bundle" main 2>/dev/null
+	refused hub "cities push only to" "$FS" -C hub hub import main.bundle
+	git --git-dir=hub fsck --strict >/dev/null 2>&1 || fail "fsck"
+}
+
+status_counts_what_waits() {
+	mkhub hub
+	city tunis 4
+	run 0 "$FS" -C tunis status
+	has out "no remote yet"
+	"$FS" -C tunis remote add hub "file://$PWD/hub" >/dev/null
+	run 0 "$FS" -C tunis status --json
+	[ "$(jq '.[0].pending_commits' out)" = 3 ] || fail "pending: $(cat out)"
+	[ "$(jq -r '.[0].last_sync' out)" = null ] || fail "never synced"
+	"$FS" -C tunis sync >/dev/null
+	run 0 "$FS" -C tunis status --json
+	[ "$(jq '.[0].pending_commits' out)" = 0 ] || fail "after sync: $(cat out)"
+	[ "$(jq -r '.[0].last_sync' out)" != null ] || fail "last sync"
+	service_json >s.json
+	"$FS" -C tunis add service s.json >/dev/null
+	run 0 "$FS" -C tunis status
+	has out "hub (file://$PWD/hub): 1 commit, about "
+	has out "KiB to push; last sync: 20"
+	run 1 "$FS" -C tunis remote add hub "file:///x"
+	has err "exists already"
+	run 1 "$FS" -C tunis remote add other "gopher://x"
+	has err "expected file://"
+	run 2 "$FS" -C tunis remote add
+	run 1 "$FS" -C tunis sync nosuch
+	has err "no such remote"
+}
+
+receive_check_needs_a_hook() {
+	run 1 "$FS" hub receive-check </dev/null
+	has err "hub"
+}
+
+t "hub init makes a hub" hub_init_makes_a_hub
+t "enroll, rotate, revoke: signed changes of hub/signers" enroll_rotate_revoke
+t "sync over file:// and HTTP" sync_file_and_http
+t "every refusal over file:// leaves the hub unchanged" refusals_over_file
+t "every refusal over HTTP leaves the hub unchanged" refusals_over_http
+t "bundles: stock git reads them, the hub imports them once, damage changes nothing" bundles
+t "status counts what waits" status_counts_what_waits
+t "receive-check outside a hook" receive_check_needs_a_hook
