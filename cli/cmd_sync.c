@@ -17,20 +17,36 @@ static const char help[] =
 	"the whole batch if one fails; the message says which commit and why.\n"
 	"Progress is shown on a terminal.\n"
 	"\n"
+	"A link that fails or stays silent for --timeout seconds (setting\n"
+	"fieldsync.syncTimeoutMs, default 30 s) is tried again, up to --retries times\n"
+	"in a row (fieldsync.syncRetries, default 5) after waits of 1, 2, 4, ... s with\n"
+	"some jitter; a batch that lands resets the count.\n"
+	"\n"
 	"exit codes: 0 synced, 1 the hub refused, 6 the link failed (sync again later)\n"
 	"\n"
 	"options:\n"
 	"  --batch-bytes N   the size of a batch, in bytes (at least 1024)\n"
+	"  --timeout S       give up on a silent link after S seconds\n"
+	"  --retries N       tries after a failed link (0: none)\n"
 	"  --json            print {\"remote\", \"commits\", \"batches\", \"bytes\"}\n";
 
 typedef struct {
 	int64_t start;
+	int tty;
 } progress_state;
 
 static void progress(const fs_sync_progress *p, void *payload)
 {
 	progress_state *ps = payload;
 
+	/* a retry is worth a line in any log; the moving line only on a terminal */
+	if (p->retry_in_ms) {
+		fprintf(stderr, "%ssync: %s; trying again in %.1f s\n", ps->tty ? "\n" : "",
+			p->error, p->retry_in_ms / 1000.0);
+		return;
+	}
+	if (!ps->tty)
+		return;
 	fprintf(stderr, "\rsync: batch %zu/%zu, %zu/%zu commits, %zu/%zu objects, %zu KiB, %lld s   ",
 		p->batch, p->batches, p->commits, p->total, p->objects, p->total_objects,
 		p->bytes / 1024, (long long)(fs_time_now() - ps->start));
@@ -59,12 +75,13 @@ static int pick(const char **out, fs_node *node, int nargs, char **argv, git_str
 static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
 {
 	int json = 0, nargs, rc;
-	const char *batch = NULL, *name = NULL;
+	const char *batch = NULL, *name = NULL, *timeout = NULL, *retries = NULL;
 	const cli_option opts[] = { { "json", 0, NULL, &json }, { "batch-bytes", 0, &batch, NULL },
+				    { "timeout", 0, &timeout, NULL }, { "retries", 0, &retries, NULL },
 				    { NULL, 0, NULL, NULL } };
 	git_strarray names = { NULL, 0 };
-	progress_state ps = { fs_time_now() };
-	fs_sync_options so = { 0, NULL, NULL };
+	progress_state ps = { fs_time_now(), 0 };
+	fs_sync_options so = { 0, 0, -1, 0, NULL, NULL };
 	fs_sync_stats st;
 	fs_node *node = NULL;
 
@@ -80,14 +97,31 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 					       "bytes from 1024", batch);
 		so.batch_bytes = (size_t)b;
 	}
-	if (cli_progress_enabled() && !json) {
-		so.progress = progress;
-		so.payload = &ps;
+	if (timeout) {
+		char *end;
+		double t = strtod(timeout, &end);
+		if (*end || !(t >= 0.1 && t <= 3600))
+			return cli_usage_error(cmd, "sync: --timeout '%s': expected seconds, 0.1 to 3600",
+					       timeout);
+		so.timeout_ms = (int)(t * 1000);
 	}
+	if (retries) {
+		char *end;
+		long r = strtol(retries, &end, 10);
+		if (*end || r < 0 || r > 1000)
+			return cli_usage_error(cmd, "sync: --retries '%s': expected 0 to 1000", retries);
+		so.retries = (int)r;
+	}
+	/* for the tests: short waits between tries */
+	if (getenv("FIELDSYNC_BACKOFF_MS"))
+		so.backoff_ms = atoi(getenv("FIELDSYNC_BACKOFF_MS"));
+	ps.tty = cli_progress_enabled() && !json;
+	so.progress = progress;
+	so.payload = &ps;
 	if ((rc = cli_open_read(&node, ctx)) < 0 || (rc = pick(&name, node, nargs, argv, &names)) < 0)
 		goto done;
 	rc = fs_sync_push(node, name, &so, &st);
-	if (so.progress && st.batches)
+	if (ps.tty && st.batches)
 		fputc('\n', stderr);
 	if (rc < 0)
 		goto done;
@@ -97,6 +131,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		cJSON_AddNumberToObject(o, "commits", (double)st.commits);
 		cJSON_AddNumberToObject(o, "batches", (double)st.batches);
 		cJSON_AddNumberToObject(o, "bytes", (double)st.bytes);
+		cJSON_AddNumberToObject(o, "retries", (double)st.retries);
 		rc = cli_print_json(o);
 	} else if (st.up_to_date) {
 		printf("'%s' is up to date\n", name);

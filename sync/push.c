@@ -1,10 +1,15 @@
 #include "sync/sync.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <sodium.h>
 
 #include "sync/apply.h"
+#include "sync/net.h"
 #include "sync/check.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -486,17 +491,91 @@ static int hub_tip(pusher *p, git_oid *out)
 	return 0;
 }
 
+/*
+ * One attempt: ask the hub what it has, then push the rest batch by batch.
+ * `progressed` is set when at least one batch landed.
+ */
+static int attempt(pusher *p, git_commit *head, size_t limit, int *progressed)
+{
+	fs_sync_stats *stats = p->stats;
+	planned *v = NULL;
+	size_t n = 0, start;
+	git_oid has;
+	int rc;
+
+	*progressed = 0;
+	if ((rc = hub_tip(p, &has)) < 0)
+		goto done;
+	if (!git_oid_is_zero(&has) && !git_oid_equal(&has, git_commit_id(head)) &&
+	    git_graph_descendant_of(fs_node_repo(p->node), git_commit_id(head), &has) != 1) {
+		rc = fs_error_set(FS_EREFUSED, "the hub has %s for city '%s', which is not in this "
+				  "node's history (was the node restored from an old backup?)",
+				  git_oid_tostr_s(&has), fs_node_city(p->node));
+		goto done;
+	}
+	if ((rc = plan(&v, &n, fs_node_repo(p->node), &has, git_commit_id(head))) < 0)
+		goto done;
+	if (n == 0) {
+		stats->up_to_date = stats->commits == 0;
+		rc = record_pushed(p->node, p->name, git_commit_id(head));
+		goto done;
+	}
+	/* count the batches first, for the progress line */
+	p->progress.batches = p->progress.batch = 0;
+	for (size_t i = 0, acc = 0; i < n; i++) {
+		acc += v[i].bytes;
+		if (acc >= limit || i + 1 == n) {
+			p->progress.batches++;
+			acc = 0;
+		}
+	}
+	p->progress.total = stats->commits + n;
+	for (size_t i = 0, acc = 0, first = 0; i < n; i++) {
+		acc += v[i].bytes;
+		if (acc < limit && i + 1 < n)
+			continue;
+		start = first;
+		p->progress.batch++;
+		report(p);
+		rc = p->hub ? push_local(p, &has, &v[i].id) : push_remote(p, &v[i].id);
+		if (rc < 0)
+			goto done;
+		git_oid_cpy(&has, &v[i].id);
+		*progressed = 1;
+		stats->batches++;
+		stats->commits += i + 1 - start;
+		p->progress.commits = stats->commits;
+		report(p);
+		if ((rc = record_pushed(p->node, p->name, &has)) < 0)
+			goto done;
+		acc = 0;
+		first = i + 1;
+	}
+	rc = 0;
+done:
+	free(v);
+	return rc;
+}
+
+/* Wait `ms` (the caller's backoff), on the monotonic clock. */
+static void pause_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
 int fs_sync_push(fs_node *node, const char *name, const fs_sync_options *opts,
 		 fs_sync_stats *stats)
 {
 	pusher p;
 	fs_buf url = FS_BUF_INIT;
 	git_commit *head = NULL;
-	planned *v = NULL;
-	size_t n = 0, limit, start;
-	git_oid has;
+	size_t limit;
 	const char *path;
-	int rc;
+	int rc, retries, failures = 0, progressed;
+	unsigned backoff;
 
 	memset(&p, 0, sizeof(p));
 	memset(stats, 0, sizeof(*stats));
@@ -507,6 +586,9 @@ int fs_sync_push(fs_node *node, const char *name, const fs_sync_options *opts,
 	snprintf(p.city_ref, sizeof(p.city_ref), FS_CITY_REF_PREFIX "%s", fs_node_city(node));
 	limit = opts && opts->batch_bytes ? opts->batch_bytes
 		: (size_t)fs_node_config_int(node, "syncBatchBytes", FS_SYNC_BATCH_BYTES);
+	retries = opts && opts->retries >= 0 ? opts->retries
+		: (int)fs_node_config_int(node, "syncRetries", FS_SYNC_RETRIES);
+	backoff = opts && opts->backoff_ms > 0 ? (unsigned)opts->backoff_ms : FS_SYNC_BACKOFF_MS;
 	if ((rc = fs_remote_url(&url, node, name)) < 0 || (rc = fs_node_head(&head, node)) < 0)
 		goto done;
 	if ((path = local_path(url.ptr))) {
@@ -519,58 +601,40 @@ int fs_sync_push(fs_node *node, const char *name, const fs_sync_options *opts,
 					  name, path);
 			goto done;
 		}
-	} else if ((rc = git_remote_lookup(&p.remote, fs_node_repo(node), name)) < 0) {
-		rc = fs_error_git(rc, "remote '%s'", name);
-		goto done;
-	}
-	if ((rc = hub_tip(&p, &has)) < 0)
-		goto done;
-	if (!git_oid_is_zero(&has) && !git_oid_equal(&has, git_commit_id(head)) &&
-	    git_graph_descendant_of(fs_node_repo(node), git_commit_id(head), &has) != 1) {
-		rc = fs_error_set(FS_EREFUSED, "the hub has %s for city '%s', which is not in this "
-				  "node's history (was the node restored from an old backup?)",
-				  git_oid_tostr_s(&has), fs_node_city(node));
-		goto done;
-	}
-	if ((rc = plan(&v, &n, fs_node_repo(node), &has, git_commit_id(head))) < 0)
-		goto done;
-	if (n == 0) {
-		stats->up_to_date = 1;
-		rc = record_pushed(node, name, git_commit_id(head));
-		goto done;
-	}
-	/* count the batches first, for the progress line */
-	for (size_t i = 0, acc = 0; i < n; i++) {
-		acc += v[i].bytes;
-		if (acc >= limit || i + 1 == n) {
-			p.progress.batches++;
-			acc = 0;
+	} else {
+		int ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms
+			: (int)fs_node_config_int(node, "syncTimeoutMs", FS_NET_TIMEOUT_MS);
+		if ((rc = fs_net_setup(ms)) < 0)
+			goto done;
+		if ((rc = git_remote_lookup(&p.remote, fs_node_repo(node), name)) < 0) {
+			rc = fs_error_git(rc, "remote '%s'", name);
+			goto done;
 		}
 	}
-	p.progress.total = n;
-	for (size_t i = 0, acc = 0, first = 0; i < n; i++) {
-		acc += v[i].bytes;
-		if (acc < limit && i + 1 < n)
-			continue;
-		start = first;
-		p.progress.batch++;
-		report(&p);
-		rc = p.hub ? push_local(&p, &has, &v[i].id) : push_remote(&p, &v[i].id);
-		if (rc < 0)
-			goto done;
-		git_oid_cpy(&has, &v[i].id);
-		stats->batches++;
-		stats->commits += i + 1 - start;
-		p.progress.commits = stats->commits;
-		report(&p);
-		if ((rc = record_pushed(node, name, &has)) < 0)
-			goto done;
-		acc = 0;
-		first = i + 1;
+	for (;;) {
+		rc = attempt(&p, head, limit, &progressed);
+		if (rc != FS_ENET)
+			break;
+		/* a batch that landed resets the count: the link works, just not for long */
+		failures = progressed ? 1 : failures + 1;
+		if (failures > retries)
+			break;
+		{
+			unsigned wait = backoff << (failures - 1 < 6 ? failures - 1 : 6);
+			if (wait > FS_SYNC_BACKOFF_MAX_MS)
+				wait = FS_SYNC_BACKOFF_MAX_MS;
+			/* jitter, so that cities cut together do not come back together */
+			wait = wait * 3 / 4 + (unsigned)randombytes_uniform(wait / 2 + 1);
+			p.progress.retry_in_ms = wait;
+			p.progress.error = fs_error_last() ? fs_error_last()->message : "";
+			report(&p);
+			p.progress.retry_in_ms = 0;
+			p.progress.error = NULL;
+			stats->retries++;
+			pause_ms(wait);
+		}
 	}
-	rc = 0;
 done:
-	free(v);
 	git_commit_free(head);
 	git_remote_free(p.remote);
 	fs_node_free(p.hub);

@@ -23,12 +23,22 @@ typedef struct {
 	size_t batch, batches;     /* the batch in flight, 1-based, of how many */
 	size_t commits, total;     /* commits the hub has taken in this sync, of how many */
 	size_t objects, total_objects, bytes; /* of the batch in flight */
+	unsigned retry_in_ms;      /* when not 0: the link failed (`error`), next try then */
+	const char *error;
 } fs_sync_progress;
 
 typedef void (*fs_sync_progress_cb)(const fs_sync_progress *p, void *payload);
 
+/* Retries after a failed link: waits of 1, 2, 4, ... s (at most 60), +-25 %. */
+#define FS_SYNC_RETRIES 5
+#define FS_SYNC_BACKOFF_MS 1000
+#define FS_SYNC_BACKOFF_MAX_MS 60000
+
 typedef struct {
 	size_t batch_bytes;          /* 0: fieldsync.syncBatchBytes, else FS_SYNC_BATCH_BYTES */
+	int timeout_ms;              /* 0: fieldsync.syncTimeoutMs, else FS_NET_TIMEOUT_MS */
+	int retries;                 /* < 0: fieldsync.syncRetries, else FS_SYNC_RETRIES */
+	int backoff_ms;              /* 0: FS_SYNC_BACKOFF_MS (the first wait) */
 	fs_sync_progress_cb progress; /* may be NULL */
 	void *payload;
 } fs_sync_options;
@@ -37,6 +47,7 @@ typedef struct {
 	size_t commits;  /* pushed now */
 	size_t batches;
 	size_t bytes;    /* of packs sent */
+	size_t retries;  /* attempts after a failed link */
 	int up_to_date;  /* the hub had everything already */
 } fs_sync_stats;
 

@@ -345,6 +345,44 @@ status_counts_what_waits() {
 	has err "no such remote"
 }
 
+# A hub that accepts the connection and then says nothing: the sync gives up
+# after the timeout, tries again with backoff, and exits 6; nothing hangs.
+silent_link_times_out() {
+	mknode k kigali
+	python3 -c '
+import socket, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+open("port", "w").write(str(s.getsockname()[1]))
+held = []
+end = time.time() + 20
+while time.time() < end:
+    s.settimeout(0.5)
+    try:
+        held.append(s.accept())
+    except OSError:
+        pass
+' &
+	silent=$!
+	for _i in 1 2 3 4 5 6 7 8 9 10; do [ -s port ] && break; sleep 0.2; done
+	"$FS" -C k remote add silent "http://127.0.0.1:$(cat port)/git/hub" >/dev/null
+	start=$(date +%s)
+	FIELDSYNC_BACKOFF_MS=100 run 6 "$FS" -C k sync silent --timeout 1 --retries 2
+	took=$(($(date +%s) - start))
+	kill "$silent" 2>/dev/null || true
+	has err "timed out (the link is silent)"
+	[ "$(grep -c 'trying again in' err)" = 2 ] || fail "expected two retries"
+	[ "$took" -ge 3 ] || fail "gave up after ${took}s, before three timeouts"
+	[ "$took" -le 15 ] || fail "took ${took}s"
+	# nobody listening at all: a clear error at once
+	"$FS" -C k remote add nobody "http://127.0.0.1:9/git/hub" >/dev/null
+	run 6 "$FS" -C k sync nobody --retries 0
+	has err "cannot connect to 127.0.0.1:9"
+	run 2 "$FS" -C k sync silent --timeout 0
+	run 2 "$FS" -C k sync silent --retries -1
+}
+
 receive_check_needs_a_hook() {
 	run 1 "$FS" hub receive-check </dev/null
 	has err "hub"
@@ -357,4 +395,5 @@ t "every refusal over file:// leaves the hub unchanged" refusals_over_file
 t "every refusal over HTTP leaves the hub unchanged" refusals_over_http
 t "bundles: stock git reads them, the hub imports them once, damage changes nothing" bundles
 t "status counts what waits" status_counts_what_waits
+t "a silent link times out, is retried with backoff, exits 6" silent_link_times_out
 t "receive-check outside a hook" receive_check_needs_a_hook
