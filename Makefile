@@ -83,7 +83,12 @@ $(B)/gen/serve_data.o: $(B)/gen/serve_data.c
 $(B)/gen/schema_data.o: $(B)/gen/schema_data.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-tests: $(B)/fieldsync $(B)/tests/unit/unit $(B)/tests/forge
+tests: $(B)/fieldsync $(B)/tests/unit/unit $(B)/tests/forge $(B)/tests/linkproxy
+
+# a slow, far, unreliable, noisy link between a node and its hub
+$(B)/tests/linkproxy: tests/linkproxy.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
 
 # signs commits an honest node never makes, for the hub's refusal tests
 $(B)/tests/forge: tests/forge.c $(B)/libfieldsync.a

@@ -383,6 +383,81 @@ while time.time() < end:
 	run 2 "$FS" -C k sync silent --retries -1
 }
 
+# proxy PORTFILE TARGET OPTIONS...: a bad link in front of TARGET (a port)
+proxy() {
+	_pf=$1
+	shift
+	"$(dirname "$FS")/tests/linkproxy" "$_pf" "$@" &
+	echo $! >>"$PWD/server.pid"
+	for _i in $(seq 50); do [ -s "$_pf" ] && return 0; sleep 0.1; done
+	fail "the proxy did not start"
+}
+
+# Three cities, 300 records each, through a link that cuts every 16 KiB, at
+# 512 kbit/s with 200 ms latency: every city branch ends up with exactly the
+# city's commits.
+cut_link() {
+	mkhub hub
+	serve hub
+	port=$(sed 's|http://127.0.0.1:\([0-9]*\)/.*|\1|' url)
+	proxy pport "$port" --rate 512000 --latency 200 --cut-after 16384 --log plog
+	for c in tunis kampala quito; do
+		mknode "$c" "$c"
+		enroll hub "$c" "$c"
+		i=0
+		while [ "$i" -lt 300 ]; do
+			service_json "2026-$(printf %02d $((i % 12 + 1)))-$(printf %02d $((i % 28 + 1)))" health \
+				"$(printf '%08x%024x' "$i" "$(printf %d "'$c")")"
+			i=$((i + 1))
+		done >"$c.ndjson"
+		"$FS" -C "$c" import service "$c.ndjson" --batch 10 >/dev/null
+		"$FS" -C "$c" remote add hub "http://127.0.0.1:$(cat pport)/git/hub" >/dev/null
+	done
+	for c in tunis kampala quito; do
+		FIELDSYNC_BACKOFF_MS=100 "$FS" -C "$c" sync --batch-bytes 8192 --retries 20 --timeout 10 \
+			--json >"$c.out" 2>"$c.err" &
+		pids="${pids:-} $!"
+	done
+	# not a bare `wait`: the proxy is a child too
+	for p in $pids; do wait "$p" || true; done
+	for c in tunis kampala quito; do
+		[ "$(git --git-dir=hub rev-parse "cities/$c")" = "$(git -C "$c/.git" rev-parse main)" ] ||
+			{ cat "$c.err"; fail "$c: not synced"; }
+		# exactly the city's commits: the same list on both sides
+		git --git-dir=hub rev-list "cities/$c" >hub.list
+		git -C "$c/.git" rev-list main >node.list
+		cmp -s hub.list node.list || fail "$c: the commits differ"
+		[ "$(jq .retries "$c.out")" -ge 1 ] || fail "$c: the link was never cut"
+	done
+	grep -q cut plog || fail "the proxy never cut"
+	git --git-dir=hub fsck --strict >/dev/null 2>&1 || fail "fsck"
+}
+
+# A flipped bit on the way to the hub never lands as data: the push fails,
+# the hub is unchanged and whole, and a clean link then brings the same commits.
+flipped_byte() {
+	mkhub hub
+	serve hub
+	port=$(sed 's|http://127.0.0.1:\([0-9]*\)/.*|\1|' url)
+	proxy pport "$port" --flip-at 3000
+	city tunis 40
+	"$FS" -C tunis remote add noisy "http://127.0.0.1:$(cat pport)/git/hub" >/dev/null
+	"$FS" -C tunis remote add clean "$(cat url)" >/dev/null
+	hub_refs hub >before
+	set +e
+	FIELDSYNC_BACKOFF_MS=50 "$FS" -C tunis sync noisy --retries 2 >out 2>err
+	rc=$?
+	set -e
+	[ "$rc" -ne 0 ] || fail "a corrupted push was accepted"
+	hub_refs hub >after
+	cmp -s before after || fail "the hub moved"
+	git --git-dir=hub fsck --strict >/dev/null 2>&1 || fail "fsck after the noisy push"
+	run 0 "$FS" -C tunis sync clean
+	[ "$(git --git-dir=hub rev-parse cities/tunis)" = "$(git -C tunis/.git rev-parse main)" ] ||
+		fail "not synced"
+	git --git-dir=hub fsck --strict >/dev/null 2>&1 || fail "fsck"
+}
+
 receive_check_needs_a_hook() {
 	run 1 "$FS" hub receive-check </dev/null
 	has err "hub"
@@ -396,4 +471,6 @@ t "every refusal over HTTP leaves the hub unchanged" refusals_over_http
 t "bundles: stock git reads them, the hub imports them once, damage changes nothing" bundles
 t "status counts what waits" status_counts_what_waits
 t "a silent link times out, is retried with backoff, exits 6" silent_link_times_out
+t "three cities through a link that cuts every 16 KiB, 512 kbit/s, 200 ms" cut_link
+t "a flipped byte never lands" flipped_byte
 t "receive-check outside a hook" receive_check_needs_a_hook
