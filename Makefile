@@ -113,8 +113,9 @@ demo: deps
 	@examples/demo.sh build/fieldsync
 
 bench: deps
-	@$(MAKE) --no-print-directory B=build all
+	@$(MAKE) --no-print-directory B=build all tests
 	@bench/run build/fieldsync
+	@bench/sync build/fieldsync
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(DOCDIR)

@@ -10,7 +10,7 @@
 static const char help[] =
 	"Pushes the node's history to refs/heads/cities/<city> on the hub NAME (the\n"
 	"only remote when NAME is left out), in batches of bounded size (--batch-bytes,\n"
-	"or the setting fieldsync.syncBatchBytes, default 256 KiB: about 40 s on a 2G\n"
+	"or the setting fieldsync.syncBatchBytes, default 64 KiB: about 10 s on a 2G\n"
 	"link). Each batch is a push of an intermediate commit, so a link that drops\n"
 	"loses at most the batch in flight; the next sync starts from what the hub\n"
 	"has. The hub checks every commit (signature, ownership, schema) and refuses\n"

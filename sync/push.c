@@ -204,7 +204,10 @@ typedef struct {
 	size_t bytes; /* an estimate of what the commit adds to a pack */
 } planned;
 
-/* Deflated JSON is about a third of its size; trees and the commit about 1 KiB. */
+/*
+ * Deflated JSON is about a third of its size; each file also rewrites a few
+ * small trees on its path (about 400 bytes, measured), and the commit 1 KiB.
+ */
 static int estimate(size_t *out, git_repository *repo, git_commit *c)
 {
 	git_commit *parent = NULL;
@@ -227,7 +230,7 @@ static int estimate(size_t *out, git_repository *repo, git_commit *c)
 		git_object_t type;
 		if (d->status != GIT_DELTA_DELETED &&
 		    git_odb_read_header(&len, &type, odb, &d->new_file.id) == 0)
-			bytes += len / 3 + 200;
+			bytes += len / 3 + 400;
 	}
 	*out = bytes;
 	rc = 0;
@@ -495,7 +498,7 @@ static int hub_tip(pusher *p, git_oid *out)
  * One attempt: ask the hub what it has, then push the rest batch by batch.
  * `progressed` is set when at least one batch landed.
  */
-static int attempt(pusher *p, git_commit *head, size_t limit, int *progressed)
+static int attempt(pusher *p, git_commit *head, size_t *limit, size_t max, int *progressed)
 {
 	fs_sync_stats *stats = p->stats;
 	planned *v = NULL;
@@ -524,7 +527,7 @@ static int attempt(pusher *p, git_commit *head, size_t limit, int *progressed)
 	p->progress.batches = p->progress.batch = 0;
 	for (size_t i = 0, acc = 0; i < n; i++) {
 		acc += v[i].bytes;
-		if (acc >= limit || i + 1 == n) {
+		if (acc >= *limit || i + 1 == n) {
 			p->progress.batches++;
 			acc = 0;
 		}
@@ -532,7 +535,7 @@ static int attempt(pusher *p, git_commit *head, size_t limit, int *progressed)
 	p->progress.total = stats->commits + n;
 	for (size_t i = 0, acc = 0, first = 0; i < n; i++) {
 		acc += v[i].bytes;
-		if (acc < limit && i + 1 < n)
+		if (acc < *limit && i + 1 < n)
 			continue;
 		start = first;
 		p->progress.batch++;
@@ -548,6 +551,8 @@ static int attempt(pusher *p, git_commit *head, size_t limit, int *progressed)
 		report(p);
 		if ((rc = record_pushed(p->node, p->name, &has)) < 0)
 			goto done;
+		/* the link carried it: try a bigger one, up to the setting */
+		*limit = *limit * 2 < max ? *limit * 2 : max;
 		acc = 0;
 		first = i + 1;
 	}
@@ -572,7 +577,7 @@ int fs_sync_push(fs_node *node, const char *name, const fs_sync_options *opts,
 	pusher p;
 	fs_buf url = FS_BUF_INIT;
 	git_commit *head = NULL;
-	size_t limit;
+	size_t limit, max;
 	const char *path;
 	int rc, retries, failures = 0, progressed;
 	unsigned backoff;
@@ -586,6 +591,7 @@ int fs_sync_push(fs_node *node, const char *name, const fs_sync_options *opts,
 	snprintf(p.city_ref, sizeof(p.city_ref), FS_CITY_REF_PREFIX "%s", fs_node_city(node));
 	limit = opts && opts->batch_bytes ? opts->batch_bytes
 		: (size_t)fs_node_config_int(node, "syncBatchBytes", FS_SYNC_BATCH_BYTES);
+	max = limit;
 	retries = opts && opts->retries >= 0 ? opts->retries
 		: (int)fs_node_config_int(node, "syncRetries", FS_SYNC_RETRIES);
 	backoff = opts && opts->backoff_ms > 0 ? (unsigned)opts->backoff_ms : FS_SYNC_BACKOFF_MS;
@@ -612,13 +618,19 @@ int fs_sync_push(fs_node *node, const char *name, const fs_sync_options *opts,
 		}
 	}
 	for (;;) {
-		rc = attempt(&p, head, limit, &progressed);
+		rc = attempt(&p, head, &limit, max, &progressed);
 		if (rc != FS_ENET)
 			break;
 		/* a batch that landed resets the count: the link works, just not for long */
 		failures = progressed ? 1 : failures + 1;
 		if (failures > retries)
 			break;
+		/*
+		 * A link that always drops before a batch is through never gets one
+		 * through: halve the batch until it fits (one commit at the least).
+		 */
+		if (!progressed && limit > FS_SYNC_BATCH_MIN_BYTES)
+			limit = limit / 2 > FS_SYNC_BATCH_MIN_BYTES ? limit / 2 : FS_SYNC_BATCH_MIN_BYTES;
 		{
 			unsigned wait = backoff << (failures - 1 < 6 ? failures - 1 : 6);
 			if (wait > FS_SYNC_BACKOFF_MAX_MS)

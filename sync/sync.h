@@ -16,8 +16,14 @@
 
 #include "node/node.h"
 
-/* Default batch size: about 40 s on a 2G link (GPRS/EDGE, ~50 kbit/s). */
-#define FS_SYNC_BATCH_BYTES (256 * 1024)
+/*
+ * Default (and largest) batch: about 10 s on a 2G link (GPRS/EDGE, ~50
+ * kbit/s). A link that drops halves it; each batch that lands doubles it
+ * again, up to this.
+ */
+#define FS_SYNC_BATCH_BYTES (64 * 1024)
+/* A link that keeps dropping halves the batch, down to this (or one commit). */
+#define FS_SYNC_BATCH_MIN_BYTES 4096
 
 typedef struct {
 	size_t batch, batches;     /* the batch in flight, 1-based, of how many */
