@@ -79,6 +79,13 @@ void cli_print_help(const cli_command *cmd, FILE *out);
 int cli_open_write(fs_node **out, const cli_context *ctx);
 int cli_open_read(fs_node **out, const cli_context *ctx);
 
+/*
+ * Open the hub in ctx->dir: `flags` as fs_node_open's (FS_NODE_WRITE asks
+ * for the key's passphrase as cli_open_write does). FS_ENOTNODE for a city
+ * node.
+ */
+int cli_open_hub(fs_node **out, const cli_context *ctx, unsigned flags);
+
 /* Read a passphrase: FIELDSYNC_PASSPHRASE, else ask on the terminal (twice when `confirm`). */
 int cli_read_passphrase(char out[CLI_PASSPHRASE_BYTES], const char *prompt, int confirm);
 

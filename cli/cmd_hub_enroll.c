@@ -60,12 +60,8 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		return cli_usage_error(cmd, "%s: expected %s", cmd->name,
 				       enroll ? "CITY and KEY" : "CITY");
 	city = argv[1];
-	if ((rc = cli_open_write(&hub, ctx)) < 0)
+	if ((rc = cli_open_hub(&hub, ctx, FS_NODE_WRITE)) < 0)
 		goto done;
-	if (!fs_node_is_hub(hub)) {
-		rc = fs_error_set(FS_ENOTNODE, "'%s' is a city node, not a hub", fs_node_dir(hub));
-		goto done;
-	}
 	if (enroll) {
 		if ((rc = key_text(&key, nargs - 1, argv + 2)) < 0)
 			goto done;

@@ -29,12 +29,8 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		return rc == CLI_HELP ? 0 : rc;
 	if (nargs != 1)
 		return cli_usage_error(cmd, "hub import: expected a bundle file");
-	if ((rc = fs_node_open(&hub, ctx->dir, FS_NODE_LOCK, NULL)) < 0)
+	if ((rc = cli_open_hub(&hub, ctx, FS_NODE_LOCK)) < 0)
 		goto done;
-	if (!fs_node_is_hub(hub)) {
-		rc = fs_error_set(FS_ENOTNODE, "'%s' is a city node, not a hub", fs_node_dir(hub));
-		goto done;
-	}
 	if ((rc = fs_bundle_read(&b, argv[1])) < 0)
 		goto done;
 	for (size_t i = 0; i < fs_bundle_prerequisite_count(b); i++) {

@@ -163,12 +163,8 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		return rc == CLI_HELP ? 0 : rc;
 	if (nargs)
 		return cli_usage_error(cmd, "hub serve: no arguments (the hub is -C HUB)");
-	if ((rc = cli_open_read(&hub, ctx)) < 0)
+	if ((rc = cli_open_hub(&hub, ctx, FS_NODE_READ)) < 0)
 		goto done;
-	if (!fs_node_is_hub(hub)) {
-		rc = fs_error_set(FS_ENOTNODE, "'%s' is a city node, not a hub", fs_node_dir(hub));
-		goto done;
-	}
 	if (do_stop) {
 		if ((rc = stop(fs_node_private_dir(hub))) == 0 && !json)
 			printf("stopped the server of hub '%s'\n", fs_node_name(hub));

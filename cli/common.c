@@ -252,3 +252,17 @@ int cli_open_read(fs_node **out, const cli_context *ctx)
 {
 	return fs_node_open(out, ctx->dir, FS_NODE_READ, NULL);
 }
+
+int cli_open_hub(fs_node **out, const cli_context *ctx, unsigned flags)
+{
+	int rc = flags & FS_NODE_WRITE ? cli_open_write(out, ctx)
+				       : fs_node_open(out, ctx->dir, flags, NULL);
+
+	if (rc == 0 && !fs_node_is_hub(*out)) {
+		rc = fs_error_set(FS_ENOTNODE, "'%s' is a city node, not a hub (the hub's folder "
+				  "is the one 'fieldsync hub init' made)", fs_node_dir(*out));
+		fs_node_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}

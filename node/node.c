@@ -78,7 +78,20 @@ const unsigned char *fs_node_public_key(const fs_node *node) { return node->publ
 
 int fs_node_key_path(fs_buf *out, const char *dir)
 {
-	return fs_buf_printf(out, "%s/" FSDIR "/key", dir);
+	fs_buf git = FS_BUF_INIT, hub = FS_BUF_INIT;
+	int rc, is_hub;
+
+	/* as fs_node_open decides: a hub has fieldsync/ and no .git */
+	fs_buf_printf(&git, "%s/.git", dir);
+	fs_buf_printf(&hub, "%s/" HUB_FSDIR, dir);
+	if ((rc = fs_buf_check(&git)) < 0 || (rc = fs_buf_check(&hub)) < 0)
+		goto done;
+	is_hub = !fs_file_exists(git.ptr) && fs_file_exists(hub.ptr);
+	rc = fs_buf_printf(out, "%s/%s/key", dir, is_hub ? HUB_FSDIR : FSDIR);
+done:
+	fs_buf_dispose(&git);
+	fs_buf_dispose(&hub);
+	return rc;
 }
 
 void fs_node_free(fs_node *node)
@@ -433,6 +446,13 @@ done:
 
 /* ---- creating ----------------------------------------------------------- */
 
+static int check_option(const char *property, const char *option, const char *value);
+
+int fs_city_id_check(const char *id, const char *what)
+{
+	return check_option("id", what, id);
+}
+
 /* Check one init option against its place in the city schema. */
 static int check_option(const char *property, const char *option, const char *value)
 {
@@ -599,20 +619,6 @@ done:
 	return rc;
 }
 
-static int remove_tree(const char *path)
-{
-	char cmd[PATH_MAX + 32];
-	struct stat st;
-
-	if (lstat(path, &st) < 0)
-		return 0;
-	/* only ever our own staging folder, whose name we made */
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
-	if (strchr(path, '\'') || system(cmd) != 0)
-		return fs_error_set(FS_EIO, "cannot remove '%s'", path);
-	return 0;
-}
-
 int fs_node_init(fs_node **out, const char *dir, const fs_node_init_options *opts)
 {
 	char abs[PATH_MAX], gitdir[PATH_MAX + 8], fsdir[PATH_MAX + 16], stage[PATH_MAX + 32];
@@ -642,8 +648,8 @@ int fs_node_init(fs_node **out, const char *dir, const fs_node_init_options *opt
 					    "to start again", dir, fsdir);
 		goto place_git;
 	}
-	if ((rc = remove_tree(stage)) < 0 || (rc = build_staging(abs, stage, opts)) < 0) {
-		remove_tree(stage);
+	if ((rc = fs_file_remove_tree(stage)) < 0 || (rc = build_staging(abs, stage, opts)) < 0) {
+		fs_file_remove_tree(stage);
 		return rc;
 	}
 	snprintf(from, sizeof(from), "%s/" FSDIR, stage);

@@ -35,6 +35,12 @@ typedef struct {
 /* How long a writer waits for another one before FS_ELOCKED. */
 #define FS_NODE_LOCK_TIMEOUT_MS 10000
 
+/*
+ * Is `id` a city id (a lower-case slug, as city/1 says)? 0, or FS_EINVALID
+ * with "<what> '<id>': expected ...".
+ */
+int fs_city_id_check(const char *id, const char *what);
+
 /* Once per process, before anything else / at exit. */
 int fs_global_init(void);
 void fs_global_shutdown(void);
@@ -75,7 +81,7 @@ const char *fs_node_country(const fs_node *node);
 git_repository *fs_node_repo(const fs_node *node);
 const unsigned char *fs_node_public_key(const fs_node *node); /* FS_KEY_PUBLIC_BYTES */
 
-/* Path of the secret key file of the node in `dir` (a fs_buf is filled). */
+/* Path of the secret key file of the node or hub in `dir` (a fs_buf is filled). */
 int fs_node_key_path(fs_buf *out, const char *dir);
 
 /* A setting from the repository config (fieldsync.<name>), or `def`. */

@@ -44,12 +44,6 @@ int fs_record_path(fs_buf *out, const char *city, fs_kind kind, const char *id)
 
 /* ---- preparing input ------------------------------------------------------ */
 
-static const char *string_member(const cJSON *obj, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static int set_string(cJSON *obj, const char *name, const char *value)
 {
 	cJSON *v = cJSON_CreateString(value);
@@ -85,7 +79,7 @@ static int check_owned(const cJSON *rec, const cJSON *old, const char *field, co
 		return fs_error_set(FS_EINVALID,
 				    "%s: /%s: set by the node; leave it out (to change a stored "
 				    "record use 'fieldsync edit ID')", what, field);
-	was = string_member(old, field);
+	was = fs_json_string(old, field);
 	if (!cJSON_IsString(v) || !was || strcmp(v->valuestring, was) != 0)
 		return fs_error_set(FS_EINVALID, "%s: /%s: set by the node and cannot change "
 				    "(stored: \"%s\")", what, field, was ? was : "");
@@ -95,7 +89,7 @@ static int check_owned(const cJSON *rec, const cJSON *old, const char *field, co
 /* "2024" ends no earlier than "2024-05": compare on the shorter of the two. */
 static int check_dates(const cJSON *rec, const char *what)
 {
-	const char *start = string_member(rec, "start"), *end = string_member(rec, "end");
+	const char *start = fs_json_string(rec, "start"), *end = fs_json_string(rec, "end");
 	size_t n;
 
 	if (!start || !end)
@@ -164,9 +158,9 @@ int fs_record_prepare(cJSON **out, const fs_node *node, fs_kind kind, const char
 	}
 	fs_time_rfc3339(now, fs_time_now());
 	if (old) {
-		s = string_member(old, "id");
+		s = fs_json_string(old, "id");
 		if ((rc = set_string(rec, "id", s ? s : "")) < 0 ||
-		    (rc = set_string(rec, "created", (s = string_member(old, "created")) ? s : now)) < 0)
+		    (rc = set_string(rec, "created", (s = fs_json_string(old, "created")) ? s : now)) < 0)
 			goto done;
 	} else {
 		if ((rc = fs_id_new(id)) < 0 || (rc = set_string(rec, "id", id)) < 0 ||
@@ -267,7 +261,7 @@ int fs_record_read(fs_buf *out, fs_kind *kind, const fs_node *node, const char *
 static int store(fs_node *node, fs_kind kind, const cJSON *rec, const char *verb)
 {
 	fs_buf data = FS_BUF_INIT, path = FS_BUF_INIT, msg = FS_BUF_INIT;
-	const char *id = string_member(rec, "id");
+	const char *id = fs_json_string(rec, "id");
 	git_tree_update upd;
 	int rc;
 
@@ -298,7 +292,7 @@ int fs_record_add(fs_node *node, fs_kind kind, const char *json, size_t len,
 	if ((rc = fs_record_prepare(&rec, node, kind, json, len, NULL, "record")) < 0)
 		return rc;
 	if ((rc = store(node, kind, rec, "add")) == 0)
-		snprintf(id, FS_ID_BYTES, "%s", string_member(rec, "id"));
+		snprintf(id, FS_ID_BYTES, "%s", fs_json_string(rec, "id"));
 	cJSON_Delete(rec);
 	return rc;
 }

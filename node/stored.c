@@ -15,12 +15,6 @@
 #include "util/error.h"
 #include "util/json.h"
 
-static const char *member(const cJSON *obj, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* "cities/<city>/actions/a/b/c/d/<id>.json" -> kind; the rest is checked against the id. */
 static int kind_of(fs_kind *kind, const char *rest)
 {
@@ -75,7 +69,7 @@ int fs_record_check_stored(const char *city, const char *path, const char *data,
 				  "indent, one trailing newline)", path);
 		goto done;
 	}
-	schema = member(rec, "schema");
+	schema = fs_json_string(rec, "schema");
 	if (is_city) {
 		if (!schema || strncmp(schema, "city/", 5) != 0) {
 			rc = fs_error_set(FS_EINVALID, "%s: /schema: expected a city schema such as "
@@ -91,16 +85,16 @@ int fs_record_check_stored(const char *city, const char *path, const char *data,
 	}
 	if ((rc = fs_schema_check(rec, path)) < 0)
 		goto done;
-	id = member(rec, "id");
+	id = fs_json_string(rec, "id");
 	if (is_city) {
 		if (!id || strcmp(id, city) != 0)
 			rc = fs_error_set(FS_EINVALID, "%s: /id: expected \"%s\", found \"%s\"", path,
 					  city, id ? id : "");
 		goto done;
 	}
-	if (!member(rec, "city") || strcmp(member(rec, "city"), city) != 0) {
+	if (!fs_json_string(rec, "city") || strcmp(fs_json_string(rec, "city"), city) != 0) {
 		rc = fs_error_set(FS_EINVALID, "%s: /city: expected \"%s\" (the folder's city), "
-				  "found \"%s\"", path, city, member(rec, "city") ? member(rec, "city") : "");
+				  "found \"%s\"", path, city, fs_json_string(rec, "city") ? fs_json_string(rec, "city") : "");
 		goto done;
 	}
 	if (!id || !fs_id_valid(id)) {

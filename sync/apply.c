@@ -9,16 +9,6 @@
 #include "util/error.h"
 #include "util/file.h"
 
-/* Remove the quarantine: our own mkdtemp folder, with a pack and its index at most. */
-static void drop_quarantine(const char *dir)
-{
-	char cmd[2 * PATH_MAX];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (strchr(dir, '\'') || system(cmd) != 0)
-		fprintf(stderr, "warning: cannot remove the quarantine folder '%s'\n", dir);
-}
-
 /* Index `pack` into `dir`/pack; the name of the pack written goes to `name`. */
 static int index_pack(char name[GIT_OID_HEXSZ + 1], size_t *objects, git_repository *repo,
 		      const char *dir, const void *pack, size_t len)
@@ -163,8 +153,11 @@ int fs_hub_apply(fs_node *hub, const void *pack, size_t len, const fs_ref_update
 	}
 	rc = 0;
 done:
-	if (have_q)
-		drop_quarantine(quarantine);
+	/* the hub as it was, or with the pack moved in: either way no quarantine */
+	if (have_q && fs_file_remove_tree(quarantine) < 0) {
+		fprintf(stderr, "warning: %s\n", fs_error_last()->message);
+		fs_error_clear();
+	}
 	fs_check_free(check);
 	git_odb_free(odb);
 	git_repository_free(view);

@@ -15,22 +15,36 @@ struct fs_bundle {
 	size_t pack_at;
 };
 
-int fs_bundle_create(git_repository *repo, const char *path, const git_oid *tip, const char *ref,
-		     const git_oid *since, size_t *objects)
+int fs_pack_history(git_buf *out, size_t *objects, git_repository *repo, const git_oid *tip,
+		    const git_oid *since)
 {
 	git_packbuilder *pb = NULL;
 	git_revwalk *walk = NULL;
+	int rc;
+
+	if ((rc = git_packbuilder_new(&pb, repo)) < 0 || (rc = git_revwalk_new(&walk, repo)) < 0 ||
+	    (rc = git_revwalk_push(walk, tip)) < 0 ||
+	    (since && !git_oid_is_zero(since) && (rc = git_revwalk_hide(walk, since)) < 0) ||
+	    (rc = git_packbuilder_insert_walk(pb, walk)) < 0 ||
+	    (rc = git_packbuilder_write_buf(out, pb)) < 0)
+		rc = fs_error_git(rc, "cannot pack the history");
+	else if (objects)
+		*objects = git_packbuilder_object_count(pb);
+	git_revwalk_free(walk);
+	git_packbuilder_free(pb);
+	return rc;
+}
+
+int fs_bundle_create(git_repository *repo, const char *path, const git_oid *tip, const char *ref,
+		     const git_oid *since, size_t *objects)
+{
 	git_buf pack = GIT_BUF_INIT;
 	fs_buf out = FS_BUF_INIT;
 	char hex[GIT_OID_HEXSZ + 1];
 	int rc;
 
-	if ((rc = git_packbuilder_new(&pb, repo)) < 0 || (rc = git_revwalk_new(&walk, repo)) < 0 ||
-	    (rc = git_revwalk_push(walk, tip)) < 0 ||
-	    (since && (rc = git_revwalk_hide(walk, since)) < 0) ||
-	    (rc = git_packbuilder_insert_walk(pb, walk)) < 0 ||
-	    (rc = git_packbuilder_write_buf(&pack, pb)) < 0) {
-		rc = fs_error_git(rc, "bundle '%s': cannot pack the history", path);
+	if ((rc = fs_pack_history(&pack, objects, repo, tip, since)) < 0) {
+		fs_error_prefix("bundle '%s'", path);
 		goto done;
 	}
 	fs_buf_puts(&out, "# v2 git bundle\n");
@@ -38,16 +52,11 @@ int fs_bundle_create(git_repository *repo, const char *path, const git_oid *tip,
 		fs_buf_printf(&out, "-%s fieldsync: the hub has this\n", git_oid_tostr(hex, sizeof(hex), since));
 	fs_buf_printf(&out, "%s %s\n\n", git_oid_tostr(hex, sizeof(hex), tip), ref);
 	fs_buf_put(&out, pack.ptr, pack.size);
-	if ((rc = fs_buf_check(&out)) < 0 ||
-	    (rc = fs_file_write_atomic(path, out.ptr, out.size, 0644)) < 0)
-		goto done;
-	if (objects)
-		*objects = git_packbuilder_object_count(pb);
+	if ((rc = fs_buf_check(&out)) == 0)
+		rc = fs_file_write_atomic(path, out.ptr, out.size, 0644);
 done:
 	git_buf_dispose(&pack);
 	fs_buf_dispose(&out);
-	git_revwalk_free(walk);
-	git_packbuilder_free(pb);
 	return rc;
 }
 

@@ -25,6 +25,14 @@
 #define FS_BUNDLE_MAX_REFS 1024
 
 /*
+ * Pack `tip` and its history not reachable from `since` (NULL or zero: all
+ * of it) with libgit2's packbuilder, into `out`. What a bundle carries and
+ * what a push to a hub on a path sends.
+ */
+int fs_pack_history(git_buf *out, size_t *objects, git_repository *repo, const git_oid *tip,
+		    const git_oid *since);
+
+/*
  * Write `path` (atomically, fsynced): `tip` under the name `ref` with the
  * history not reachable from `since` (NULL: the whole history, no
  * prerequisite). `objects` (may be NULL) gets the number packed.

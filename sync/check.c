@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/node.h"
 #include "node/record.h"
 #include "node/signers.h"
 #include "node/verify.h"
@@ -57,18 +58,6 @@ void fs_check_free(fs_check *c)
 static int is_zero(const git_oid *id)
 {
 	return !id || git_oid_is_zero(id);
-}
-
-/* "sao-paulo": what fs_node_init accepts as a city id */
-static int is_slug(const char *s)
-{
-	size_t n = 0;
-
-	for (; s[n]; n++)
-		if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') ||
-		      (s[n] == '-' && n > 0 && s[n + 1] && s[n + 1] != '-')))
-			return 0;
-	return n > 0 && n <= 64;
 }
 
 static int enrolled(const fs_check *c, const char *city)
@@ -180,7 +169,7 @@ int fs_check_update(fs_check *c, const char *ref, const git_oid *old, const git_
 	if (commits)
 		*commits = 0;
 	if (strncmp(ref, FS_CITY_REF_PREFIX, strlen(FS_CITY_REF_PREFIX)) != 0 ||
-	    !is_slug(city = ref + strlen(FS_CITY_REF_PREFIX)))
+	    fs_city_id_check(city = ref + strlen(FS_CITY_REF_PREFIX), "city") < 0)
 		return fs_error_set(FS_EREFUSED, "ref '%s': cities push only to "
 				    FS_CITY_REF_PREFIX "<city>; the hub writes every other ref", ref);
 	if (is_zero(new))

@@ -94,18 +94,9 @@ static int read_signers(fs_signers **out, fs_node *hub)
 
 static int check_city(const char *city)
 {
-	size_t n = strlen(city);
-
 	if (strcmp(city, FS_HUB_PRINCIPAL) == 0)
 		return fs_error_set(FS_EINVALID, "city '%s': the name is the hub's own", city);
-	for (size_t i = 0; i < n; i++)
-		if (!((city[i] >= 'a' && city[i] <= 'z') || (city[i] >= '0' && city[i] <= '9') ||
-		      (city[i] == '-' && i > 0 && i + 1 < n && city[i + 1] != '-')))
-			return fs_error_set(FS_EINVALID, "city '%s': expected a city id (lower-case "
-					    "letters, digits and single hyphens)", city);
-	if (n == 0 || n > 64)
-		return fs_error_set(FS_EINVALID, "city '%s': expected 1 to 64 characters", city);
-	return 0;
+	return fs_city_id_check(city, "city");
 }
 
 /*
@@ -301,19 +292,6 @@ done:
 	return rc;
 }
 
-static int remove_tree(const char *path)
-{
-	char cmd[PATH_MAX + 32];
-
-	if (!fs_file_exists(path))
-		return 0;
-	/* only ever our own staging folder, whose name we made */
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
-	if (strchr(path, '\'') || system(cmd) != 0)
-		return fs_error_set(FS_EIO, "cannot remove '%s'", path);
-	return 0;
-}
-
 int fs_hub_init(fs_node **out, const char *dir, const char *name, const char *fieldsync,
 		const char *passphrase)
 {
@@ -340,15 +318,15 @@ int fs_hub_init(fs_node **out, const char *dir, const char *name, const char *fi
 		return fs_error_os("hub '%s'", dir);
 	snprintf(abs + strlen(abs), sizeof(abs) - strlen(abs), "/%s", slash ? slash + 1 : dir);
 	snprintf(stage, sizeof(stage), "%s.fieldsync-init", abs);
-	if ((rc = remove_tree(stage)) < 0)
+	if ((rc = fs_file_remove_tree(stage)) < 0)
 		return rc;
 	if ((rc = build(stage, abs, name, fieldsync, passphrase)) < 0) {
-		remove_tree(stage);
+		fs_file_remove_tree(stage);
 		return rc;
 	}
 	if (rename(stage, abs) < 0) {
 		rc = fs_error_os("cannot rename '%s' to '%s'", stage, abs);
-		remove_tree(stage);
+		fs_file_remove_tree(stage);
 		return rc;
 	}
 	if ((rc = fs_file_sync_dir(parent)) < 0)

@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "sync/apply.h"
+#include "sync/bundle.h"
 #include "sync/net.h"
 #include "sync/check.h"
 #include "util/error.h"
@@ -342,23 +343,15 @@ static void report(pusher *p)
 
 static int push_local(pusher *p, const git_oid *from, const git_oid *tip)
 {
-	git_packbuilder *pb = NULL;
-	git_revwalk *walk = NULL;
 	git_buf pack = GIT_BUF_INIT;
 	fs_ref_update u;
 	fs_apply_stats st;
-	git_repository *repo = fs_node_repo(p->node);
+	size_t objects = 0;
 	int rc;
 
-	if ((rc = git_packbuilder_new(&pb, repo)) < 0 || (rc = git_revwalk_new(&walk, repo)) < 0 ||
-	    (rc = git_revwalk_push(walk, tip)) < 0 ||
-	    (!git_oid_is_zero(from) && (rc = git_revwalk_hide(walk, from)) < 0) ||
-	    (rc = git_packbuilder_insert_walk(pb, walk)) < 0 ||
-	    (rc = git_packbuilder_write_buf(&pack, pb)) < 0) {
-		rc = fs_error_git(rc, "cannot pack the batch");
+	if ((rc = fs_pack_history(&pack, &objects, fs_node_repo(p->node), tip, from)) < 0)
 		goto done;
-	}
-	p->progress.objects = p->progress.total_objects = git_packbuilder_object_count(pb);
+	p->progress.objects = p->progress.total_objects = objects;
 	p->progress.bytes = pack.size;
 	memset(&u, 0, sizeof(u));
 	snprintf(u.ref, sizeof(u.ref), "%s", p->city_ref);
@@ -368,8 +361,6 @@ static int push_local(pusher *p, const git_oid *from, const git_oid *tip)
 	p->stats->bytes += pack.size;
 done:
 	git_buf_dispose(&pack);
-	git_revwalk_free(walk);
-	git_packbuilder_free(pb);
 	return rc;
 }
 
@@ -449,7 +440,7 @@ static int push_remote(pusher *p, const git_oid *tip)
 		goto done;
 	}
 	if (rc < 0) {
-		rc = fs_error_git(rc, "cannot push to '%s'", git_remote_url(p->remote));
+		fs_error_git(rc, "cannot push to '%s'", git_remote_url(p->remote));
 		rc = FS_ENET;
 		goto done;
 	}

@@ -32,4 +32,11 @@ int fs_file_mkdir_p(const char *path, mode_t mode);
 /* Is there a file or folder at `path`? */
 int fs_file_exists(const char *path);
 
+/*
+ * Remove `path` and everything below it, never following a symbolic link;
+ * 0 also when it is not there. For folders fieldsync made itself (an init
+ * cut short, a hub's quarantine).
+ */
+int fs_file_remove_tree(const char *path);
+
 #endif

@@ -426,3 +426,9 @@ int fs_json_canonical(fs_buf *out, const cJSON *item)
 	fs_buf_putc(out, '\n');
 	return fs_buf_check(out);
 }
+
+const char *fs_json_string(const cJSON *obj, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}

@@ -29,6 +29,9 @@
  */
 int fs_json_parse(cJSON **out, const char *data, size_t len, const char *what);
 
+/* The string member `name` of `obj` (borrowed), or NULL when absent or not a string. */
+const char *fs_json_string(const cJSON *obj, const char *name);
+
 /* Append the canonical form of `item` (with trailing newline) to `out`. */
 int fs_json_canonical(fs_buf *out, const cJSON *item);
 

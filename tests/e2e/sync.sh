@@ -467,6 +467,78 @@ flipped_byte() {
 	git --git-dir=hub fsck --strict >/dev/null 2>&1 || fail "fsck"
 }
 
+# Each bad input to the hub's and the node's sync commands: a clear error and
+# the hub (refs, objects, settings) and the node exactly as they were.
+bad_input_changes_nothing() {
+	mkhub hub
+	city tunis 2
+	"$FS" -C tunis remote add hub "file://$PWD/hub" >/dev/null
+	hub_state() {
+		hub_refs hub
+		cat hub/config hub/HEAD
+		(cd hub && find objects refs -type f | sort)
+	}
+	hub_state >hub.before
+	snapshot tunis >node.before
+	check_same() {
+		hub_state >hub.now
+		cmp -s hub.before hub.now || { diff hub.before hub.now; fail "the hub changed: $*"; }
+		same_as tunis node.before
+	}
+	# refuse CODE TEXT CMD...
+	refuse() {
+		_code=$1 _text=$2
+		shift 2
+		run "$_code" "$@"
+		has err "$_text"
+		grep -q '^error: ' err || fail "no 'error:' line: $*"
+		check_same "$@"
+	}
+	refuse 3 "is a city node, not a hub" "$FS" -C tunis hub enroll kampala "$("$FS" -C tunis key show --json | jq -r .public_key)"
+	refuse 3 "is a city node, not a hub" "$FS" -C tunis hub import x.bundle
+	refuse 3 "is a city node, not a hub" "$FS" -C tunis hub serve
+	refuse 3 "is a city node, not a hub" "$FS" -C tunis hub revoke tunis
+	refuse 1 "expected a city id" "$FS" -C hub hub enroll "Bad City" "$("$FS" -C tunis key show --json | jq -r .public_key)"
+	refuse 1 "expected an OpenSSH ed25519 public key" "$FS" -C hub hub enroll kampala "ssh-rsa AAAAB3NzaC1yc2E"
+	refuse 1 "no valid key to revoke" "$FS" -C hub hub revoke nosuch
+	refuse 1 "bundle: no such file" "$FS" -C hub hub import nosuch.bundle
+	refuse 2 "expected ADDRESS:PORT" "$FS" -C hub hub serve --listen nowhere
+	refuse 2 "expected ADDRESS:PORT" "$FS" -C hub hub serve --listen 127.0.0.1:99999
+	refuse 1 "no server is running" "$FS" -C hub hub serve --stop
+	refuse 2 "unknown hub command" "$FS" -C hub hub frobnicate
+	refuse 2 "unknown option" "$FS" -C hub hub import --nope x
+	refuse 1 "bundle: --since 'nosuchrev'" "$FS" -C tunis bundle create out.bundle --since nosuchrev
+	[ ! -e out.bundle ] || fail "a bundle was written"
+	refuse 2 "--since and --all" "$FS" -C tunis bundle create out.bundle --since main --all
+	refuse 2 "expected 'create FILE'" "$FS" -C tunis bundle make out.bundle
+	refuse 1 "use letters, digits" "$FS" -C tunis remote add "bad/name" "file://$PWD/hub"
+	refuse 2 "--batch-bytes '10'" "$FS" -C tunis sync --batch-bytes 10
+	refuse 1 "no such remote" "$FS" -C tunis sync nosuch
+	# a remote that points at a city node, or at nothing
+	mknode other kampala
+	"$FS" -C tunis remote add wrong "file://$PWD/other" >/dev/null
+	snapshot tunis >node.before
+	refuse 3 "is a city node, not a hub" "$FS" -C tunis sync wrong
+	"$FS" -C tunis remote add gone "file://$PWD/nothing-here" >/dev/null
+	snapshot tunis >node.before
+	refuse 3 "remote 'gone'" "$FS" -C tunis sync gone
+}
+
+# A hub whose key has a passphrase asks for it (FIELDSYNC_PASSPHRASE here).
+hub_key_with_a_passphrase() {
+	FIELDSYNC_PASSPHRASE=s3cret run 0 "$FS" hub init hub --passphrase
+	mknode tunis tunis
+	key=$("$FS" -C tunis key show --json | jq -r .public_key)
+	run 3 "$FS" -C hub hub enroll tunis "$key"
+	has err "the key has a passphrase"
+	FIELDSYNC_PASSPHRASE=wrong run 3 "$FS" -C hub hub enroll tunis "$key"
+	has err "wrong passphrase"
+	[ "$(git --git-dir=hub rev-list --count hub)" = 1 ] || fail "a refused enroll committed"
+	FIELDSYNC_PASSPHRASE=s3cret run 0 "$FS" -C hub hub enroll tunis "$key"
+	git --git-dir=hub verify-commit hub 2>verify
+	has verify 'Good "git" signature for hub'
+}
+
 receive_check_needs_a_hook() {
 	run 1 "$FS" hub receive-check </dev/null
 	has err "hub"
@@ -482,4 +554,6 @@ t "status counts what waits" status_counts_what_waits
 t "a silent link times out, is retried with backoff, exits 6" silent_link_times_out
 t "three cities through a link that cuts every 16 KiB, 512 kbit/s, 200 ms" cut_link
 t "a flipped byte never lands" flipped_byte
+t "bad input to the hub and sync commands changes nothing" bad_input_changes_nothing
+t "a hub key with a passphrase" hub_key_with_a_passphrase
 t "receive-check outside a hook" receive_check_needs_a_hook
