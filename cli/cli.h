@@ -78,6 +78,8 @@ void cli_print_help(const cli_command *cmd, FILE *out);
  */
 int cli_open_write(fs_node **out, const cli_context *ctx);
 int cli_open_read(fs_node **out, const cli_context *ctx);
+/* Load the key of a node opened for reading, asking for its passphrase if it has one. */
+int cli_load_key(fs_node *node, const cli_context *ctx);
 
 /*
  * Open the hub in ctx->dir: `flags` as fs_node_open's (FS_NODE_WRITE asks
@@ -103,7 +105,7 @@ void cli_print_commands(FILE *out);
 extern const cli_command cli_cmd_init, cli_cmd_add, cli_cmd_edit, cli_cmd_rm, cli_cmd_show,
 	cli_cmd_list, cli_cmd_log, cli_cmd_import, cli_cmd_verify, cli_cmd_key, cli_cmd_gc,
 	cli_cmd_help, cli_cmd_version, cli_cmd_hub, cli_cmd_hub_init, cli_cmd_hub_enroll,
-	cli_cmd_hub_revoke, cli_cmd_hub_receive_check, cli_cmd_hub_import, cli_cmd_remote,
+	cli_cmd_hub_revoke, cli_cmd_hub_receive_check, cli_cmd_hub_import, cli_cmd_hub_merge, cli_cmd_remote,
 	cli_cmd_sync, cli_cmd_bundle, cli_cmd_hub_serve, cli_cmd_status;
 
 #endif

@@ -22,7 +22,11 @@ static const char help[] =
 	"in a row (fieldsync.syncRetries, default 5) after waits of 1, 2, 4, ... s with\n"
 	"some jitter; a batch that lands resets the count.\n"
 	"\n"
-	"exit codes: 0 synced, 1 the hub refused, 6 the link failed (sync again later)\n"
+	"An ssh:// hub is logged in to with the node's own key (the one the hub\n"
+	"enrolled), and only if it shows the host key pinned by 'remote add'.\n"
+	"\n"
+	"exit codes: 0 synced, 1 the hub refused (a commit, or the node's key, or its\n"
+	"host key is not the pinned one), 6 the link failed (sync again later)\n"
 	"\n"
 	"options:\n"
 	"  --batch-bytes N   the size of a batch, in bytes (at least 1024)\n"
@@ -84,6 +88,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	fs_sync_options so = { 0, 0, -1, 0, NULL, NULL };
 	fs_sync_stats st;
 	fs_node *node = NULL;
+	fs_buf url = FS_BUF_INIT;
 
 	if ((rc = cli_parse(cmd, argc, argv, opts, &nargs)) != 0)
 		return rc == CLI_HELP ? 0 : rc;
@@ -120,6 +125,10 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	so.payload = &ps;
 	if ((rc = cli_open_read(&node, ctx)) < 0 || (rc = pick(&name, node, nargs, argv, &names)) < 0)
 		goto done;
+	/* an ssh hub lets the node in by its key */
+	if ((rc = fs_remote_url(&url, node, name)) < 0 ||
+	    (strncmp(url.ptr, "ssh://", 6) == 0 && (rc = cli_load_key(node, ctx)) < 0))
+		goto done;
 	rc = fs_sync_push(node, name, &so, &st);
 	if (ps.tty && st.batches)
 		fputc('\n', stderr);
@@ -141,6 +150,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	}
 done:
 	git_strarray_dispose(&names);
+	fs_buf_dispose(&url);
 	fs_node_free(node);
 	if (rc == FS_EUSAGE) {
 		fprintf(stderr, "error: %s\n", fs_error_last()->message);

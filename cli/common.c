@@ -225,26 +225,45 @@ done:
 	return rc;
 }
 
-int cli_open_write(fs_node **out, const cli_context *ctx)
+/* The passphrase of the key of the node in `dir`, asked for only when the key has one. */
+static int ask_passphrase(char pass[CLI_PASSPHRASE_BYTES], const char *dir)
 {
-	char pass[CLI_PASSPHRASE_BYTES];
 	fs_buf path = FS_BUF_INIT;
 	int rc, encrypted;
 
 	pass[0] = '\0';
-	if ((rc = fs_node_key_path(&path, ctx->dir)) < 0)
+	if ((rc = fs_node_key_path(&path, dir)) < 0)
 		goto done;
 	/* a node that is not there gets that message, not one about its key */
 	encrypted = fs_key_file_encrypted(path.ptr);
 	if (encrypted < 0)
 		fs_error_clear(); /* fs_node_open says what is wrong */
-	if (encrypted == 1 &&
-	    (rc = cli_read_passphrase(pass, "passphrase of the node key: ", 0)) < 0)
-		goto done;
-	rc = fs_node_open(out, ctx->dir, FS_NODE_WRITE, pass[0] ? pass : NULL);
+	if (encrypted == 1)
+		rc = cli_read_passphrase(pass, "passphrase of the node key: ", 0);
 done:
-	sodium_memzero(pass, sizeof(pass));
 	fs_buf_dispose(&path);
+	return rc;
+}
+
+int cli_open_write(fs_node **out, const cli_context *ctx)
+{
+	char pass[CLI_PASSPHRASE_BYTES];
+	int rc;
+
+	if ((rc = ask_passphrase(pass, ctx->dir)) == 0)
+		rc = fs_node_open(out, ctx->dir, FS_NODE_WRITE, pass[0] ? pass : NULL);
+	sodium_memzero(pass, sizeof(pass));
+	return rc;
+}
+
+int cli_load_key(fs_node *node, const cli_context *ctx)
+{
+	char pass[CLI_PASSPHRASE_BYTES];
+	int rc;
+
+	if ((rc = ask_passphrase(pass, ctx->dir)) == 0)
+		rc = fs_node_load_key(node, pass[0] ? pass : NULL);
+	sodium_memzero(pass, sizeof(pass));
 	return rc;
 }
 

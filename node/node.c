@@ -196,16 +196,74 @@ static int make_signature(git_signature **out, const fs_node *node)
 	return rc < 0 ? fs_error_git(rc, "node '%s': bad committer identity", node->dir) : 0;
 }
 
-int fs_node_commit(fs_node *node, const git_tree_update *updates, size_t n,
-		   const char *message, git_oid *out)
+int fs_node_commit_tree(fs_node *node, const char *refname, const git_oid *expected,
+			const git_oid *tree_id, const git_commit **parents, size_t n,
+			const char *message, git_oid *out)
 {
-	git_oid head_id, tree_id, commit_id;
-	git_commit *parent = NULL;
-	git_tree *base = NULL, *tree = NULL;
+	git_oid commit_id;
+	git_tree *tree = NULL;
 	git_signature *sig = NULL;
 	git_reference *ref = NULL;
 	git_buf content = GIT_BUF_INIT;
 	fs_buf armored = FS_BUF_INIT;
+	int rc;
+
+	if (!node->key || !node->staging)
+		return fs_error_set(FS_EUSAGE, "node '%s' is not open for writing", node->dir);
+	if ((rc = git_tree_lookup(&tree, node->repo, tree_id)) < 0) {
+		rc = fs_error_git(rc, "node '%s': cannot read the new tree", node->dir);
+		goto done;
+	}
+	if ((rc = make_signature(&sig, node)) < 0)
+		goto done;
+	if ((rc = git_commit_create_buffer(&content, node->repo, sig, sig, NULL, message, tree,
+					   n, parents)) < 0) {
+		rc = fs_error_git(rc, "node '%s': cannot build the commit", node->dir);
+		goto done;
+	}
+	if ((rc = fs_sshsig_sign(&armored, node->key, "git", content.ptr, content.size)) < 0)
+		goto done;
+	/* git writes the armor's lines as header continuation lines, without a trailing empty one */
+	while (armored.size && armored.ptr[armored.size - 1] == '\n')
+		armored.ptr[--armored.size] = '\0';
+	if ((rc = git_commit_create_with_signature(&commit_id, node->repo, content.ptr,
+						   armored.ptr, "gpgsig")) < 0) {
+		rc = fs_error_git(rc, "node '%s': cannot write the commit", node->dir);
+		goto done;
+	}
+	if ((rc = flush_pack(node)) < 0)
+		goto done;
+	/* compare-and-swap: a head moved by someone else is never overwritten */
+	if (expected)
+		rc = git_reference_create_matching(&ref, node->repo, refname, &commit_id, 1,
+						   expected, NULL);
+	else
+		rc = git_reference_create(&ref, node->repo, refname, &commit_id, 0, NULL);
+	if (rc < 0) {
+		rc = fs_error_git(rc, "node '%s': cannot move %s", node->dir, refname);
+		goto done;
+	}
+	if (out)
+		git_oid_cpy(out, &commit_id);
+	upkeep(node);
+	rc = 0;
+done:
+	if (rc < 0)
+		fs_node_discard(node);
+	git_reference_free(ref);
+	git_signature_free(sig);
+	git_buf_dispose(&content);
+	fs_buf_dispose(&armored);
+	git_tree_free(tree);
+	return rc;
+}
+
+int fs_node_commit(fs_node *node, const git_tree_update *updates, size_t n,
+		   const char *message, git_oid *out)
+{
+	git_oid head_id, tree_id;
+	git_commit *parent = NULL;
+	git_tree *base = NULL;
 	int rc, have_head;
 
 	if (!node->key || !node->staging)
@@ -229,52 +287,11 @@ int fs_node_commit(fs_node *node, const git_tree_update *updates, size_t n,
 		rc = fs_error_set(FS_EUNCHANGED, "nothing changed");
 		goto done;
 	}
-	if ((rc = git_tree_lookup(&tree, node->repo, &tree_id)) < 0) {
-		rc = fs_error_git(rc, "node '%s': cannot read the new tree", node->dir);
-		goto done;
-	}
-	if ((rc = make_signature(&sig, node)) < 0)
-		goto done;
-	if ((rc = git_commit_create_buffer(&content, node->repo, sig, sig, NULL, message, tree,
-					   have_head ? 1 : 0,
-					   (const git_commit **)&parent)) < 0) {
-		rc = fs_error_git(rc, "node '%s': cannot build the commit", node->dir);
-		goto done;
-	}
-	if ((rc = fs_sshsig_sign(&armored, node->key, "git", content.ptr, content.size)) < 0)
-		goto done;
-	/* git writes the armor's lines as header continuation lines, without a trailing empty one */
-	while (armored.size && armored.ptr[armored.size - 1] == '\n')
-		armored.ptr[--armored.size] = '\0';
-	if ((rc = git_commit_create_with_signature(&commit_id, node->repo, content.ptr,
-						   armored.ptr, "gpgsig")) < 0) {
-		rc = fs_error_git(rc, "node '%s': cannot write the commit", node->dir);
-		goto done;
-	}
-	if ((rc = flush_pack(node)) < 0)
-		goto done;
-	/* compare-and-swap: a head moved by someone else is never overwritten */
-	if (have_head)
-		rc = git_reference_create_matching(&ref, node->repo, node->branch, &commit_id, 1,
-						   &head_id, NULL);
-	else
-		rc = git_reference_create(&ref, node->repo, node->branch, &commit_id, 0, NULL);
-	if (rc < 0) {
-		rc = fs_error_git(rc, "node '%s': cannot move %s", node->dir, node->branch);
-		goto done;
-	}
-	if (out)
-		git_oid_cpy(out, &commit_id);
-	upkeep(node);
-	rc = 0;
+	rc = fs_node_commit_tree(node, node->branch, have_head ? &head_id : NULL, &tree_id,
+				 (const git_commit **)&parent, have_head ? 1 : 0, message, out);
 done:
-	if (rc < 0)
+	if (rc < 0 && rc != FS_EUNCHANGED)
 		fs_node_discard(node);
-	git_reference_free(ref);
-	git_signature_free(sig);
-	git_buf_dispose(&content);
-	fs_buf_dispose(&armored);
-	git_tree_free(tree);
 	git_tree_free(base);
 	git_commit_free(parent);
 	return rc;
@@ -351,6 +368,23 @@ static int open_key(fs_node *node, const char *passphrase)
 done:
 	fs_buf_dispose(&path);
 	return rc;
+}
+
+int fs_node_load_key(fs_node *node, const char *passphrase)
+{
+	int rc = node->key ? 0 : open_key(node, passphrase);
+
+	if (rc < 0) {
+		/* a key that is not the node's is no key */
+		fs_key_free(node->key);
+		node->key = NULL;
+	}
+	return rc;
+}
+
+const fs_key *fs_node_key(const fs_node *node)
+{
+	return node->key;
 }
 
 static int node_alloc(fs_node **out, const char *absdir, int hub)

@@ -59,6 +59,16 @@ int fs_node_init(fs_node **out, const char *dir, const fs_node_init_options *opt
  */
 int fs_node_open(fs_node **out, const char *dir, unsigned flags, const char *passphrase);
 
+/*
+ * Load the secret key into a node opened without FS_NODE_WRITE: a node that
+ * logs in to an ssh:// hub with its own key reads, it does not write.
+ * `passphrase` as for fs_node_open(). Loading it twice is a no-op.
+ */
+int fs_node_load_key(fs_node *node, const char *passphrase);
+
+/* The node's key when loaded (borrowed), else NULL. */
+const fs_key *fs_node_key(const fs_node *node);
+
 void fs_node_free(fs_node *node);
 
 /*
@@ -103,6 +113,15 @@ int fs_node_head(git_commit **out, const fs_node *node);
  */
 int fs_node_commit(fs_node *node, const git_tree_update *updates, size_t n,
 		   const char *message, git_oid *out);
+
+/*
+ * Record `tree` as one signed commit with `parents` and `message` on `ref`,
+ * moving it from `expected` (NULL: the ref must not exist yet) only if nobody
+ * else moved it (the hub's merges write refs/heads/unified and public this way).
+ */
+int fs_node_commit_tree(fs_node *node, const char *ref, const git_oid *expected,
+			const git_oid *tree, const git_commit **parents, size_t n,
+			const char *message, git_oid *out);
 
 /* Write a blob for a later fs_node_commit(). */
 int fs_node_write_blob(fs_node *node, git_oid *out, const void *data, size_t len);

@@ -43,6 +43,12 @@ static void put_pubkey_blob(fs_buf *b, const unsigned char pk[FS_KEY_PUBLIC_BYTE
 	put_string(b, pk, FS_KEY_PUBLIC_BYTES);
 }
 
+int fs_ssh_pubkey_blob(fs_buf *out, const unsigned char pk[FS_KEY_PUBLIC_BYTES])
+{
+	put_pubkey_blob(out, pk);
+	return fs_buf_check(out);
+}
+
 typedef struct {
 	const unsigned char *p, *end;
 } reader;

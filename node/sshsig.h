@@ -54,6 +54,9 @@ int fs_sshsig_verify(const char *armored, size_t armored_len, const char *namesp
 int fs_ssh_pubkey_format(fs_buf *out, const unsigned char pk[FS_KEY_PUBLIC_BYTES],
 			 const char *comment);
 
+/* Append the key's wire form (string "ssh-ed25519", string key), as ssh sends it. */
+int fs_ssh_pubkey_blob(fs_buf *out, const unsigned char pk[FS_KEY_PUBLIC_BYTES]);
+
 /* Parse "ssh-ed25519 AAAA... [comment]" (leading/trailing blanks allowed). */
 int fs_ssh_pubkey_parse(unsigned char pk[FS_KEY_PUBLIC_BYTES], const char *text);
 

@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "sync/check.h"
 #include "util/error.h"
@@ -164,4 +167,28 @@ done:
 	free(old);
 	free(todo);
 	return rc;
+}
+
+void fs_hub_post_receive(const char *dir)
+{
+	char hook[PATH_MAX + 32];
+	pid_t pid;
+	int status;
+
+	snprintf(hook, sizeof(hook), "%s/hooks/post-receive", dir);
+	if (access(hook, X_OK) != 0)
+		return;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+		if (chdir(dir) < 0 || null < 0 || dup2(null, 0) < 0 || dup2(2, 1) < 0)
+			_exit(127);
+		/* git runs hooks in the repository with GIT_DIR set */
+		setenv("GIT_DIR", ".", 1);
+		execl(hook, hook, (char *)NULL);
+		_exit(127);
+	}
+	while (pid > 0 && waitpid(pid, &status, 0) < 0)
+		;
 }

@@ -218,6 +218,15 @@ static int set_config(git_repository *repo, const char *final_dir, const char *n
 	    (rc = git_config_set_string(cfg, "core.fsyncMethod", "fsync")) < 0 ||
 	    /* git http-backend takes pushes only when told to; the hook guards them */
 	    (rc = git_config_set_bool(cfg, "http.receivepack", 1)) < 0 ||
+	    /*
+	     * fetches see public and hub only: a city's branch and unified hold
+	     * service records, which no other city may fetch (git upload-pack
+	     * refuses wants it did not advertise)
+	     */
+	    (rc = git_config_set_multivar(cfg, "uploadpack.hideRefs", "^$",
+					  "refs/heads/cities/")) < 0 ||
+	    (rc = git_config_set_multivar(cfg, "uploadpack.hideRefs", "^$",
+					  "refs/heads/unified")) < 0 ||
 	    (rc = git_config_set_string(cfg, "gpg.format", "ssh")) < 0 ||
 	    (rc = git_config_set_string(cfg, "gpg.ssh.allowedSignersFile", signers)) < 0)
 		rc = fs_error_git(rc, "cannot write the settings of the hub");
@@ -269,6 +278,14 @@ static int build(const char *stage, const char *final_dir, const char *name,
 	snprintf(path, sizeof(path), "%s/hooks", stage);
 	if ((rc = fs_file_mkdir_p(path, 0755)) < 0 || (rc = fs_buf_check(&hook)) < 0 ||
 	    (rc = write_file(path, "pre-receive", hook.ptr, 0755)) < 0)
+		goto done;
+	fs_buf_clear(&hook);
+	fs_buf_printf(&hook, "#!/bin/sh\n"
+			     "# fieldsync: merge what was accepted into refs/heads/unified, when\n"
+			     "# the setting fieldsync.mergeOnReceive is true\n"
+			     "exec '%s' hub merge --on-receive\n", fieldsync);
+	if ((rc = fs_buf_check(&hook)) < 0 ||
+	    (rc = write_file(path, "post-receive", hook.ptr, 0755)) < 0)
 		goto done;
 	git_repository_free(repo);
 	repo = NULL;

@@ -11,6 +11,7 @@
 #include "sync/apply.h"
 #include "sync/bundle.h"
 #include "sync/net.h"
+#include "sync/ssh.h"
 #include "sync/check.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -34,10 +35,50 @@ static int valid_url(const char *url)
 	       strncmp(url, "https://", 8) == 0 || strncmp(url, "ssh://", 6) == 0;
 }
 
-int fs_remote_add(fs_node *node, const char *name, const char *url)
+static int is_ssh(const char *url)
+{
+	return strncmp(url, "ssh://", 6) == 0;
+}
+
+/* Parse and store the pins of remote `name` (its URL is `url`). */
+static int not_ssh(const char *name, const char *url)
+{
+	return fs_error_set(FS_EINVALID, "remote '%s': host keys are for ssh:// hubs; '%s' is "
+			    "checked %s", name, url, local_path(url) ? "by nothing: it is on this "
+			    "machine" : "with TLS certificates");
+}
+
+static int set_pins(git_repository *repo, const char *name, const char *url, const char *keys)
+{
+	git_config *cfg = NULL;
+	fs_buf pins = FS_BUF_INIT, setting = FS_BUF_INIT;
+	int rc;
+
+	if (!is_ssh(url)) {
+		rc = not_ssh(name, url);
+		goto done;
+	}
+	if ((rc = fs_ssh_pins_parse(&pins, keys)) < 0) {
+		fs_error_prefix("remote '%s'", name);
+		goto done;
+	}
+	fs_buf_printf(&setting, "remote.%s." FS_SSH_PINS_SETTING, name);
+	if ((rc = fs_buf_check(&setting)) < 0)
+		goto done;
+	if ((rc = git_repository_config(&cfg, repo)) < 0 ||
+	    (rc = git_config_set_string(cfg, setting.ptr, pins.ptr)) < 0)
+		rc = fs_error_git(rc, "remote '%s': cannot store its host keys", name);
+done:
+	git_config_free(cfg);
+	fs_buf_dispose(&pins);
+	fs_buf_dispose(&setting);
+	return rc;
+}
+
+int fs_remote_add(fs_node *node, const char *name, const char *url, const char *host_keys)
 {
 	git_remote *r = NULL;
-	fs_buf spec = FS_BUF_INIT;
+	fs_buf spec = FS_BUF_INIT, pins = FS_BUF_INIT;
 	int rc;
 
 	for (const char *p = name; *p; p++)
@@ -49,18 +90,81 @@ int fs_remote_add(fs_node *node, const char *name, const char *url)
 	if (!valid_url(url))
 		return fs_error_set(FS_EINVALID, "remote '%s': URL '%s': expected file://, a path, "
 				    "http://, https:// or ssh://", name, url);
+	/* never accepted blindly: an ssh hub's key is given up front */
+	if (is_ssh(url) && !host_keys)
+		return fs_error_set(FS_EINVALID, "remote '%s': an ssh:// hub needs its host key "
+				    "pinned: --host-key 'ssh-ed25519 AAAA...' (on the hub: cat "
+				    "/etc/ssh/ssh_host_ed25519_key.pub) or --host-key FILE", name);
+	if (host_keys && !is_ssh(url))
+		return not_ssh(name, url);
+	/* checked before anything is written: a bad key leaves no remote behind */
+	if (host_keys && (rc = fs_ssh_pins_parse(&pins, host_keys)) < 0) {
+		fs_error_prefix("remote '%s'", name);
+		goto done;
+	}
 	/* only what every city may see comes back: never another city's services */
 	fs_buf_printf(&spec, "+refs/heads/public:refs/remotes/%s/public", name);
 	if ((rc = fs_buf_check(&spec)) < 0)
 		goto done;
 	rc = git_remote_create_with_fetchspec(&r, fs_node_repo(node), name, url, spec.ptr);
-	if (rc == GIT_EEXISTS)
+	if (rc == GIT_EEXISTS) {
 		rc = fs_error_set(FS_EINVALID, "remote '%s' exists already", name);
-	else if (rc < 0)
+		goto done;
+	}
+	if (rc < 0) {
 		rc = fs_error_git(rc, "remote '%s'", name);
+		goto done;
+	}
+	if (host_keys && (rc = set_pins(fs_node_repo(node), name, url, host_keys)) < 0)
+		git_remote_delete(fs_node_repo(node), name);
 done:
 	git_remote_free(r);
 	fs_buf_dispose(&spec);
+	fs_buf_dispose(&pins);
+	return rc;
+}
+
+int fs_remote_set_host_keys(fs_node *node, const char *name, const char *host_keys)
+{
+	fs_buf url = FS_BUF_INIT;
+	int rc;
+
+	if ((rc = fs_remote_url(&url, node, name)) == 0)
+		rc = set_pins(fs_node_repo(node), name, url.ptr, host_keys);
+	fs_buf_dispose(&url);
+	return rc;
+}
+
+int fs_remote_host_keys(fs_buf *out, const fs_node *node, const char *name)
+{
+	git_config *cfg = NULL;
+	git_buf v = GIT_BUF_INIT;
+	fs_buf setting = FS_BUF_INIT;
+	int rc;
+
+	fs_buf_clear(out);
+	fs_buf_printf(&setting, "remote.%s." FS_SSH_PINS_SETTING, name);
+	if ((rc = fs_buf_check(&setting)) < 0)
+		goto done;
+	if ((rc = git_repository_config_snapshot(&cfg, fs_node_repo(node))) < 0) {
+		rc = fs_error_git(rc, "cannot read the settings");
+		goto done;
+	}
+	rc = git_config_get_string_buf(&v, cfg, setting.ptr);
+	if (rc == GIT_ENOTFOUND) {
+		rc = 0;
+		goto done;
+	}
+	if (rc < 0) {
+		rc = fs_error_git(rc, "remote '%s': its host keys", name);
+		goto done;
+	}
+	fs_buf_puts(out, v.ptr);
+	rc = fs_buf_check(out);
+done:
+	git_buf_dispose(&v);
+	git_config_free(cfg);
+	fs_buf_dispose(&setting);
 	return rc;
 }
 
@@ -333,6 +437,8 @@ typedef struct {
 	git_remote *remote;
 	fs_buf remote_says; /* what the hub's hook printed, for the error message */
 	char refused[1024];
+	fs_buf pins;        /* an ssh hub's pinned host keys */
+	fs_ssh_login login;
 } pusher;
 
 static void report(pusher *p)
@@ -362,6 +468,36 @@ static int push_local(pusher *p, const git_oid *from, const git_oid *tip)
 done:
 	git_buf_dispose(&pack);
 	return rc;
+}
+
+static int on_certificate(git_cert *cert, int valid, const char *host, void *payload)
+{
+	(void)valid; /* libgit2's own opinion (known_hosts) is not asked for */
+	return fs_ssh_check_host(&((pusher *)payload)->login, cert, host);
+}
+
+static int on_credentials(git_credential **out, const char *url, const char *user,
+			  unsigned int allowed, void *payload)
+{
+	(void)url;
+	return fs_ssh_credentials(&((pusher *)payload)->login, out, user, allowed);
+}
+
+/* After libgit2 failed: the link (retried), or a host key or login refused (never retried). */
+static int link_error(pusher *p, int rc, const char *doing)
+{
+	if (p->login.refused)
+		return fs_error_set(FS_EREFUSED, "%s", p->login.why);
+	fs_error_git(rc, "%s '%s'", doing, git_remote_url(p->remote));
+	return FS_ENET;
+}
+
+static void set_callbacks(pusher *p, git_remote_callbacks *cb)
+{
+	cb->certificate_check = on_certificate;
+	cb->credentials = on_credentials;
+	cb->payload = p;
+	p->login.tries = 0;
 }
 
 static int on_sideband(const char *str, int len, void *payload)
@@ -427,10 +563,10 @@ static int push_remote(pusher *p, const git_oid *tip)
 	if ((rc = fs_buf_check(&spec)) < 0)
 		goto done;
 	spec_text = spec.ptr;
+	set_callbacks(p, &po.callbacks);
 	po.callbacks.sideband_progress = on_sideband;
 	po.callbacks.push_transfer_progress = on_transfer;
 	po.callbacks.push_update_reference = on_update;
-	po.callbacks.payload = p;
 	p->refused[0] = '\0';
 	fs_buf_clear(&p->remote_says);
 	rc = git_remote_push(p->remote, &specs, &po);
@@ -440,8 +576,7 @@ static int push_remote(pusher *p, const git_oid *tip)
 		goto done;
 	}
 	if (rc < 0) {
-		fs_error_git(rc, "cannot push to '%s'", git_remote_url(p->remote));
-		rc = FS_ENET;
+		rc = link_error(p, rc, "cannot push to");
 		goto done;
 	}
 	if (p->refused[0]) {
@@ -472,17 +607,40 @@ static int hub_tip(pusher *p, git_oid *out)
 			return 0;
 		return rc < 0 ? fs_error_git(rc, "hub: %s", p->city_ref) : 0;
 	}
+	set_callbacks(p, &cb);
 	if ((rc = git_remote_connect(p->remote, GIT_DIRECTION_PUSH, &cb, NULL, NULL)) < 0 ||
 	    (rc = git_remote_ls(&heads, &n, p->remote)) < 0) {
-		fs_error_git(rc, "cannot reach the hub at '%s'", git_remote_url(p->remote));
+		rc = link_error(p, rc, "cannot reach the hub at");
 		git_remote_disconnect(p->remote);
-		return FS_ENET;
+		return rc;
 	}
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(heads[i]->name, p->city_ref) == 0)
 			git_oid_cpy(out, &heads[i]->oid);
 	git_remote_disconnect(p->remote);
 	return 0;
+}
+
+/* What the hub publishes for every city: its public branch (the remote's only fetch refspec). */
+static int fetch_public(pusher *p)
+{
+	git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
+	git_remote *local = NULL, *r = p->remote;
+	int rc;
+
+	if (!r && (rc = git_remote_lookup(&local, fs_node_repo(p->node), p->name)) < 0)
+		return fs_error_git(rc, "remote '%s'", p->name);
+	if (local)
+		r = local;
+	set_callbacks(p, &fo.callbacks);
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	fo.prune = GIT_FETCH_NO_PRUNE;
+	rc = git_remote_fetch(r, NULL, &fo, "fieldsync sync: fetch public");
+	if (rc < 0)
+		rc = local ? fs_error_git(rc, "cannot fetch public from '%s'", git_remote_url(r))
+			   : link_error(p, rc, "cannot fetch public from");
+	git_remote_free(local);
+	return rc;
 }
 
 /*
@@ -511,7 +669,8 @@ static int attempt(pusher *p, git_commit *head, size_t *limit, size_t max, int *
 		goto done;
 	if (n == 0) {
 		stats->up_to_date = stats->commits == 0;
-		rc = record_pushed(p->node, p->name, git_commit_id(head));
+		if ((rc = record_pushed(p->node, p->name, git_commit_id(head))) == 0)
+			rc = fetch_public(p);
 		goto done;
 	}
 	/* count the batches first, for the progress line */
@@ -547,7 +706,7 @@ static int attempt(pusher *p, git_commit *head, size_t *limit, size_t max, int *
 		acc = 0;
 		first = i + 1;
 	}
-	rc = 0;
+	rc = fetch_public(p);
 done:
 	free(v);
 	return rc;
@@ -607,6 +766,11 @@ int fs_sync_push(fs_node *node, const char *name, const fs_sync_options *opts,
 			rc = fs_error_git(rc, "remote '%s'", name);
 			goto done;
 		}
+		if ((rc = fs_remote_host_keys(&p.pins, node, name)) < 0)
+			goto done;
+		p.login.node = node;
+		p.login.remote = name;
+		p.login.pins = p.pins.size ? p.pins.ptr : NULL;
 	}
 	for (;;) {
 		rc = attempt(&p, head, &limit, max, &progressed);
@@ -640,8 +804,16 @@ int fs_sync_push(fs_node *node, const char *name, const fs_sync_options *opts,
 done:
 	git_commit_free(head);
 	git_remote_free(p.remote);
-	fs_node_free(p.hub);
+	if (p.hub) {
+		/* as receive-pack would: the hub's post-receive, once its lock is free */
+		char *dir = stats->commits ? strdup(fs_node_dir(p.hub)) : NULL;
+		fs_node_free(p.hub);
+		if (dir)
+			fs_hub_post_receive(dir);
+		free(dir);
+	}
 	fs_buf_dispose(&url);
 	fs_buf_dispose(&p.remote_says);
+	fs_buf_dispose(&p.pins);
 	return rc;
 }

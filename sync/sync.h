@@ -57,8 +57,19 @@ typedef struct {
 	int up_to_date;  /* the hub had everything already */
 } fs_sync_stats;
 
-/* `fieldsync remote add`: a hub at `url` (file://, a path, http(s)://, ssh://). */
-int fs_remote_add(fs_node *node, const char *name, const char *url);
+/*
+ * `fieldsync remote add`: a hub at `url` (file://, a path, http(s)://, ssh://).
+ * An ssh:// hub needs `host_keys` (sync/ssh.h says which forms), which are
+ * pinned: the node never talks to a server with another key. Nothing is
+ * written when anything is wrong.
+ */
+int fs_remote_add(fs_node *node, const char *name, const char *url, const char *host_keys);
+
+/* Replace the pinned host keys of the ssh:// remote `name`. */
+int fs_remote_set_host_keys(fs_node *node, const char *name, const char *host_keys);
+
+/* The pinned host keys of remote `name` ("" for none), as fs_ssh_pins_parse() writes them. */
+int fs_remote_host_keys(fs_buf *out, const fs_node *node, const char *name);
 
 /*
  * The names of the node's remotes, sorted (git_strarray_dispose() them).
@@ -70,7 +81,13 @@ int fs_remote_list(git_strarray *out, const fs_node *node);
 /* The remote's URL (borrowed until the next call), or FS_ENOTFOUND. */
 int fs_remote_url(fs_buf *out, const fs_node *node, const char *name);
 
-/* Push the city's history to the remote `name`, batch by batch. */
+/*
+ * Push the city's history to the remote `name`, batch by batch. An ssh://
+ * hub is logged in to with the node's key: load it first (fs_node_load_key).
+ * FS_ENET when the link failed (after the retries), FS_EREFUSED when the hub
+ * refused a commit, or its host key is not the pinned one, or it does not
+ * take the node's key.
+ */
 int fs_sync_push(fs_node *node, const char *name, const fs_sync_options *opts,
 		 fs_sync_stats *stats);
 

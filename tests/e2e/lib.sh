@@ -7,7 +7,8 @@ FS=${FIELDSYNC:?FIELDSYNC must name the fieldsync binary}
 SRC=${FIELDSYNC_SRC:?FIELDSYNC_SRC must name the source tree}
 SCRIPT=$(basename "$0" .sh)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/fs-e2e-$SCRIPT-XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+# servers the tests started (lighttpd, sshd) go with the folder
+trap 'for p in $(cat "$TMP"/*/server.pid "$TMP"/*/ssh/sshd.pid 2>/dev/null); do kill "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
 # a fixed identity for stock git, and no user config leaking in
 export HOME="$TMP/home" GIT_CONFIG_NOSYSTEM=1
 mkdir -p "$HOME"
@@ -49,6 +50,15 @@ run() {
 		echo "--- stdout"; cat out; echo "--- stderr"; cat err
 		fail "expected exit $_want, got $_got: $*"
 	fi
+}
+
+# fails_clearly CODE TEXT CMD...: CMD exits CODE with an "error: " line, saying TEXT
+fails_clearly() {
+	_code=$1 _text=$2
+	shift 2
+	run "$_code" "$@"
+	has err "$_text"
+	grep -q '^error: ' err || fail "no 'error:' line: $*"
 }
 
 # has FILE TEXT: FILE contains TEXT (fixed string)
@@ -94,4 +104,46 @@ service_json() {
 # strace for fault injection; LeakSanitizer cannot run under ptrace
 traced() {
 	ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" strace "$@"
+}
+
+# ---- hubs ----
+
+hub_refs() {
+	git --git-dir="$1" for-each-ref --format='%(refname) %(objectname)'
+}
+
+# mkhub DIR: a hub
+mkhub() {
+	"$FS" hub init "$1" --name "Test hub" >/dev/null
+}
+
+# enroll HUB NODE CITY
+enroll() {
+	"$FS" -C "$1" hub enroll "$3" "$("$FS" -C "$2" key show --json | jq -r .public_key)" >/dev/null
+}
+
+# serve HUB: serve it over HTTP on a free port; its URL in ./url
+serve() {
+	for _i in 1 2 3 4 5 6 7 8; do
+		_port=$(shuf -i 20000-60000 -n 1)
+		if "$FS" -C "$1" hub serve --listen "127.0.0.1:$_port" --json >serve.json 2>serve.err; then
+			jq -r .url serve.json >url
+			jq -r .pid serve.json >"$PWD/server.pid"
+			return 0
+		fi
+	done
+	cat serve.err
+	fail "cannot serve the hub"
+}
+
+# a city node with N service records, enrolled on ./hub unless NOENROLL is set
+city() {
+	mknode "$1" "$1"
+	[ -n "${NOENROLL:-}" ] || enroll hub "$1" "$1"
+	_i=0
+	while [ "$_i" -lt "${2:-3}" ]; do
+		service_json "2026-11-$(printf %02d $((_i % 28 + 1)))" health "$(printf '%032x' $((_i + 7)))"
+		_i=$((_i + 1))
+	done >"$1.ndjson"
+	"$FS" -C "$1" import service "$1.ndjson" --batch 2 >/dev/null
 }

@@ -5,46 +5,52 @@
 . "$(dirname "$0")/lib.sh"
 
 FORGE=$(dirname "$FS")/tests/forge
-trap 'for p in $(cat "$TMP"/*/server.pid 2>/dev/null); do kill "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
 
-hub_refs() {
-	git --git-dir="$1" for-each-ref --format='%(refname) %(objectname)'
-}
-
-# mkhub DIR: a hub
-mkhub() {
-	"$FS" hub init "$1" --name "Test hub" >/dev/null
-}
-
-# enroll HUB NODE CITY
-enroll() {
-	"$FS" -C "$1" hub enroll "$3" "$("$FS" -C "$2" key show --json | jq -r .public_key)" >/dev/null
-}
-
-# serve HUB: serve it over HTTP on a free port; its URL in ./url
-serve() {
+# sshd_start: a stock OpenSSH server on a free port, its files in ./ssh; the
+# ssh:// URL prefix in ./ssh/url. Logins: the keys in ./ssh/authorized_keys.
+sshd_start() {
+	mkdir -p ssh
+	[ -d /run/sshd ] || mkdir -p /run/sshd 2>/dev/null || true
+	ssh-keygen -q -t ed25519 -N '' -f ssh/hostkey
+	: >ssh/authorized_keys
 	for _i in 1 2 3 4 5 6 7 8; do
 		_port=$(shuf -i 20000-60000 -n 1)
-		if "$FS" -C "$1" hub serve --listen "127.0.0.1:$_port" --json >serve.json 2>serve.err; then
-			jq -r .url serve.json >url
-			jq -r .pid serve.json >"$PWD/server.pid"
+		# the hub's hook runs in the ssh session: give it the sanitizers' settings
+		cat >ssh/config <<-EOF
+		Port $_port
+		ListenAddress 127.0.0.1
+		HostKey $PWD/ssh/hostkey
+		PidFile $PWD/ssh/sshd.pid
+		AuthorizedKeysFile $PWD/ssh/authorized_keys
+		StrictModes no
+		PasswordAuthentication no
+		KbdInteractiveAuthentication no
+		UsePAM no
+		PermitRootLogin prohibit-password
+		SetEnv "ASAN_OPTIONS=${ASAN_OPTIONS:-}" "LSAN_OPTIONS=${LSAN_OPTIONS:-}" "UBSAN_OPTIONS=${UBSAN_OPTIONS:-}"
+		EOF
+		if /usr/sbin/sshd -f "$PWD/ssh/config" -E "$PWD/ssh/log"; then
+			echo "ssh://$(id -un)@127.0.0.1:$_port" >ssh/url
 			return 0
 		fi
 	done
-	cat serve.err
-	fail "cannot serve the hub"
+	cat ssh/log
+	fail "cannot start sshd"
 }
 
-# a city node with N service records, enrolled on ./hub unless NOENROLL is set
-city() {
-	mknode "$1" "$1"
-	[ -n "${NOENROLL:-}" ] || enroll hub "$1" "$1"
-	_i=0
-	while [ "$_i" -lt "${2:-3}" ]; do
-		service_json "2026-11-$(printf %02d $((_i % 28 + 1)))" health "$(printf '%032x' $((_i + 7)))"
-		_i=$((_i + 1))
-	done >"$1.ndjson"
-	"$FS" -C "$1" import service "$1.ndjson" --batch 2 >/dev/null
+# libgit2 1.5.1's ssh transport leaks on every connection (load_known_hosts
+# calls git_str_clear where git_str_dispose is meant, and the known_hosts list
+# is freed only on error), in frames without symbols that no suppression can
+# name: the node's side of an ssh sync runs without leak detection. The hub's
+# side (the hook) keeps it, and the node's code is leak-checked over file://
+# and HTTP, which share everything but sync/ssh.c.
+ssh_fs() {
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" "$FS" "$@"
+}
+
+# ssh_login NODE: the ssh server lets NODE in with its key
+ssh_login() {
+	"$FS" -C "$1" key show --json | jq -r .public_key >>ssh/authorized_keys
 }
 
 hub_init_makes_a_hub() {
@@ -53,6 +59,11 @@ hub_init_makes_a_hub() {
 	[ "$(git --git-dir=hub rev-parse --is-bare-repository)" = true ] || fail "not bare"
 	[ -x hub/hooks/pre-receive ] || fail "no hook"
 	has hub/hooks/pre-receive "hub receive-check"
+	[ -x hub/hooks/post-receive ] || fail "no post-receive hook"
+	has hub/hooks/post-receive "hub merge --on-receive"
+	git --git-dir=hub config --get-all uploadpack.hideRefs >hidden
+	has hidden "refs/heads/cities/"
+	has hidden "refs/heads/unified"
 	[ "$(stat -c %a hub/fieldsync/key)" = 600 ] || fail "key mode"
 	[ "$(git --git-dir=hub config receive.fsckObjects)" = true ] || fail "fsckObjects"
 	[ "$(git --git-dir=hub config receive.denyNonFastForwards)" = true ] || fail "denyNonFastForwards"
@@ -153,21 +164,36 @@ refused() {
 	return 0
 }
 
-# bad_history NODE: after its good history the hub has, one more bad commit of each kind in turn
+# link NODE: NODE's remote 'hub' is $url (over ssh: logged in with its key, the host key pinned)
+link() {
+	if [ "$mode" = ssh ]; then
+		ssh_login "$1"
+		"$FS" -C "$1" remote add hub "$url" --host-key ssh/hostkey.pub >/dev/null
+	else
+		"$FS" -C "$1" remote add hub "$url" >/dev/null
+	fi
+}
+
+# After its good history the hub has, one more bad commit of each kind in turn.
 refusals() {
 	mode=$1
+	SYNC=$FS
 	mkhub hub
 	city tunis 2
 	city kampala 2
 	if [ "$mode" = http ]; then
 		serve hub
 		url=$(cat url)
+	elif [ "$mode" = ssh ]; then
+		SYNC=ssh_fs
+		sshd_start
+		url="$(cat ssh/url)$PWD/hub"
 	else
 		url="file://$PWD/hub"
 	fi
 	for c in tunis kampala; do
-		"$FS" -C "$c" remote add hub "$url" >/dev/null
-		"$FS" -C "$c" sync >/dev/null
+		link "$c"
+		$SYNC -C "$c" sync >/dev/null
 	done
 	cp -a tunis tunis.good
 	service_json >good.json
@@ -179,15 +205,15 @@ refusals() {
 	c=$(git -C tunis/.git commit-tree "$(git -C tunis/.git write-tree)" -p main -m unsigned)
 	git -C tunis/.git update-ref refs/heads/main "$c"
 	rm -f tunis/.git/index
-	refused hub "not signed" "$FS" -C tunis sync
+	refused hub "not signed" $SYNC -C tunis sync
 	rm -rf tunis && cp -a tunis.good tunis
 
 	# signed by the city's key, but outside its namespace
 	"$FORGE" tunis cities/kampala/city.json good.json >/dev/null
-	refused hub "outside cities/tunis/" "$FS" -C tunis sync
+	refused hub "outside cities/tunis/" $SYNC -C tunis sync
 	rm -rf tunis && cp -a tunis.good tunis
 	"$FORGE" tunis hub/signers good.json >/dev/null
-	refused hub "outside cities/tunis/" "$FS" -C tunis sync
+	refused hub "outside cities/tunis/" $SYNC -C tunis sync
 	rm -rf tunis && cp -a tunis.good tunis
 
 	# a record that does not parse, does not validate, is not canonical, or sits at the wrong path
@@ -195,29 +221,29 @@ refusals() {
 	path=$(git -C tunis/.git ls-tree -r --name-only main | grep services/ | head -1)
 	printf '{"oops": ' >bad.json
 	"$FORGE" tunis "$path" bad.json >/dev/null
-	refused hub "malformed JSON" "$FS" -C tunis sync
+	refused hub "malformed JSON" $SYNC -C tunis sync
 	rm -rf tunis && cp -a tunis.good tunis
 	git -C tunis/.git show "main:$path" | jq -S '.sex = "robot"' --indent 2 >bad.json
 	"$FORGE" tunis "$path" bad.json >/dev/null
-	refused hub "/sex" "$FS" -C tunis sync
+	refused hub "/sex" $SYNC -C tunis sync
 	rm -rf tunis && cp -a tunis.good tunis
 	git -C tunis/.git show "main:$path" | jq -c . >bad.json
 	"$FORGE" tunis "$path" bad.json >/dev/null
-	refused hub "not in canonical form" "$FS" -C tunis sync
+	refused hub "not in canonical form" $SYNC -C tunis sync
 	rm -rf tunis && cp -a tunis.good tunis
 	git -C tunis/.git show "main:$path" >moved.json
 	"$FORGE" tunis "cities/tunis/services/0/0/0/0/$id.json" moved.json >/dev/null
-	refused hub "belongs at" "$FS" -C tunis sync
+	refused hub "belongs at" $SYNC -C tunis sync
 	rm -rf tunis && cp -a tunis.good tunis
 	"$FORGE" tunis --rm cities/tunis/city.json >/dev/null
-	refused hub "removes cities/tunis/city.json" "$FS" -C tunis sync
+	refused hub "removes cities/tunis/city.json" $SYNC -C tunis sync
 	rm -rf tunis && cp -a tunis.good tunis
 
 	# an impostor: a node for the same city with a key the hub does not know
 	mknode impostor tunis
 	git -C impostor/.git fetch -q ../../tunis/.git main:refs/heads/old
-	"$FS" -C impostor remote add hub "$url" >/dev/null
-	refused hub "" "$FS" -C impostor sync
+	link impostor
+	refused hub "" $SYNC -C impostor sync
 	grep -q "not in this node's history\|not allowed for 'tunis'" err || fail "impostor: $(cat err)"
 
 	# a city whose key was revoked
@@ -225,19 +251,19 @@ refusals() {
 	sleep 1
 	service_json >k.json
 	"$FS" -C kampala add service k.json >/dev/null
-	refused hub "not allowed for 'kampala' at that time" "$FS" -C kampala sync
+	refused hub "not allowed for 'kampala' at that time" $SYNC -C kampala sync
 
 	# a city that was never enrolled
 	mknode lima lima
-	"$FS" -C lima remote add hub "$url" >/dev/null
-	refused hub "city 'lima' is not enrolled" "$FS" -C lima sync
+	link lima
+	refused hub "city 'lima' is not enrolled" $SYNC -C lima sync
 
 	# a node whose history the hub does not continue (restored from an old backup)
 	cp -a tunis tunis.old
 	"$FS" -C tunis add service good.json >/dev/null
-	"$FS" -C tunis sync >/dev/null
+	$SYNC -C tunis sync >/dev/null
 	"$FS" -C tunis.old add service good.json >/dev/null
-	refused hub "not in this node's history" "$FS" -C tunis.old sync
+	refused hub "not in this node's history" $SYNC -C tunis.old sync
 
 	if [ "$mode" = http ]; then
 		# stock git straight at the hub: another city's ref, the hub's refs, a rewrite
@@ -256,6 +282,7 @@ refusals() {
 
 refusals_over_file() { refusals file; }
 refusals_over_http() { refusals http; }
+refusals_over_ssh() { refusals ssh; }
 
 bundles() {
 	mkhub hub
@@ -487,12 +514,8 @@ bad_input_changes_nothing() {
 	}
 	# refuse CODE TEXT CMD...
 	refuse() {
-		_code=$1 _text=$2
-		shift 2
-		run "$_code" "$@"
-		has err "$_text"
-		grep -q '^error: ' err || fail "no 'error:' line: $*"
-		check_same "$@"
+		fails_clearly "$@"
+		check_same "$3"
 	}
 	refuse 3 "is a city node, not a hub" "$FS" -C tunis hub enroll kampala "$("$FS" -C tunis key show --json | jq -r .public_key)"
 	refuse 3 "is a city node, not a hub" "$FS" -C tunis hub import x.bundle
@@ -524,6 +547,112 @@ bad_input_changes_nothing() {
 	refuse 3 "remote 'gone'" "$FS" -C tunis sync gone
 }
 
+# Over ssh: the node logs in with its own key (a passphrase is asked for) and
+# talks only to the host key pinned, given as a .pub line, a fingerprint or
+# ssh-keyscan's output.
+sync_over_ssh() {
+	mkhub hub
+	sshd_start
+	url="$(cat ssh/url)$PWD/hub"
+	mknode tunis tunis "" TN
+	enroll hub tunis tunis
+	ssh_login tunis
+	action_json | "$FS" -C tunis add action >/dev/null
+	run 0 "$FS" -C tunis remote add hub "$url" --host-key ssh/hostkey.pub
+	run 0 "$FS" -C tunis remote list --json
+	[ "$(jq -r '.[0].host_keys' out)" = "$(cut -d' ' -f1-2 ssh/hostkey.pub)" ] || fail "pin not listed"
+	run 0 ssh_fs -C tunis sync --retries 0
+	has out "synced with 'hub': 2 commits"
+	[ "$(git --git-dir=hub rev-parse cities/tunis)" = "$(git -C tunis/.git rev-parse main)" ] ||
+		fail "tunis not on the hub"
+	grep -q "Accepted publickey for $(id -un)" ssh/log || fail "no key login in the sshd log"
+	# pinned by fingerprint, then by ssh-keyscan's output
+	run 0 "$FS" -C tunis remote set-host-key hub "$(ssh-keygen -lf ssh/hostkey.pub | cut -d' ' -f2)"
+	action_json "Deuxieme action" | "$FS" -C tunis add action >/dev/null
+	run 0 ssh_fs -C tunis sync --retries 0
+	has out "1 commit in 1 batch"
+	port=$(sed 's/.*://' ssh/url)
+	ssh-keyscan -p "$port" 127.0.0.1 >scan 2>/dev/null
+	has scan "ssh-ed25519"
+	run 0 "$FS" -C tunis remote set-host-key hub scan
+	run 0 ssh_fs -C tunis sync --retries 0
+	has out "up to date"
+	# a node key with a passphrase
+	FIELDSYNC_PASSPHRASE=s3cret "$FS" -C kampala init --city kampala --name Kampala \
+		--country UG --passphrase >/dev/null
+	enroll hub kampala kampala
+	ssh_login kampala
+	"$FS" -C kampala remote add hub "$url" --host-key ssh/hostkey.pub >/dev/null
+	run 3 ssh_fs -C kampala sync --retries 0
+	has err "the key has a passphrase"
+	FIELDSYNC_PASSPHRASE=s3cret run 0 ssh_fs -C kampala sync --retries 0
+	[ "$(git --git-dir=hub rev-parse cities/kampala)" = "$(git -C kampala/.git rev-parse main)" ] ||
+		fail "kampala not on the hub"
+	git --git-dir=hub fsck --strict >fsck 2>&1 || { cat fsck; fail "fsck"; }
+	for c in $(git --git-dir=hub rev-list cities/tunis cities/kampala); do
+		git --git-dir=hub verify-commit "$c" 2>/dev/null || fail "commit $c"
+	done
+}
+
+# A server with another host key is never talked to, and never retried; a
+# server that does not know the node's key is a refusal too, not a bad link.
+ssh_refusals() {
+	mkhub hub
+	sshd_start
+	url="$(cat ssh/url)$PWD/hub"
+	city tunis 2
+	ssh_login tunis
+	ssh-keygen -q -t ed25519 -N '' -f impostor
+	"$FS" -C tunis remote add hub "$url" --host-key impostor.pub >/dev/null
+	logins=$(grep -c "Accepted publickey" ssh/log || true)
+	refused hub "which is not the one pinned" ssh_fs -C tunis sync --retries 3
+	has err "$(ssh-keygen -lf ssh/hostkey.pub | cut -d' ' -f2) (ssh-ed25519)"
+	hasnt err "trying again"
+	[ "$(grep -c "Accepted publickey" ssh/log || true)" = "$logins" ] || fail "logged in anyway"
+	"$FS" -C tunis remote set-host-key hub ssh/hostkey.pub >/dev/null
+	# a node whose key the server does not take
+	city kampala 2
+	"$FS" -C kampala remote add hub "$url" --host-key ssh/hostkey.pub >/dev/null
+	refused hub "does not let user '$(id -un)' in with this node's key" ssh_fs -C kampala sync --retries 3
+	hasnt err "trying again"
+	run 1 ssh_fs -C kampala sync --retries 0
+	# the server is right, the key is known: it lands
+	run 0 ssh_fs -C tunis sync --retries 0
+}
+
+# Host keys: asked for, checked, and nothing is written when they are wrong.
+ssh_remote_bad_input() {
+	mknode tunis tunis
+	ssh-keygen -q -t ed25519 -N '' -f hostkey
+	snapshot tunis >node.before
+	refuse() {
+		fails_clearly "$@"
+		same_as tunis node.before
+	}
+	url=ssh://git@hub.example:22/srv/hub
+	refuse 1 "needs its host key pinned" "$FS" -C tunis remote add hub "$url"
+	refuse 1 "host key, line 1: expected 'TYPE BASE64'" "$FS" -C tunis remote add hub "$url" --host-key garbage
+	refuse 1 "host key, line 1" "$FS" -C tunis remote add hub "$url" --host-key "ssh-ed25519 AAAAB3NzaC1yc2E"
+	refuse 1 "host key, line 1" "$FS" -C tunis remote add hub "$url" --host-key "SHA256:short"
+	# the blob says ssh-ed25519, the line says ssh-rsa
+	refuse 1 "host key, line 1" "$FS" -C tunis remote add hub "$url" --host-key "ssh-rsa $(cut -d' ' -f2 hostkey.pub)"
+	printf '# nothing but a comment\n\n' >empty.pub
+	refuse 1 "none given" "$FS" -C tunis remote add hub "$url" --host-key empty.pub
+	printf '@revoked * %s\n' "$(cut -d' ' -f1-2 hostkey.pub)" >revoked
+	refuse 1 "'@revoked' lines are not taken" "$FS" -C tunis remote add hub "$url" --host-key revoked
+	printf '%s\nbroken line\n' "$(cat hostkey.pub)" >two
+	refuse 1 "host key, line 2" "$FS" -C tunis remote add hub "$url" --host-key two
+	refuse 1 "host keys are for ssh:// hubs" "$FS" -C tunis remote add hub "http://hub.example/" --host-key hostkey.pub
+	refuse 1 "no such remote" "$FS" -C tunis remote set-host-key hub hostkey.pub
+	refuse 2 "expected 'add NAME URL" "$FS" -C tunis remote set-host-key hub
+	"$FS" -C tunis remote add local "file://$PWD/nowhere" >/dev/null
+	"$FS" -C tunis remote add hub "$url" --host-key hostkey.pub >/dev/null
+	snapshot tunis >node.before
+	refuse 1 "host keys are for ssh:// hubs" "$FS" -C tunis remote set-host-key local hostkey.pub
+	refuse 1 "host key, line 1" "$FS" -C tunis remote set-host-key hub garbage
+	refuse 1 "exists already" "$FS" -C tunis remote add hub "$url" --host-key hostkey.pub
+}
+
 # A hub whose key has a passphrase asks for it (FIELDSYNC_PASSPHRASE here).
 hub_key_with_a_passphrase() {
 	FIELDSYNC_PASSPHRASE=s3cret run 0 "$FS" hub init hub --passphrase
@@ -549,6 +678,7 @@ t "enroll, rotate, revoke: signed changes of hub/signers" enroll_rotate_revoke
 t "sync over file:// and HTTP" sync_file_and_http
 t "every refusal over file:// leaves the hub unchanged" refusals_over_file
 t "every refusal over HTTP leaves the hub unchanged" refusals_over_http
+t "every refusal over ssh leaves the hub unchanged" refusals_over_ssh
 t "bundles: stock git reads them, the hub imports them once, damage changes nothing" bundles
 t "status counts what waits" status_counts_what_waits
 t "a silent link times out, is retried with backoff, exits 6" silent_link_times_out
@@ -556,4 +686,7 @@ t "three cities through a link that cuts every 16 KiB, 512 kbit/s, 200 ms" cut_l
 t "a flipped byte never lands" flipped_byte
 t "bad input to the hub and sync commands changes nothing" bad_input_changes_nothing
 t "a hub key with a passphrase" hub_key_with_a_passphrase
+t "sync over ssh: the node's key logs in, the host key is pinned" sync_over_ssh
+t "ssh: another host key or an unknown node key is refused, never retried" ssh_refusals
+t "ssh host keys: bad input changes nothing" ssh_remote_bad_input
 t "receive-check outside a hook" receive_check_needs_a_hook

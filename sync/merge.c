@@ -1,0 +1,623 @@
+#include "sync/merge.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sync/check.h"
+#include "util/error.h"
+#include "util/json.h"
+
+#define HEADS_FILE "unified.json"
+#define CITY_REFS FS_CITY_REF_PREFIX
+/* a city id is a slug of at most 64 characters (city/1) */
+#define CITY_BYTES 128
+
+/* The parts of a tree this file reads: "cities", "hub" (either may be missing). */
+typedef struct {
+	git_tree *cities, *hub;
+} parts;
+
+static void parts_dispose(parts *p)
+{
+	git_tree_free(p->cities);
+	git_tree_free(p->hub);
+	memset(p, 0, sizeof(*p));
+}
+
+/* The subtree `name` of `tree`, or NULL without an error when there is none. */
+static int subtree(git_tree **out, git_repository *repo, const git_tree *tree, const char *name)
+{
+	const git_tree_entry *e = git_tree_entry_byname(tree, name);
+	int rc;
+
+	*out = NULL;
+	if (!e)
+		return 0;
+	if (git_tree_entry_type(e) != GIT_OBJECT_TREE)
+		return fs_error_set(FS_EINVALID, "'%s' is not a folder", name);
+	rc = git_tree_lookup(out, repo, git_tree_entry_id(e));
+	return rc < 0 ? fs_error_git(rc, "cannot read '%s'", name) : 0;
+}
+
+static int split(parts *out, git_repository *repo, const git_commit *c)
+{
+	git_tree *tree = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = git_commit_tree(&tree, c)) < 0)
+		return fs_error_git(rc, "commit %s: cannot read its tree", git_oid_tostr_s(git_commit_id(c)));
+	if ((rc = subtree(&out->cities, repo, tree, "cities")) < 0 ||
+	    (rc = subtree(&out->hub, repo, tree, "hub")) < 0)
+		parts_dispose(out);
+	git_tree_free(tree);
+	return rc;
+}
+
+/* hub/unified.json of a unified tree's hub part, parsed; an empty map for the first merge. */
+static int read_heads(cJSON **out, git_repository *repo, const git_tree *hub)
+{
+	const git_tree_entry *e = hub ? git_tree_entry_byname(hub, HEADS_FILE) : NULL;
+	git_blob *blob = NULL;
+	const cJSON *format;
+	int rc;
+
+	*out = NULL;
+	if (!hub) {
+		*out = cJSON_CreateObject();
+		cJSON_AddItemToObject(*out, "cities", cJSON_CreateObject());
+		return *out ? 0 : fs_error_set(FS_ENOMEM, "out of memory");
+	}
+	if (!e || git_tree_entry_type(e) != GIT_OBJECT_BLOB)
+		return fs_error_set(FS_EINVALID, "hub/" HEADS_FILE " is missing");
+	if ((rc = git_blob_lookup(&blob, repo, git_tree_entry_id(e))) < 0)
+		return fs_error_git(rc, "hub/" HEADS_FILE);
+	rc = fs_json_parse(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob),
+			   "hub/" HEADS_FILE);
+	git_blob_free(blob);
+	if (rc < 0)
+		return rc;
+	format = cJSON_GetObjectItemCaseSensitive(*out, "format");
+	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(*out, "cities")) ||
+	    !cJSON_IsNumber(format) || format->valuedouble != FS_MERGE_FORMAT) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		return fs_error_set(FS_EINVALID, "hub/" HEADS_FILE ": expected format %d with "
+				    "\"cities\"", FS_MERGE_FORMAT);
+	}
+	return 0;
+}
+
+static void set_head(cJSON *map, const char *name, const git_oid *id)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+
+	git_oid_tostr(hex, sizeof(hex), id);
+	cJSON_DeleteItemFromObjectCaseSensitive(map, name);
+	cJSON_AddStringToObject(map, name, hex);
+}
+
+/* Is `id` what `map[name]` says? */
+static int head_is(const cJSON *map, const char *name, const git_oid *id)
+{
+	const char *hex = fs_json_string(map, name);
+	git_oid have;
+
+	return hex && git_oid_fromstr(&have, hex) == 0 && git_oid_equal(&have, id);
+}
+
+/*
+ * What a parent other than the first is: a city's commit (its tree holds
+ * cities/<id>/ and nothing else: `city` is set) or the hub's (hub/ only).
+ */
+static int classify(char city[CITY_BYTES], git_tree **part, git_repository *repo,
+		    const git_commit *c)
+{
+	git_tree *tree = NULL;
+	parts p = { NULL, NULL };
+	int rc;
+
+	city[0] = '\0';
+	*part = NULL;
+	if ((rc = git_commit_tree(&tree, c)) < 0 || (rc = split(&p, repo, c)) < 0)
+		goto done;
+	if (p.cities && !p.hub && git_tree_entrycount(tree) == 1 &&
+	    git_tree_entrycount(p.cities) == 1 &&
+	    git_tree_entry_type(git_tree_entry_byindex(p.cities, 0)) == GIT_OBJECT_TREE) {
+		const char *id = git_tree_entry_name(git_tree_entry_byindex(p.cities, 0));
+		if (strlen(id) >= CITY_BYTES) {
+			rc = fs_error_set(FS_EINVALID, "commit %s: city id too long",
+					  git_oid_tostr_s(git_commit_id(c)));
+			goto done;
+		}
+		strcpy(city, id);
+		rc = subtree(part, repo, p.cities, id);
+	} else if (p.hub && !p.cities && git_tree_entrycount(tree) == 1) {
+		*part = p.hub;
+		p.hub = NULL;
+	} else {
+		rc = fs_error_set(FS_EINVALID, "commit %s is neither a city's (cities/<id>/ only) "
+				  "nor the hub's (hub/ only)", git_oid_tostr_s(git_commit_id(c)));
+	}
+done:
+	if (rc < 0 && rc != FS_EINVALID)
+		rc = fs_error_git(rc, "commit %s", git_oid_tostr_s(git_commit_id(c)));
+	parts_dispose(&p);
+	git_tree_free(tree);
+	return rc;
+}
+
+/*
+ * The unified tree of a merge of `parents` into `prev` (NULL for the first
+ * merge): each parent replaces its own part. The one function both the merge
+ * and its check run.
+ */
+static int derive(git_oid *out, size_t *ncities, git_repository *repo, const git_commit *prev,
+		  git_commit *const *parents, size_t n)
+{
+	parts base = { NULL, NULL };
+	cJSON *heads = NULL, *cities;
+	git_treebuilder *cb = NULL, *hb = NULL, *root = NULL;
+	git_tree *hub = NULL, *part = NULL;
+	fs_buf json = FS_BUF_INIT;
+	git_oid id;
+	char city[CITY_BYTES];
+	int rc;
+
+	if (prev && (rc = split(&base, repo, prev)) < 0)
+		goto done;
+	if ((rc = read_heads(&heads, repo, base.hub)) < 0)
+		goto done;
+	cities = cJSON_GetObjectItemCaseSensitive(heads, "cities");
+	if ((rc = git_treebuilder_new(&cb, repo, base.cities)) < 0) {
+		rc = fs_error_git(rc, "cannot build the unified tree");
+		goto done;
+	}
+	hub = base.hub;
+	base.hub = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const git_oid *pid = git_commit_id(parents[i]);
+		if ((rc = classify(city, &part, repo, parents[i])) < 0)
+			goto done;
+		if (!city[0]) {
+			git_tree_free(hub);
+			hub = part;
+			part = NULL;
+			set_head(heads, "hub", pid);
+			continue;
+		}
+		for (size_t j = 0; j < i; j++) {
+			char other[CITY_BYTES];
+			git_tree *t = NULL;
+			if ((rc = classify(other, &t, repo, parents[j])) < 0)
+				goto done;
+			git_tree_free(t);
+			if (strcmp(other, city) == 0) {
+				rc = fs_error_set(FS_EINVALID, "two heads of city '%s' in one merge",
+						  city);
+				goto done;
+			}
+		}
+		if ((rc = git_treebuilder_insert(NULL, cb, city, git_tree_id(part),
+						 GIT_FILEMODE_TREE)) < 0) {
+			rc = fs_error_git(rc, "city '%s'", city);
+			goto done;
+		}
+		git_tree_free(part);
+		part = NULL;
+		set_head(cities, city, pid);
+	}
+	if (!hub) {
+		rc = fs_error_set(FS_EINVALID, "no hub/ part: the hub's head is not among the parents");
+		goto done;
+	}
+	/* the map in canonical form, so that the same heads are the same blob */
+	cJSON_DeleteItemFromObjectCaseSensitive(heads, "format");
+	cJSON_AddNumberToObject(heads, "format", FS_MERGE_FORMAT);
+	if ((rc = fs_json_canonical(&json, heads)) < 0)
+		goto done;
+	if ((rc = git_treebuilder_new(&hb, repo, hub)) < 0 ||
+	    (rc = git_blob_create_from_buffer(&id, repo, json.ptr, json.size)) < 0 ||
+	    (rc = git_treebuilder_insert(NULL, hb, HEADS_FILE, &id, GIT_FILEMODE_BLOB)) < 0 ||
+	    (rc = git_treebuilder_new(&root, repo, NULL)) < 0 ||
+	    (rc = git_treebuilder_write(&id, cb)) < 0 ||
+	    (rc = git_treebuilder_insert(NULL, root, "cities", &id, GIT_FILEMODE_TREE)) < 0 ||
+	    (rc = git_treebuilder_write(&id, hb)) < 0 ||
+	    (rc = git_treebuilder_insert(NULL, root, "hub", &id, GIT_FILEMODE_TREE)) < 0 ||
+	    (rc = git_treebuilder_write(out, root)) < 0) {
+		rc = fs_error_git(rc, "cannot write the unified tree");
+		goto done;
+	}
+	*ncities = git_treebuilder_entrycount(cb);
+	rc = 0;
+done:
+	git_treebuilder_free(cb);
+	git_treebuilder_free(hb);
+	git_treebuilder_free(root);
+	git_tree_free(hub);
+	git_tree_free(part);
+	parts_dispose(&base);
+	cJSON_Delete(heads);
+	fs_buf_dispose(&json);
+	return rc;
+}
+
+/* ---- the public branch ---------------------------------------------------- */
+
+/* A city's public part: city.json and actions/, nothing else. */
+static int public_city(git_oid *out, git_repository *repo, const git_tree *city)
+{
+	static const char *const keep[] = { "actions", "city.json" };
+	git_treebuilder *b = NULL;
+	int rc;
+
+	if ((rc = git_treebuilder_new(&b, repo, NULL)) < 0)
+		goto done;
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		const git_tree_entry *e = git_tree_entry_byname(city, keep[i]);
+		if (e && (rc = git_treebuilder_insert(NULL, b, keep[i], git_tree_entry_id(e),
+						      git_tree_entry_filemode(e))) < 0)
+			goto done;
+	}
+	rc = git_treebuilder_write(out, b);
+done:
+	git_treebuilder_free(b);
+	return rc;
+}
+
+/*
+ * The public tree of the unified tree `unified`. Cities whose subtree is the
+ * one `prev_unified` had keep their public part from `prev_public` by id.
+ */
+static int derive_public(git_oid *out, git_repository *repo, const git_commit *unified,
+			 const git_commit *prev_unified, const git_commit *prev_public)
+{
+	parts u = { NULL, NULL }, pu = { NULL, NULL }, pp = { NULL, NULL };
+	git_treebuilder *cb = NULL, *hb = NULL, *root = NULL;
+	git_tree *city = NULL;
+	git_oid id;
+	int rc;
+
+	if ((rc = split(&u, repo, unified)) < 0 ||
+	    (prev_unified && prev_public && ((rc = split(&pu, repo, prev_unified)) < 0 ||
+					     (rc = split(&pp, repo, prev_public)) < 0)))
+		goto done;
+	if ((rc = git_treebuilder_new(&cb, repo, NULL)) < 0)
+		goto fail;
+	for (size_t i = 0; u.cities && i < git_tree_entrycount(u.cities); i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(u.cities, i);
+		const char *name = git_tree_entry_name(e);
+		const git_tree_entry *was = pu.cities ? git_tree_entry_byname(pu.cities, name) : NULL;
+		const git_tree_entry *pub = pp.cities ? git_tree_entry_byname(pp.cities, name) : NULL;
+		if (was && pub && git_oid_equal(git_tree_entry_id(was), git_tree_entry_id(e))) {
+			git_oid_cpy(&id, git_tree_entry_id(pub));
+		} else {
+			if ((rc = git_tree_lookup(&city, repo, git_tree_entry_id(e))) < 0 ||
+			    (rc = public_city(&id, repo, city)) < 0)
+				goto fail;
+			git_tree_free(city);
+			city = NULL;
+		}
+		if ((rc = git_treebuilder_insert(NULL, cb, name, &id, GIT_FILEMODE_TREE)) < 0)
+			goto fail;
+	}
+	/* hub/ without the map of heads: cities cannot fetch those commits anyway */
+	if ((rc = git_treebuilder_new(&hb, repo, u.hub)) < 0 ||
+	    (git_treebuilder_get(hb, HEADS_FILE) && (rc = git_treebuilder_remove(hb, HEADS_FILE)) < 0) ||
+	    (rc = git_treebuilder_new(&root, repo, NULL)) < 0 ||
+	    (rc = git_treebuilder_write(&id, cb)) < 0 ||
+	    (rc = git_treebuilder_insert(NULL, root, "cities", &id, GIT_FILEMODE_TREE)) < 0 ||
+	    (rc = git_treebuilder_write(&id, hb)) < 0 ||
+	    (rc = git_treebuilder_insert(NULL, root, "hub", &id, GIT_FILEMODE_TREE)) < 0 ||
+	    (rc = git_treebuilder_write(out, root)) < 0)
+		goto fail;
+	rc = 0;
+	goto done;
+fail:
+	rc = fs_error_git(rc, "cannot write the public tree");
+done:
+	git_tree_free(city);
+	git_treebuilder_free(cb);
+	git_treebuilder_free(hb);
+	git_treebuilder_free(root);
+	parts_dispose(&u);
+	parts_dispose(&pu);
+	parts_dispose(&pp);
+	return rc;
+}
+
+/* ---- merging ---------------------------------------------------------------- */
+
+/* A ref's commit, or NULL without an error when the ref does not exist. */
+static int head(git_commit **out, git_oid *id, git_repository *repo, const char *ref)
+{
+	int rc = git_reference_name_to_id(id, repo, ref);
+
+	*out = NULL;
+	if (rc == GIT_ENOTFOUND)
+		return 0;
+	if (rc == 0)
+		rc = git_commit_lookup(out, repo, id);
+	return rc < 0 ? fs_error_git(rc, "cannot read %s", ref) : 0;
+}
+
+typedef struct {
+	git_commit **v;
+	size_t n, cap;
+} commits;
+
+static int push_commit(commits *c, git_commit *commit)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		git_commit **v = realloc(c->v, cap * sizeof(*v));
+		if (!v) {
+			git_commit_free(commit);
+			return fs_error_set(FS_ENOMEM, "out of memory");
+		}
+		c->v = v;
+		c->cap = cap;
+	}
+	c->v[c->n++] = commit;
+	return 0;
+}
+
+static void commits_dispose(commits *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		git_commit_free(c->v[i]);
+	free(c->v);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every city head that is not the one `heads` names, in ref order (the parents after the first). */
+static int changed_heads(commits *out, git_repository *repo, const cJSON *heads)
+{
+	const cJSON *cities = cJSON_GetObjectItemCaseSensitive(heads, "cities"), *e;
+	git_strarray names = { NULL, 0 };
+	int rc;
+
+	if ((rc = git_reference_list(&names, repo)) < 0) {
+		rc = fs_error_git(rc, "cannot list the hub's refs");
+		goto done;
+	}
+	/* git_reference_list sorts nothing: take the cities' refs in name order */
+	qsort(names.strings, names.count, sizeof(char *), by_name);
+	for (size_t i = 0; i < names.count; i++) {
+		const char *name = names.strings[i];
+		git_commit *c = NULL;
+		git_oid id;
+		if (strncmp(name, CITY_REFS, strlen(CITY_REFS)) != 0)
+			continue;
+		if ((rc = git_reference_name_to_id(&id, repo, name)) < 0 ||
+		    (rc = git_commit_lookup(&c, repo, &id)) < 0) {
+			rc = fs_error_git(rc, "%s", name);
+			goto done;
+		}
+		if (head_is(cities, name + strlen(CITY_REFS), &id)) {
+			git_commit_free(c);
+			continue;
+		}
+		if ((rc = push_commit(out, c)) < 0)
+			goto done;
+	}
+	/* a merge never drops a city: one whose branch is gone stops the merge */
+	cJSON_ArrayForEach(e, cities) {
+		char ref_name[256];
+		git_oid id;
+		snprintf(ref_name, sizeof(ref_name), CITY_REFS "%s", e->string);
+		if (git_reference_name_to_id(&id, repo, ref_name) < 0) {
+			rc = fs_error_set(FS_EINVALID, "city '%s' is in the unified dataset but its "
+					  "branch %s is gone; a merge never drops a city (restore "
+					  "the branch)", e->string, ref_name);
+			goto done;
+		}
+	}
+	rc = 0;
+done:
+	git_strarray_dispose(&names);
+	return rc;
+}
+
+static int merge_message(fs_buf *out, git_repository *repo, git_commit *const *parents, size_t n,
+			 size_t ncities)
+{
+	fs_buf_printf(out, "unified: %zu cit%s, %zu head%s merged\n\n", ncities,
+		      ncities == 1 ? "y" : "ies", n, n == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++) {
+		char city[CITY_BYTES];
+		git_tree *part = NULL;
+		int rc = classify(city, &part, repo, parents[i]);
+		git_tree_free(part);
+		if (rc < 0)
+			return rc;
+		fs_buf_printf(out, "%s %s\n", city[0] ? city : "hub",
+			      git_oid_tostr_s(git_commit_id(parents[i])));
+	}
+	return fs_buf_check(out);
+}
+
+static int update_public(fs_node *hub, fs_merge_result *res, git_commit *unified,
+			 git_commit *prev_unified)
+{
+	git_repository *repo = fs_node_repo(hub);
+	git_commit *prev = NULL;
+	git_tree *prev_tree = NULL;
+	git_oid prev_id, tree;
+	int rc;
+
+	if ((rc = head(&prev, &prev_id, repo, FS_PUBLIC_REF)) < 0 ||
+	    (rc = derive_public(&tree, repo, unified, prev_unified, prev)) < 0)
+		goto done;
+	if (prev && (rc = git_commit_tree(&prev_tree, prev)) < 0) {
+		rc = fs_error_git(rc, "cannot read %s", FS_PUBLIC_REF);
+		goto done;
+	}
+	if (prev_tree && git_oid_equal(git_tree_id(prev_tree), &tree)) {
+		git_oid_cpy(&res->public_, &prev_id);
+		goto done;
+	}
+	rc = fs_node_commit_tree(hub, FS_PUBLIC_REF, prev ? &prev_id : NULL, &tree,
+				 (const git_commit **)&prev, prev ? 1 : 0,
+				 "public: every city's actions, no service records\n", &res->public_);
+	res->public_made = rc == 0;
+done:
+	git_tree_free(prev_tree);
+	git_commit_free(prev);
+	return rc;
+}
+
+int fs_merge(fs_node *hub, fs_merge_result *out)
+{
+	git_repository *repo = fs_node_repo(hub);
+	git_commit *prev = NULL, *hub_head = NULL, *made = NULL;
+	parts base = { NULL, NULL };
+	cJSON *heads = NULL;
+	commits parents = { NULL, 0, 0 };
+	fs_buf msg = FS_BUF_INIT;
+	git_oid prev_id, hub_id, tree;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!fs_node_is_hub(hub))
+		return fs_error_set(FS_ENOTNODE, "'%s' is a city node, not a hub", fs_node_dir(hub));
+	if ((rc = head(&prev, &prev_id, repo, FS_UNIFIED_REF)) < 0 ||
+	    (prev && (rc = split(&base, repo, prev)) < 0) ||
+	    (rc = read_heads(&heads, repo, base.hub)) < 0)
+		goto done;
+	if (prev && (rc = push_commit(&parents, prev)) < 0) {
+		prev = NULL;
+		goto done;
+	}
+	if ((rc = changed_heads(&parents, repo, heads)) < 0 ||
+	    (rc = head(&hub_head, &hub_id, repo, fs_node_branch(hub))) < 0)
+		goto done;
+	if (!hub_head) {
+		rc = fs_error_set(FS_EINVALID, "the hub has no %s", fs_node_branch(hub));
+		goto done;
+	}
+	if (!head_is(heads, "hub", &hub_id)) {
+		if ((rc = push_commit(&parents, hub_head)) < 0) {
+			hub_head = NULL;
+			goto done;
+		}
+		hub_head = NULL;
+	}
+	out->changed = parents.n - (prev ? 1 : 0);
+	if (out->changed == 0) {
+		git_oid_cpy(&out->unified, &prev_id);
+		out->cities = git_tree_entrycount(base.cities);
+		rc = update_public(hub, out, prev, NULL);
+		goto done;
+	}
+	if ((rc = derive(&tree, &out->cities, repo, prev, parents.v + (prev ? 1 : 0),
+			 out->changed)) < 0 ||
+	    (rc = merge_message(&msg, repo, parents.v + (prev ? 1 : 0), out->changed,
+				out->cities)) < 0 ||
+	    (rc = fs_node_commit_tree(hub, FS_UNIFIED_REF, prev ? &prev_id : NULL, &tree,
+				      (const git_commit **)parents.v, parents.n, msg.ptr,
+				      &out->unified)) < 0)
+		goto done;
+	out->made = 1;
+	if ((rc = git_commit_lookup(&made, repo, &out->unified)) < 0) {
+		rc = fs_error_git(rc, "cannot read the new unified commit");
+		goto done;
+	}
+	rc = update_public(hub, out, made, prev);
+done:
+	git_commit_free(made);
+	git_commit_free(hub_head);
+	/* prev is parents.v[0] when there is one */
+	if (!parents.n || parents.v[0] != prev)
+		git_commit_free(prev);
+	commits_dispose(&parents);
+	parts_dispose(&base);
+	cJSON_Delete(heads);
+	fs_buf_dispose(&msg);
+	return rc;
+}
+
+int fs_merge_check(fs_node *hub, const char *rev, git_oid *commit)
+{
+	git_repository *repo = fs_node_repo(hub);
+	git_object *obj = NULL;
+	git_commit *c = NULL, *first = NULL;
+	commits rest = { NULL, 0, 0 };
+	git_tree *tree = NULL;
+	git_oid want;
+	size_t ncities;
+	unsigned n;
+	int rc;
+
+	if ((rc = git_revparse_single(&obj, repo, rev)) < 0 ||
+	    (rc = git_object_peel((git_object **)&c, obj, GIT_OBJECT_COMMIT)) < 0) {
+		rc = fs_error_set(FS_ENOTFOUND, "merge --check: '%s' is not a commit of this hub", rev);
+		goto done;
+	}
+	git_oid_cpy(commit, git_commit_id(c));
+	if ((rc = git_commit_tree(&tree, c)) < 0) {
+		rc = fs_error_git(rc, "cannot read the tree");
+		goto done;
+	}
+	{
+		git_tree_entry *e = NULL;
+		int has = git_tree_entry_bypath(&e, tree, "hub/" HEADS_FILE) == 0;
+		git_tree_entry_free(e);
+		if (!has) {
+			rc = fs_error_set(FS_EINVALID, "commit %s is not a unified commit (it has no "
+					  "hub/" HEADS_FILE ")", git_oid_tostr_s(git_commit_id(c)));
+			goto done;
+		}
+	}
+	n = git_commit_parentcount(c);
+	if (n == 0) {
+		rc = fs_error_set(FS_EINVALID, "commit %s has no parents: not a unified commit",
+				  git_oid_tostr_s(git_commit_id(c)));
+		goto done;
+	}
+	/* the first merge has no previous unified head: every parent is a part */
+	if ((rc = git_commit_parent(&first, c, 0)) < 0) {
+		rc = fs_error_git(rc, "commit %s: cannot read its first parent",
+				  git_oid_tostr_s(git_commit_id(c)));
+		goto done;
+	}
+	{
+		char city[CITY_BYTES];
+		git_tree *part = NULL;
+		int is_part = classify(city, &part, repo, first) == 0;
+		git_tree_free(part);
+		fs_error_clear();
+		for (unsigned i = is_part ? 0 : 1; i < n; i++) {
+			git_commit *p = NULL;
+			if ((rc = git_commit_parent(&p, c, i)) < 0 || (rc = push_commit(&rest, p)) < 0) {
+				rc = rc == FS_ENOMEM ? rc : fs_error_git(rc, "cannot read a parent");
+				goto done;
+			}
+		}
+		if ((rc = derive(&want, &ncities, repo, is_part ? NULL : first, rest.v, rest.n)) < 0) {
+			fs_error_prefix("commit %s", git_oid_tostr_s(git_commit_id(c)));
+			goto done;
+		}
+	}
+	if (!git_oid_equal(&want, git_tree_id(tree))) {
+		char have_hex[GIT_OID_HEXSZ + 1], want_hex[GIT_OID_HEXSZ + 1];
+		git_oid_tostr(have_hex, sizeof(have_hex), git_tree_id(tree));
+		git_oid_tostr(want_hex, sizeof(want_hex), &want);
+		rc = fs_error_set(FS_EVERIFY, "commit %s: its tree is %s, but its parents make %s",
+				  git_oid_tostr_s(git_commit_id(c)), have_hex, want_hex);
+		goto done;
+	}
+	rc = 0;
+done:
+	git_tree_free(tree);
+	commits_dispose(&rest);
+	git_commit_free(first);
+	git_commit_free(c);
+	git_object_free(obj);
+	return rc;
+}
