@@ -1,7 +1,4 @@
 /* fieldsync hub import: a bundle that came on a USB stick */
-#include <stdlib.h>
-#include <string.h>
-
 #include "cli/cli.h"
 #include "sync/apply.h"
 #include "sync/bundle.h"
@@ -68,16 +65,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	}
 done:
 	fs_bundle_free(b);
-	if (hub && rc >= 0 && st.updated) {
-		/* as a push would: the hub's post-receive, once its lock is free */
-		char *dir = strdup(fs_node_dir(hub));
-		fs_node_free(hub);
-		hub = NULL;
-		if (dir)
-			fs_hub_post_receive(dir);
-		free(dir);
-	}
-	fs_node_free(hub);
+	fs_hub_close_after_receive(hub, rc >= 0 && st.updated);
 	return rc < 0 ? cli_fail(rc, json) : 0;
 }
 

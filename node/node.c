@@ -290,7 +290,7 @@ int fs_node_commit(fs_node *node, const git_tree_update *updates, size_t n,
 	rc = fs_node_commit_tree(node, node->branch, have_head ? &head_id : NULL, &tree_id,
 				 (const git_commit **)&parent, have_head ? 1 : 0, message, out);
 done:
-	if (rc < 0 && rc != FS_EUNCHANGED)
+	if (rc < 0)
 		fs_node_discard(node);
 	git_tree_free(base);
 	git_commit_free(parent);

@@ -1,5 +1,6 @@
 #include "sync/apply.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,12 +170,19 @@ done:
 	return rc;
 }
 
-void fs_hub_post_receive(const char *dir)
+void fs_hub_close_after_receive(fs_node *hub, int received)
 {
-	char hook[PATH_MAX + 32];
+	char dir[PATH_MAX], hook[PATH_MAX + 32];
 	pid_t pid;
 	int status;
 
+	if (!hub)
+		return;
+	snprintf(dir, sizeof(dir), "%s", fs_node_dir(hub));
+	/* the hook may merge, which takes the lock this hub holds */
+	fs_node_free(hub);
+	if (!received)
+		return;
 	snprintf(hook, sizeof(hook), "%s/hooks/post-receive", dir);
 	if (access(hook, X_OK) != 0)
 		return;
@@ -189,6 +197,6 @@ void fs_hub_post_receive(const char *dir)
 		execl(hook, hook, (char *)NULL);
 		_exit(127);
 	}
-	while (pid > 0 && waitpid(pid, &status, 0) < 0)
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 }

@@ -42,12 +42,12 @@ int fs_hub_apply(fs_node *hub, const void *pack, size_t len, const fs_ref_update
 		 size_t n, fs_apply_stats *stats);
 
 /*
- * Run the hub's hooks/post-receive (if it is there and executable), as git
- * receive-pack does after a push: in the hub's folder, standard input empty,
- * its output on standard error. Call it after the hub is closed (the hook may
- * take the hub's lock to merge). What the hook does or says changes nothing
- * of what was accepted.
+ * Free `hub` (NULL is fine) and, when `received` (a ref moved), run its
+ * hooks/post-receive if it is there and executable, as git receive-pack does
+ * after a push: in the hub's folder, standard input empty, its output on
+ * standard error. The hub is freed first because the hook may take its lock
+ * to merge. What the hook does or says changes nothing of what was accepted.
  */
-void fs_hub_post_receive(const char *dir);
+void fs_hub_close_after_receive(fs_node *hub, int received);
 
 #endif

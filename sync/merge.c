@@ -40,6 +40,17 @@ static int subtree(git_tree **out, git_repository *repo, const git_tree *tree, c
 	return rc < 0 ? fs_error_git(rc, "cannot read '%s'", name) : 0;
 }
 
+static int split_tree(parts *out, git_repository *repo, const git_tree *tree)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = subtree(&out->cities, repo, tree, "cities")) < 0 ||
+	    (rc = subtree(&out->hub, repo, tree, "hub")) < 0)
+		parts_dispose(out);
+	return rc;
+}
+
 static int split(parts *out, git_repository *repo, const git_commit *c)
 {
 	git_tree *tree = NULL;
@@ -48,9 +59,7 @@ static int split(parts *out, git_repository *repo, const git_commit *c)
 	memset(out, 0, sizeof(*out));
 	if ((rc = git_commit_tree(&tree, c)) < 0)
 		return fs_error_git(rc, "commit %s: cannot read its tree", git_oid_tostr_s(git_commit_id(c)));
-	if ((rc = subtree(&out->cities, repo, tree, "cities")) < 0 ||
-	    (rc = subtree(&out->hub, repo, tree, "hub")) < 0)
-		parts_dispose(out);
+	rc = split_tree(out, repo, tree);
 	git_tree_free(tree);
 	return rc;
 }
@@ -120,7 +129,7 @@ static int classify(char city[CITY_BYTES], git_tree **part, git_repository *repo
 
 	city[0] = '\0';
 	*part = NULL;
-	if ((rc = git_commit_tree(&tree, c)) < 0 || (rc = split(&p, repo, c)) < 0)
+	if ((rc = git_commit_tree(&tree, c)) < 0 || (rc = split_tree(&p, repo, tree)) < 0)
 		goto done;
 	if (p.cities && !p.hub && git_tree_entrycount(tree) == 1 &&
 	    git_tree_entrycount(p.cities) == 1 &&
@@ -151,13 +160,14 @@ done:
 /*
  * The unified tree of a merge of `parents` into `prev` (NULL for the first
  * merge): each parent replaces its own part. The one function both the merge
- * and its check run.
+ * and its check run. When `log` is not NULL, a line "<part> <commit>" per
+ * parent is appended to it (the merge's message).
  */
-static int derive(git_oid *out, size_t *ncities, git_repository *repo, const git_commit *prev,
-		  git_commit *const *parents, size_t n)
+static int derive(git_oid *out, size_t *ncities, fs_buf *log, git_repository *repo,
+		  const git_commit *prev, git_commit *const *parents, size_t n)
 {
 	parts base = { NULL, NULL };
-	cJSON *heads = NULL, *cities;
+	cJSON *heads = NULL, *cities, *seen = cJSON_CreateObject();
 	git_treebuilder *cb = NULL, *hb = NULL, *root = NULL;
 	git_tree *hub = NULL, *part = NULL;
 	fs_buf json = FS_BUF_INIT;
@@ -180,6 +190,8 @@ static int derive(git_oid *out, size_t *ncities, git_repository *repo, const git
 		const git_oid *pid = git_commit_id(parents[i]);
 		if ((rc = classify(city, &part, repo, parents[i])) < 0)
 			goto done;
+		if (log)
+			fs_buf_printf(log, "%s %s\n", city[0] ? city : "hub", git_oid_tostr_s(pid));
 		if (!city[0]) {
 			git_tree_free(hub);
 			hub = part;
@@ -187,17 +199,11 @@ static int derive(git_oid *out, size_t *ncities, git_repository *repo, const git
 			set_head(heads, "hub", pid);
 			continue;
 		}
-		for (size_t j = 0; j < i; j++) {
-			char other[CITY_BYTES];
-			git_tree *t = NULL;
-			if ((rc = classify(other, &t, repo, parents[j])) < 0)
-				goto done;
-			git_tree_free(t);
-			if (strcmp(other, city) == 0) {
-				rc = fs_error_set(FS_EINVALID, "two heads of city '%s' in one merge",
-						  city);
-				goto done;
-			}
+		if (!seen || cJSON_GetObjectItemCaseSensitive(seen, city) ||
+		    !cJSON_AddTrueToObject(seen, city)) {
+			rc = seen ? fs_error_set(FS_EINVALID, "two heads of city '%s' in one merge", city)
+				  : fs_error_set(FS_ENOMEM, "out of memory");
+			goto done;
 		}
 		if ((rc = git_treebuilder_insert(NULL, cb, city, git_tree_id(part),
 						 GIT_FILEMODE_TREE)) < 0) {
@@ -239,6 +245,7 @@ done:
 	git_tree_free(part);
 	parts_dispose(&base);
 	cJSON_Delete(heads);
+	cJSON_Delete(seen);
 	fs_buf_dispose(&json);
 	return rc;
 }
@@ -424,24 +431,6 @@ done:
 	return rc;
 }
 
-static int merge_message(fs_buf *out, git_repository *repo, git_commit *const *parents, size_t n,
-			 size_t ncities)
-{
-	fs_buf_printf(out, "unified: %zu cit%s, %zu head%s merged\n\n", ncities,
-		      ncities == 1 ? "y" : "ies", n, n == 1 ? "" : "s");
-	for (size_t i = 0; i < n; i++) {
-		char city[CITY_BYTES];
-		git_tree *part = NULL;
-		int rc = classify(city, &part, repo, parents[i]);
-		git_tree_free(part);
-		if (rc < 0)
-			return rc;
-		fs_buf_printf(out, "%s %s\n", city[0] ? city : "hub",
-			      git_oid_tostr_s(git_commit_id(parents[i])));
-	}
-	return fs_buf_check(out);
-}
-
 static int update_public(fs_node *hub, fs_merge_result *res, git_commit *unified,
 			 git_commit *prev_unified)
 {
@@ -475,12 +464,13 @@ done:
 int fs_merge(fs_node *hub, fs_merge_result *out)
 {
 	git_repository *repo = fs_node_repo(hub);
-	git_commit *prev = NULL, *hub_head = NULL, *made = NULL;
+	git_commit *prev = NULL, *hub_head = NULL, *made = NULL, *copy = NULL;
 	parts base = { NULL, NULL };
 	cJSON *heads = NULL;
 	commits parents = { NULL, 0, 0 };
-	fs_buf msg = FS_BUF_INIT;
+	fs_buf log = FS_BUF_INIT, msg = FS_BUF_INIT;
 	git_oid prev_id, hub_id, tree;
+	size_t first;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -490,10 +480,12 @@ int fs_merge(fs_node *hub, fs_merge_result *out)
 	    (prev && (rc = split(&base, repo, prev)) < 0) ||
 	    (rc = read_heads(&heads, repo, base.hub)) < 0)
 		goto done;
-	if (prev && (rc = push_commit(&parents, prev)) < 0) {
-		prev = NULL;
+	/* parents owns its own copies: prev and hub_head stay this function's */
+	if (prev && ((rc = git_commit_dup(&copy, prev)) < 0 || (rc = push_commit(&parents, copy)) < 0)) {
+		rc = rc == FS_ENOMEM ? rc : fs_error_git(rc, "out of memory");
 		goto done;
 	}
+	first = parents.n;
 	if ((rc = changed_heads(&parents, repo, heads)) < 0 ||
 	    (rc = head(&hub_head, &hub_id, repo, fs_node_branch(hub))) < 0)
 		goto done;
@@ -501,24 +493,26 @@ int fs_merge(fs_node *hub, fs_merge_result *out)
 		rc = fs_error_set(FS_EINVALID, "the hub has no %s", fs_node_branch(hub));
 		goto done;
 	}
-	if (!head_is(heads, "hub", &hub_id)) {
-		if ((rc = push_commit(&parents, hub_head)) < 0) {
-			hub_head = NULL;
-			goto done;
-		}
-		hub_head = NULL;
+	if (!head_is(heads, "hub", &hub_id) &&
+	    ((rc = git_commit_dup(&copy, hub_head)) < 0 || (rc = push_commit(&parents, copy)) < 0)) {
+		rc = rc == FS_ENOMEM ? rc : fs_error_git(rc, "out of memory");
+		goto done;
 	}
-	out->changed = parents.n - (prev ? 1 : 0);
+	out->changed = parents.n - first;
 	if (out->changed == 0) {
 		git_oid_cpy(&out->unified, &prev_id);
 		out->cities = git_tree_entrycount(base.cities);
-		rc = update_public(hub, out, prev, NULL);
+		/* nothing moved: every city keeps its public part by id */
+		rc = update_public(hub, out, prev, prev);
 		goto done;
 	}
-	if ((rc = derive(&tree, &out->cities, repo, prev, parents.v + (prev ? 1 : 0),
-			 out->changed)) < 0 ||
-	    (rc = merge_message(&msg, repo, parents.v + (prev ? 1 : 0), out->changed,
-				out->cities)) < 0 ||
+	if ((rc = derive(&tree, &out->cities, &log, repo, prev, parents.v + first,
+			 out->changed)) < 0)
+		goto done;
+	fs_buf_printf(&msg, "unified: %zu cit%s, %zu head%s merged\n\n%s", out->cities,
+		      out->cities == 1 ? "y" : "ies", out->changed, out->changed == 1 ? "" : "s",
+		      fs_buf_cstr(&log));
+	if ((rc = fs_buf_check(&msg)) < 0 ||
 	    (rc = fs_node_commit_tree(hub, FS_UNIFIED_REF, prev ? &prev_id : NULL, &tree,
 				      (const git_commit **)parents.v, parents.n, msg.ptr,
 				      &out->unified)) < 0)
@@ -532,12 +526,11 @@ int fs_merge(fs_node *hub, fs_merge_result *out)
 done:
 	git_commit_free(made);
 	git_commit_free(hub_head);
-	/* prev is parents.v[0] when there is one */
-	if (!parents.n || parents.v[0] != prev)
-		git_commit_free(prev);
+	git_commit_free(prev);
 	commits_dispose(&parents);
 	parts_dispose(&base);
 	cJSON_Delete(heads);
+	fs_buf_dispose(&log);
 	fs_buf_dispose(&msg);
 	return rc;
 }
@@ -599,7 +592,8 @@ int fs_merge_check(fs_node *hub, const char *rev, git_oid *commit)
 				goto done;
 			}
 		}
-		if ((rc = derive(&want, &ncities, repo, is_part ? NULL : first, rest.v, rest.n)) < 0) {
+		if ((rc = derive(&want, &ncities, NULL, repo, is_part ? NULL : first, rest.v,
+				 rest.n)) < 0) {
 			fs_error_prefix("commit %s", git_oid_tostr_s(git_commit_id(c)));
 			goto done;
 		}

@@ -804,14 +804,7 @@ int fs_sync_push(fs_node *node, const char *name, const fs_sync_options *opts,
 done:
 	git_commit_free(head);
 	git_remote_free(p.remote);
-	if (p.hub) {
-		/* as receive-pack would: the hub's post-receive, once its lock is free */
-		char *dir = stats->commits ? strdup(fs_node_dir(p.hub)) : NULL;
-		fs_node_free(p.hub);
-		if (dir)
-			fs_hub_post_receive(dir);
-		free(dir);
-	}
+	fs_hub_close_after_receive(p.hub, stats->commits > 0);
 	fs_buf_dispose(&url);
 	fs_buf_dispose(&p.remote_says);
 	fs_buf_dispose(&p.pins);

@@ -15,6 +15,15 @@ three_cities() {
 	done
 }
 
+# merged_twice CITY TITLE: three cities merged, then one more action of CITY merged
+merged_twice() {
+	three_cities
+	"$FS" -C hub hub merge >/dev/null
+	action_json "$2" | "$FS" -C "$1" add action >/dev/null
+	"$FS" -C "$1" sync >/dev/null
+	"$FS" -C hub hub merge >/dev/null
+}
+
 tree_of() {
 	git --git-dir="$1" rev-parse "$2^{tree}"
 }
@@ -94,11 +103,7 @@ merge_is_deterministic() {
 
 # --check recomputes every unified tree from its parents; a doctored one is caught.
 merge_check() {
-	three_cities
-	"$FS" -C hub hub merge >/dev/null
-	action_json "Encore" | "$FS" -C quito add action >/dev/null
-	"$FS" -C quito sync >/dev/null
-	"$FS" -C hub hub merge >/dev/null
+	merged_twice quito "Encore"
 	for c in $(git --git-dir=hub rev-list --first-parent --merges unified); do
 		run 0 "$FS" -C hub hub merge --check "$c"
 		has out "its tree is what its parents make"
@@ -137,11 +142,7 @@ merge_check() {
 # public: every city's actions, the hub's hub/, never a service record, and
 # no city's history behind it.
 public_has_no_services() {
-	three_cities
-	"$FS" -C hub hub merge >/dev/null
-	action_json "Deuxieme" | "$FS" -C tunis add action >/dev/null
-	"$FS" -C tunis sync >/dev/null
-	"$FS" -C hub hub merge >/dev/null
+	merged_twice tunis "Deuxieme"
 	git --git-dir=hub rev-list --objects public >objects
 	git --git-dir=hub rev-list --objects unified >all
 	grep -q /services/ all || fail "the test has no services to leak"
