@@ -1,8 +1,10 @@
 /* fieldsync list: the records of the node */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "node/record.h"
+#include "util/counter.h"
 #include "util/error.h"
 #include "util/json.h"
 
@@ -10,19 +12,29 @@ static const char help[] =
 	"Lists the node's records, oldest first: for actions the id, start, status\n"
 	"and title; for services the id, date, category and population group.\n"
 	"\n"
+	"--all adds every other city's actions, from the hub's public branch as the\n"
+	"last sync fetched it, each line starting with the city.\n"
+	"\n"
 	"options:\n"
+	"  --all     other cities' actions too (what `sync` fetched)\n"
 	"  --json    a JSON array of the whole records\n";
 
 typedef struct {
-	int json;
+	int json, all;
 	unsigned kinds;
 	size_t n;
+	fs_counter *seen; /* --all: the cities listed so far */
 } list_state;
 
 static const char *str(const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 	return cJSON_IsString(v) ? v->valuestring : "-";
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static int print_one(const char *id, fs_kind kind, const char *data, size_t len, void *payload)
@@ -43,6 +55,8 @@ static int print_one(const char *id, fs_kind kind, const char *data, size_t len,
 		}
 	} else {
 		const char *prefix = st->kinds == FS_KIND_ALL ? fs_kind_name(kind) : NULL;
+		if (st->all)
+			printf("%-12s", str(rec, "city"));
 		if (prefix)
 			printf("%-8s", prefix);
 		if (kind == FS_KIND_ACTION)
@@ -57,11 +71,75 @@ static int print_one(const char *id, fs_kind kind, const char *data, size_t len,
 	return rc;
 }
 
+/*
+ * Other cities' actions: the public branch of each remote, in remote order, a
+ * city only once (the node's own city is listed from its own head).
+ */
+static int list_others(fs_node *node, list_state *st)
+{
+	git_repository *repo = fs_node_repo(node);
+	git_strarray names = { NULL, 0 };
+	git_tree *tree = NULL, *cities = NULL;
+	int rc;
+
+	if ((rc = fs_counter_add(st->seen, fs_node_city(node), 1)) < 0)
+		return rc;
+	if ((rc = git_reference_list(&names, repo)) < 0)
+		return fs_error_git(rc, "cannot list the node's refs");
+	qsort(names.strings, names.count, sizeof(char *), by_name);
+	for (size_t i = 0; i < names.count; i++) {
+		const char *name = names.strings[i];
+		size_t len = strlen(name);
+		git_object *obj = NULL;
+		if (strncmp(name, "refs/remotes/", 13) != 0 || len < 20 ||
+		    strcmp(name + len - 7, "/public") != 0)
+			continue;
+		if ((rc = git_revparse_single(&obj, repo, name)) < 0 ||
+		    (rc = git_object_peel((git_object **)&tree, obj, GIT_OBJECT_TREE)) < 0) {
+			git_object_free(obj);
+			rc = fs_error_git(rc, "cannot read %s", name);
+			goto done;
+		}
+		git_object_free(obj);
+		/* each city of this public tree not listed yet */
+		{
+			git_tree_entry *e = NULL;
+			if (git_tree_entry_bypath(&e, tree, "cities") == 0) {
+				rc = git_tree_lookup(&cities, repo, git_tree_entry_id(e));
+				git_tree_entry_free(e);
+				if (rc < 0) {
+					rc = fs_error_git(rc, "cannot read %s", name);
+					goto done;
+				}
+			}
+		}
+		for (size_t k = 0; cities && k < git_tree_entrycount(cities); k++) {
+			const char *city = git_tree_entry_name(git_tree_entry_byindex(cities, k));
+			if (fs_counter_get(st->seen, city))
+				continue;
+			if ((rc = fs_counter_add(st->seen, city, 1)) < 0 ||
+			    (rc = fs_record_foreach_tree(repo, tree, city, FS_KIND_ACTION, print_one,
+							 st)) < 0)
+				goto done;
+		}
+		git_tree_free(cities);
+		git_tree_free(tree);
+		cities = NULL;
+		tree = NULL;
+	}
+done:
+	git_tree_free(cities);
+	git_tree_free(tree);
+	git_strarray_dispose(&names);
+	return rc;
+}
+
 static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
 {
-	int json = 0, nargs, rc;
-	const cli_option opts[] = { { "json", 0, NULL, &json }, { NULL, 0, NULL, NULL } };
-	list_state st = { 0, FS_KIND_ALL, 0 };
+	int json = 0, all = 0, nargs, rc;
+	const cli_option opts[] = { { "json", 0, NULL, &json }, { "all", 0, NULL, &all },
+				    { NULL, 0, NULL, NULL } };
+	list_state st = { 0, 0, FS_KIND_ALL, 0, NULL };
 	fs_node *node = NULL;
 	fs_kind kind;
 
@@ -75,18 +153,23 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		st.kinds = kind;
 	}
 	st.json = json;
-	if ((rc = cli_open_read(&node, ctx)) < 0)
+	st.all = all;
+	if ((rc = cli_open_read(&node, ctx)) < 0 || (all && (rc = fs_counter_new(&st.seen)) < 0))
 		goto done;
 	if (json)
 		fputs("[", stdout);
 	rc = fs_record_foreach(node, st.kinds, print_one, &st);
+	/* other cities publish actions only */
+	if (rc == 0 && all && (st.kinds & FS_KIND_ACTION))
+		rc = list_others(node, &st);
 	if (json)
 		fputs("]\n", stdout);
 done:
+	fs_counter_free(st.seen);
 	fs_node_free(node);
 	return rc < 0 ? cli_fail(rc, json) : 0;
 }
 
 const cli_command cli_cmd_list = {
-	"list", run, "list [action|service] [--json]", "List the node's records.", help
+	"list", run, "list [action|service] [--all] [--json]", "List the node's records.", help
 };

@@ -81,4 +81,12 @@ typedef int (*fs_record_cb)(const char *id, fs_kind kind, const char *data, size
 /* Every record of the node's city of the given kinds, in id (= creation) order. */
 int fs_record_foreach(const fs_node *node, unsigned kinds, fs_record_cb cb, void *payload);
 
+/*
+ * Every record of the given kinds below a root tree (cities/<id>/...): city
+ * by city in name order (`city` not NULL: that one only), each city's records
+ * in id order. Memory follows the largest city, not the whole tree.
+ */
+int fs_record_foreach_tree(git_repository *repo, const git_tree *root, const char *city,
+			   unsigned kinds, fs_record_cb cb, void *payload);
+
 #endif

@@ -1,9 +1,11 @@
 #include "sync/merge.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sync/aggregate.h"
 #include "sync/check.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -64,19 +66,30 @@ static int split(parts *out, git_repository *repo, const git_commit *c)
 	return rc;
 }
 
-/* hub/unified.json of a unified tree's hub part, parsed; an empty map for the first merge. */
-static int read_heads(cJSON **out, git_repository *repo, const git_tree *hub)
+/*
+ * hub/unified.json of a unified tree's hub part, parsed; an empty map for the
+ * first merge. *format is the merge format it was written with (0: no merge
+ * yet), *threshold the suppression threshold of its aggregates.
+ */
+static int read_heads(cJSON **out, int *format, int *threshold, git_repository *repo,
+		      const git_tree *hub)
 {
 	const git_tree_entry *e = hub ? git_tree_entry_byname(hub, HEADS_FILE) : NULL;
 	git_blob *blob = NULL;
-	const cJSON *format;
+	const cJSON *f, *t;
 	int rc;
 
 	*out = NULL;
+	*format = 0;
+	*threshold = 0;
 	if (!hub) {
 		*out = cJSON_CreateObject();
-		cJSON_AddItemToObject(*out, "cities", cJSON_CreateObject());
-		return *out ? 0 : fs_error_set(FS_ENOMEM, "out of memory");
+		if (!*out || !cJSON_AddObjectToObject(*out, "cities")) {
+			cJSON_Delete(*out);
+			*out = NULL;
+			return fs_error_set(FS_ENOMEM, "out of memory");
+		}
+		return 0;
 	}
 	if (!e || git_tree_entry_type(e) != GIT_OBJECT_BLOB)
 		return fs_error_set(FS_EINVALID, "hub/" HEADS_FILE " is missing");
@@ -87,15 +100,21 @@ static int read_heads(cJSON **out, git_repository *repo, const git_tree *hub)
 	git_blob_free(blob);
 	if (rc < 0)
 		return rc;
-	format = cJSON_GetObjectItemCaseSensitive(*out, "format");
-	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(*out, "cities")) ||
-	    !cJSON_IsNumber(format) || format->valuedouble != FS_MERGE_FORMAT) {
-		cJSON_Delete(*out);
-		*out = NULL;
-		return fs_error_set(FS_EINVALID, "hub/" HEADS_FILE ": expected format %d with "
-				    "\"cities\"", FS_MERGE_FORMAT);
+	f = cJSON_GetObjectItemCaseSensitive(*out, "format");
+	t = cJSON_GetObjectItemCaseSensitive(*out, "suppress_below");
+	/* format 1 had no aggregates: the next merge counts every city afresh */
+	if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(*out, "cities")) && cJSON_IsNumber(f) &&
+	    (f->valuedouble == 1 ||
+	     (f->valuedouble == FS_MERGE_FORMAT && cJSON_IsNumber(t) && t->valuedouble >= 1 &&
+	      t->valuedouble <= FS_AGGREGATE_THRESHOLD_MAX && fs_json_is_integer(t->valuedouble)))) {
+		*format = (int)f->valuedouble;
+		*threshold = *format == FS_MERGE_FORMAT ? (int)t->valuedouble : 0;
+		return 0;
 	}
-	return 0;
+	cJSON_Delete(*out);
+	*out = NULL;
+	return fs_error_set(FS_EINVALID, "hub/" HEADS_FILE ": expected format 1 or %d with "
+			    "\"cities\" (and \"suppress_below\")", FS_MERGE_FORMAT);
 }
 
 static void set_head(cJSON *map, const char *name, const git_oid *id)
@@ -157,27 +176,65 @@ done:
 	return rc;
 }
 
+/* The subtree of city `name` in `cities` (NULL: none there). */
+static int city_tree(git_tree **out, git_repository *repo, const git_tree *cities, const char *name)
+{
+	const git_tree_entry *e = cities ? git_tree_entry_byname(cities, name) : NULL;
+	int rc;
+
+	*out = NULL;
+	if (!e)
+		return 0;
+	rc = git_tree_lookup(out, repo, git_tree_entry_id(e));
+	return rc < 0 ? fs_error_git(rc, "city '%s': cannot read its folder", name) : 0;
+}
+
+/* Every city of a fresh aggregate counted from nothing. */
+static int count_all(fs_aggregates *agg, git_repository *repo, const git_oid *cities_id)
+{
+	git_tree *cities = NULL, *city = NULL;
+	int rc;
+
+	if ((rc = git_tree_lookup(&cities, repo, cities_id)) < 0)
+		return fs_error_git(rc, "cannot read the unified tree");
+	for (size_t i = 0; i < git_tree_entrycount(cities); i++) {
+		const char *name = git_tree_entry_name(git_tree_entry_byindex(cities, i));
+		if ((rc = city_tree(&city, repo, cities, name)) < 0 ||
+		    (rc = fs_aggregates_city(agg, name, NULL, city)) < 0)
+			break;
+		git_tree_free(city);
+		city = NULL;
+	}
+	git_tree_free(city);
+	git_tree_free(cities);
+	return rc;
+}
+
 /*
  * The unified tree of a merge of `parents` into `prev` (NULL for the first
- * merge): each parent replaces its own part. The one function both the merge
- * and its check run. When `log` is not NULL, a line "<part> <commit>" per
- * parent is appended to it (the merge's message).
+ * merge): each parent replaces its own part, and the aggregates follow the
+ * cities that changed. The one function both the merge and its check run.
+ * When `log` is not NULL, a line "<part> <commit>" per parent is appended to
+ * it (the merge's message).
  */
 static int derive(git_oid *out, size_t *ncities, fs_buf *log, git_repository *repo,
-		  const git_commit *prev, git_commit *const *parents, size_t n)
+		  const git_commit *prev, git_commit *const *parents, size_t n, int threshold)
 {
 	parts base = { NULL, NULL };
 	cJSON *heads = NULL, *cities, *seen = cJSON_CreateObject();
 	git_treebuilder *cb = NULL, *hb = NULL, *root = NULL;
-	git_tree *hub = NULL, *part = NULL;
+	git_tree *hub = NULL, *part = NULL, *old = NULL;
+	fs_aggregates *agg = NULL;
 	fs_buf json = FS_BUF_INIT;
-	git_oid id;
+	git_oid id, cities_id;
 	char city[CITY_BYTES];
-	int rc;
+	int rc, format, prev_threshold;
 
 	if (prev && (rc = split(&base, repo, prev)) < 0)
 		goto done;
-	if ((rc = read_heads(&heads, repo, base.hub)) < 0)
+	if ((rc = read_heads(&heads, &format, &prev_threshold, repo, base.hub)) < 0 ||
+	    (rc = fs_aggregates_new(&agg, repo, format == FS_MERGE_FORMAT ? base.hub : NULL,
+				    prev_threshold, threshold)) < 0)
 		goto done;
 	cities = cJSON_GetObjectItemCaseSensitive(heads, "cities");
 	if ((rc = git_treebuilder_new(&cb, repo, base.cities)) < 0) {
@@ -210,25 +267,47 @@ static int derive(git_oid *out, size_t *ncities, fs_buf *log, git_repository *re
 			rc = fs_error_git(rc, "city '%s'", city);
 			goto done;
 		}
+		/* fresh aggregates count every city below, changed or not */
+		if (format == FS_MERGE_FORMAT &&
+		    ((rc = city_tree(&old, repo, base.cities, city)) < 0 ||
+		     (!(old && git_oid_equal(git_tree_id(old), git_tree_id(part))) &&
+		      (rc = fs_aggregates_city(agg, city, old, part)) < 0)))
+			goto done;
+		git_tree_free(old);
 		git_tree_free(part);
-		part = NULL;
+		old = part = NULL;
 		set_head(cities, city, pid);
 	}
 	if (!hub) {
 		rc = fs_error_set(FS_EINVALID, "no hub/ part: the hub's head is not among the parents");
 		goto done;
 	}
+	if ((rc = git_treebuilder_write(&cities_id, cb)) < 0) {
+		rc = fs_error_git(rc, "cannot write the unified tree");
+		goto done;
+	}
+	if (format != FS_MERGE_FORMAT && (rc = count_all(agg, repo, &cities_id)) < 0)
+		goto done;
 	/* the map in canonical form, so that the same heads are the same blob */
 	cJSON_DeleteItemFromObjectCaseSensitive(heads, "format");
-	cJSON_AddNumberToObject(heads, "format", FS_MERGE_FORMAT);
+	cJSON_DeleteItemFromObjectCaseSensitive(heads, "suppress_below");
+	if (!cJSON_AddNumberToObject(heads, "format", FS_MERGE_FORMAT) ||
+	    !cJSON_AddNumberToObject(heads, "suppress_below", threshold)) {
+		rc = fs_error_set(FS_ENOMEM, "out of memory");
+		goto done;
+	}
 	if ((rc = fs_json_canonical(&json, heads)) < 0)
 		goto done;
 	if ((rc = git_treebuilder_new(&hb, repo, hub)) < 0 ||
 	    (rc = git_blob_create_from_buffer(&id, repo, json.ptr, json.size)) < 0 ||
-	    (rc = git_treebuilder_insert(NULL, hb, HEADS_FILE, &id, GIT_FILEMODE_BLOB)) < 0 ||
-	    (rc = git_treebuilder_new(&root, repo, NULL)) < 0 ||
-	    (rc = git_treebuilder_write(&id, cb)) < 0 ||
-	    (rc = git_treebuilder_insert(NULL, root, "cities", &id, GIT_FILEMODE_TREE)) < 0 ||
+	    (rc = git_treebuilder_insert(NULL, hb, HEADS_FILE, &id, GIT_FILEMODE_BLOB)) < 0) {
+		rc = fs_error_git(rc, "cannot write the unified tree");
+		goto done;
+	}
+	if ((rc = fs_aggregates_write(agg, hb)) < 0)
+		goto done;
+	if ((rc = git_treebuilder_new(&root, repo, NULL)) < 0 ||
+	    (rc = git_treebuilder_insert(NULL, root, "cities", &cities_id, GIT_FILEMODE_TREE)) < 0 ||
 	    (rc = git_treebuilder_write(&id, hb)) < 0 ||
 	    (rc = git_treebuilder_insert(NULL, root, "hub", &id, GIT_FILEMODE_TREE)) < 0 ||
 	    (rc = git_treebuilder_write(out, root)) < 0) {
@@ -238,11 +317,13 @@ static int derive(git_oid *out, size_t *ncities, fs_buf *log, git_repository *re
 	*ncities = git_treebuilder_entrycount(cb);
 	rc = 0;
 done:
+	fs_aggregates_free(agg);
 	git_treebuilder_free(cb);
 	git_treebuilder_free(hb);
 	git_treebuilder_free(root);
 	git_tree_free(hub);
 	git_tree_free(part);
+	git_tree_free(old);
 	parts_dispose(&base);
 	cJSON_Delete(heads);
 	cJSON_Delete(seen);
@@ -309,9 +390,13 @@ static int derive_public(git_oid *out, git_repository *repo, const git_commit *u
 		if ((rc = git_treebuilder_insert(NULL, cb, name, &id, GIT_FILEMODE_TREE)) < 0)
 			goto fail;
 	}
-	/* hub/ without the map of heads: cities cannot fetch those commits anyway */
+	/*
+	 * hub/ without the map of heads (cities cannot fetch those commits
+	 * anyway) and without the exact counts, which small groups would show
+	 */
 	if ((rc = git_treebuilder_new(&hb, repo, u.hub)) < 0 ||
 	    (git_treebuilder_get(hb, HEADS_FILE) && (rc = git_treebuilder_remove(hb, HEADS_FILE)) < 0) ||
+	    (git_treebuilder_get(hb, "counts") && (rc = git_treebuilder_remove(hb, "counts")) < 0) ||
 	    (rc = git_treebuilder_new(&root, repo, NULL)) < 0 ||
 	    (rc = git_treebuilder_write(&id, cb)) < 0 ||
 	    (rc = git_treebuilder_insert(NULL, root, "cities", &id, GIT_FILEMODE_TREE)) < 0 ||
@@ -453,12 +538,32 @@ static int update_public(fs_node *hub, fs_merge_result *res, git_commit *unified
 	}
 	rc = fs_node_commit_tree(hub, FS_PUBLIC_REF, prev ? &prev_id : NULL, &tree,
 				 (const git_commit **)&prev, prev ? 1 : 0,
-				 "public: every city's actions, no service records\n", &res->public_);
+				 "public: every city's actions and the aggregates, no service records\n", &res->public_);
 	res->public_made = rc == 0;
 done:
 	git_tree_free(prev_tree);
 	git_commit_free(prev);
 	return rc;
+}
+
+/* The setting fieldsync.suppressBelow: counts below it are shown as "<N". */
+static int suppress_below(int *out, fs_node *hub)
+{
+	git_config *cfg = NULL;
+	int64_t v = FS_AGGREGATE_THRESHOLD;
+	int rc;
+
+	if ((rc = git_repository_config_snapshot(&cfg, fs_node_repo(hub))) < 0)
+		return fs_error_git(rc, "cannot read the hub's settings");
+	rc = git_config_get_int64(&v, cfg, "fieldsync.suppressBelow");
+	git_config_free(cfg);
+	if (rc < 0 && rc != GIT_ENOTFOUND)
+		return fs_error_set(FS_EINVALID, "setting fieldsync.suppressBelow: not a number");
+	if (v < 1 || v > FS_AGGREGATE_THRESHOLD_MAX)
+		return fs_error_set(FS_EINVALID, "setting fieldsync.suppressBelow: %lld is not "
+				    "between 1 and %d", (long long)v, FS_AGGREGATE_THRESHOLD_MAX);
+	*out = (int)v;
+	return 0;
 }
 
 int fs_merge(fs_node *hub, fs_merge_result *out)
@@ -471,14 +576,15 @@ int fs_merge(fs_node *hub, fs_merge_result *out)
 	fs_buf log = FS_BUF_INIT, msg = FS_BUF_INIT;
 	git_oid prev_id, hub_id, tree;
 	size_t first;
-	int rc;
+	int rc, format = 0, threshold = FS_AGGREGATE_THRESHOLD, prev_threshold = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (!fs_node_is_hub(hub))
 		return fs_error_set(FS_ENOTNODE, "'%s' is a city node, not a hub", fs_node_dir(hub));
-	if ((rc = head(&prev, &prev_id, repo, FS_UNIFIED_REF)) < 0 ||
+	if ((rc = suppress_below(&threshold, hub)) < 0 ||
+	    (rc = head(&prev, &prev_id, repo, FS_UNIFIED_REF)) < 0 ||
 	    (prev && (rc = split(&base, repo, prev)) < 0) ||
-	    (rc = read_heads(&heads, repo, base.hub)) < 0)
+	    (rc = read_heads(&heads, &format, &prev_threshold, repo, base.hub)) < 0)
 		goto done;
 	/* parents owns its own copies: prev and hub_head stay this function's */
 	if (prev && ((rc = git_commit_dup(&copy, prev)) < 0 || (rc = push_commit(&parents, copy)) < 0)) {
@@ -499,7 +605,8 @@ int fs_merge(fs_node *hub, fs_merge_result *out)
 		goto done;
 	}
 	out->changed = parents.n - first;
-	if (out->changed == 0) {
+	/* an older format or another threshold is a new merge even with no new head */
+	if (out->changed == 0 && (!prev || (format == FS_MERGE_FORMAT && threshold == prev_threshold))) {
 		git_oid_cpy(&out->unified, &prev_id);
 		out->cities = git_tree_entrycount(base.cities);
 		/* nothing moved: every city keeps its public part by id */
@@ -507,7 +614,7 @@ int fs_merge(fs_node *hub, fs_merge_result *out)
 		goto done;
 	}
 	if ((rc = derive(&tree, &out->cities, &log, repo, prev, parents.v + first,
-			 out->changed)) < 0)
+			 out->changed, threshold)) < 0)
 		goto done;
 	fs_buf_printf(&msg, "unified: %zu cit%s, %zu head%s merged\n\n%s", out->cities,
 		      out->cities == 1 ? "y" : "ies", out->changed, out->changed == 1 ? "" : "s",
@@ -542,10 +649,12 @@ int fs_merge_check(fs_node *hub, const char *rev, git_oid *commit)
 	git_commit *c = NULL, *first = NULL;
 	commits rest = { NULL, 0, 0 };
 	git_tree *tree = NULL;
+	parts own = { NULL, NULL };
+	cJSON *heads = NULL;
 	git_oid want;
 	size_t ncities;
 	unsigned n;
-	int rc;
+	int rc, format, threshold;
 
 	if ((rc = git_revparse_single(&obj, repo, rev)) < 0 ||
 	    (rc = git_object_peel((git_object **)&c, obj, GIT_OBJECT_COMMIT)) < 0) {
@@ -566,6 +675,17 @@ int fs_merge_check(fs_node *hub, const char *rev, git_oid *commit)
 					  "hub/" HEADS_FILE ")", git_oid_tostr_s(git_commit_id(c)));
 			goto done;
 		}
+	}
+	/* the threshold is a setting of the hub: the commit says which it used */
+	if ((rc = split_tree(&own, repo, tree)) < 0 ||
+	    (rc = read_heads(&heads, &format, &threshold, repo, own.hub)) < 0) {
+		fs_error_prefix("commit %s", git_oid_tostr_s(git_commit_id(c)));
+		goto done;
+	}
+	if (format != FS_MERGE_FORMAT) {
+		rc = fs_error_set(FS_EINVALID, "commit %s: merge format %d; this fieldsync derives "
+				  "format %d", git_oid_tostr_s(git_commit_id(c)), format, FS_MERGE_FORMAT);
+		goto done;
 	}
 	n = git_commit_parentcount(c);
 	if (n == 0) {
@@ -593,7 +713,7 @@ int fs_merge_check(fs_node *hub, const char *rev, git_oid *commit)
 			}
 		}
 		if ((rc = derive(&want, &ncities, NULL, repo, is_part ? NULL : first, rest.v,
-				 rest.n)) < 0) {
+				 rest.n, threshold)) < 0) {
 			fs_error_prefix("commit %s", git_oid_tostr_s(git_commit_id(c)));
 			goto done;
 		}
@@ -608,6 +728,8 @@ int fs_merge_check(fs_node *hub, const char *rev, git_oid *commit)
 	}
 	rc = 0;
 done:
+	parts_dispose(&own);
+	cJSON_Delete(heads);
 	git_tree_free(tree);
 	commits_dispose(&rest);
 	git_commit_free(first);

@@ -7,8 +7,10 @@
  *
  *   cities/<id>/       each city's subtree, taken by id from the city's head
  *   hub/               the hub branch's hub/ (signers), and
- *   hub/unified.json   {"cities": {"<id>": "<commit>", ...}, "format": 1,
- *                       "hub": "<commit>"}: which commit each part is from
+ *   hub/unified.json   {"cities": {"<id>": "<commit>", ...}, "format": 2,
+ *                       "hub": "<commit>", "suppress_below": 5}: which commit
+ *                       each part is from, and the aggregates' threshold
+ *   hub/aggregates/    hub/counts/: the aggregates (sync/aggregate.h)
  *
  * so the tree is a function of the heads alone: the same histories give the
  * same tree id on any hub, whatever order they arrived in, and a merge with
@@ -18,8 +20,8 @@
  * its parents (fs_merge_check).
  *
  * refs/heads/public follows: what every city may see, the cities' city.json
- * and actions/ and the hub's hub/ (unified.json aside), never a service
- * record. Its commits have only the previous public head as parent, so that
+ * and actions/ and the hub's hub/ (unified.json and the exact counts aside),
+ * never a service record. Its commits have only the previous public head as parent, so that
  * fetching it can never bring a city's history (and its services) along.
  */
 #ifndef FS_MERGE_H
@@ -30,7 +32,7 @@
 
 #define FS_UNIFIED_REF "refs/heads/unified"
 #define FS_PUBLIC_REF "refs/heads/public"
-#define FS_MERGE_FORMAT 1
+#define FS_MERGE_FORMAT 2
 
 typedef struct {
 	size_t cities;    /* in the unified tree */

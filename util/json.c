@@ -367,8 +367,19 @@ static void indent(fs_buf *out, int level)
 		fs_buf_put(out, "  ", 2);
 }
 
+/* level < 0: compact, no whitespace at all */
+static void newline(fs_buf *out, int level)
+{
+	if (level < 0)
+		return;
+	fs_buf_putc(out, '\n');
+	indent(out, level);
+}
+
 static int put_value(fs_buf *out, const cJSON *item, int level)
 {
+	int inner = level < 0 ? level : level + 1;
+
 	if (cJSON_IsNull(item))
 		return fs_buf_puts(out, "null");
 	if (cJSON_IsTrue(item))
@@ -383,14 +394,15 @@ static int put_value(fs_buf *out, const cJSON *item, int level)
 		const cJSON *c;
 		if (!item->child)
 			return fs_buf_puts(out, "[]");
-		fs_buf_puts(out, "[\n");
+		fs_buf_putc(out, '[');
 		for (c = item->child; c; c = c->next) {
-			indent(out, level + 1);
-			if (put_value(out, c, level + 1) < 0)
+			newline(out, inner);
+			if (put_value(out, c, inner) < 0)
 				return -1;
-			fs_buf_puts(out, c->next ? ",\n" : "\n");
+			if (c->next)
+				fs_buf_putc(out, ',');
 		}
-		indent(out, level);
+		newline(out, level);
 		return fs_buf_putc(out, ']');
 	}
 	if (cJSON_IsObject(item)) {
@@ -401,18 +413,19 @@ static int put_value(fs_buf *out, const cJSON *item, int level)
 			return fs_buf_puts(out, "{}");
 		if (!(v = sorted_children(item, &n)))
 			return fs_error_set(FS_ENOMEM, "out of memory");
-		fs_buf_puts(out, "{\n");
+		fs_buf_putc(out, '{');
 		for (size_t i = 0; i < n && rc == 0; i++) {
-			indent(out, level + 1);
+			newline(out, inner);
 			fs_json_put_string(out, v[i]->string);
-			fs_buf_puts(out, ": ");
-			rc = put_value(out, v[i], level + 1);
-			fs_buf_puts(out, i + 1 < n ? ",\n" : "\n");
+			fs_buf_puts(out, level < 0 ? ":" : ": ");
+			rc = put_value(out, v[i], inner);
+			if (i + 1 < n)
+				fs_buf_putc(out, ',');
 		}
 		free(v);
 		if (rc < 0)
 			return rc;
-		indent(out, level);
+		newline(out, level);
 		return fs_buf_putc(out, '}');
 	}
 	return fs_error_set(FS_EINVALID, "not a JSON value");
@@ -425,6 +438,12 @@ int fs_json_canonical(fs_buf *out, const cJSON *item)
 		return rc;
 	fs_buf_putc(out, '\n');
 	return fs_buf_check(out);
+}
+
+int fs_json_compact(fs_buf *out, const cJSON *item)
+{
+	int rc = put_value(out, item, -1);
+	return rc < 0 ? rc : fs_buf_check(out);
 }
 
 const char *fs_json_string(const cJSON *obj, const char *name)

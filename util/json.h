@@ -35,6 +35,9 @@ const char *fs_json_string(const cJSON *obj, const char *name);
 /* Append the canonical form of `item` (with trailing newline) to `out`. */
 int fs_json_canonical(fs_buf *out, const cJSON *item);
 
+/* The same on one line, without any whitespace or newline (for NDJSON). */
+int fs_json_compact(fs_buf *out, const cJSON *item);
+
 /* Append `s` as a JSON string literal, quotes included. */
 int fs_json_put_string(fs_buf *out, const char *s);
 

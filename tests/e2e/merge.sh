@@ -146,10 +146,15 @@ public_has_no_services() {
 	git --git-dir=hub rev-list --objects public >objects
 	git --git-dir=hub rev-list --objects unified >all
 	grep -q /services/ all || fail "the test has no services to leak"
-	hasnt objects "/services/"
+	for c in tunis kampala quito; do
+		hasnt objects "cities/$c/services"
+	done
 	hasnt objects "unified.json"
+	hasnt objects "hub/counts"
 	has objects "cities/tunis/actions/"
 	has objects "hub/signers"
+	git --git-dir=hub ls-tree -r --name-only public >pub
+	has pub "hub/aggregates/services/tunis.csv"
 	# cities fetch public on sync, and nothing of another city's services
 	for c in tunis kampala quito; do
 		"$FS" -C "$c" sync >/dev/null
@@ -183,7 +188,8 @@ public_has_no_services() {
 	fi
 	git -C peek fetch -q "$(cat url)" refs/heads/public:refs/heads/public
 	git -C peek rev-list --objects public >peeked
-	hasnt peeked "/services/"
+	hasnt peeked "cities/tunis/services"
+	hasnt peeked "hub/counts"
 	"$FS" -C hub hub serve --stop >/dev/null
 }
 
@@ -236,9 +242,105 @@ merge_on_receive() {
 	[ "$(git --git-dir=hub rev-parse unified)" = "$before" ] || fail "merged while off"
 }
 
+# crlf: stdin with CRLF line ends, as RFC 4180 writes CSV
+crlf() {
+	sed 's/$/\r/'
+}
+
+# Aggregates: actions exact, services per city with counts under the
+# threshold suppressed; updated from the diff, equal to counting afresh.
+aggregates() {
+	mkhub hub
+	city tunis 7
+	for i in 1 2; do
+		service_json 2026-10-0$i food "$(printf '%032x' $((100 + i)))"
+	done | "$FS" -C tunis import service - >/dev/null
+	action_json "Accueil" | "$FS" -C tunis add action >/dev/null
+	city quito 3
+	printf '{"country":"EC","title":"Casa","description":"x","start":"2024","end":null,"commitment":"gcr","priorities":[3],"status":"ongoing"}\n' |
+		"$FS" -C quito add action >/dev/null
+	for c in tunis quito; do
+		"$FS" -C "$c" remote add hub "file://$PWD/hub" >/dev/null
+		"$FS" -C "$c" sync >/dev/null
+	done
+	run 0 "$FS" -C hub hub merge
+	git --git-dir=hub show unified:hub/aggregates/actions.csv >got
+	crlf >want <<-EOF
+	priority,country,year,commitment,actions
+	3,EC,2024,gcr,1
+	3,TN,2023,mirror,1
+	4,TN,2023,mirror,1
+	EOF
+	cmp got want || { cat -A got; fail "actions.csv"; }
+	git --git-dir=hub show unified:hub/aggregates/services/tunis.csv >got
+	crlf >want <<-EOF
+	month,category,population_group,sex,age_band,services
+	2026-10,food,refugee,female,25-59,<5
+	2026-11,health,refugee,female,25-59,7
+	EOF
+	cmp got want || { cat -A got; fail "tunis.csv"; }
+	git --git-dir=hub show unified:hub/aggregates/services/quito.json >got
+	[ "$(jq -c .rows got)" = '[["2026-11","health","refugee","female","25-59","<5"]]' ] || fail "$(cat got)"
+	[ "$(jq .suppress_below got)" = 5 ] || fail "threshold"
+	git --git-dir=hub show unified:hub/counts/tunis.json >got
+	[ "$(jq -c '[.rows[][5]]' got)" = '[2,7]' ] || fail "exact counts: $(cat got)"
+	# public: the suppressed tables, never the exact counts
+	git --git-dir=hub show public:hub/aggregates/services/tunis.csv >got
+	has got "<5"
+	git --git-dir=hub ls-tree -r --name-only public >pub
+	hasnt pub "hub/counts"
+	has pub "hub/aggregates/actions.json"
+	# incremental: three more food services, one health service removed
+	for i in 3 4 5; do
+		service_json 2026-10-0$i food "$(printf '%032x' $((100 + i)))"
+	done | "$FS" -C tunis import service - >/dev/null
+	id=$("$FS" -C tunis list service --json | jq -r '[.[] | select(.category == "health")][0].id')
+	"$FS" -C tunis rm "$id" >/dev/null
+	"$FS" -C tunis sync >/dev/null
+	run 0 "$FS" -C hub hub merge
+	git --git-dir=hub show unified:hub/aggregates/services/tunis.csv >got
+	has got "2026-10,food,refugee,female,25-59,5"
+	has got "2026-11,health,refugee,female,25-59,6"
+	# the same as counting everything afresh, on a copy of the hub that never merged
+	cp -a hub fresh
+	git --git-dir=fresh update-ref -d refs/heads/unified
+	git --git-dir=fresh update-ref -d refs/heads/public
+	"$FS" -C fresh hub merge >/dev/null
+	for part in hub/aggregates hub/counts; do
+		[ "$(git --git-dir=hub rev-parse "unified:$part")" = "$(git --git-dir=fresh rev-parse "unified:$part")" ] ||
+			fail "$part: the diff and a full count differ"
+	done
+	# another threshold: a new merge with no new head, every city written again
+	git --git-dir=hub config fieldsync.suppressBelow 7
+	run 0 "$FS" -C hub hub merge
+	git --git-dir=hub show unified:hub/aggregates/services/tunis.csv >got
+	has got "2026-10,food,refugee,female,25-59,<7"
+	has got "2026-11,health,refugee,female,25-59,<7"
+	git --git-dir=hub show unified:hub/aggregates/services/quito.csv >got
+	has got ",<7"
+	[ "$(git --git-dir=hub show unified:hub/unified.json | jq .suppress_below)" = 7 ] || fail "recorded threshold"
+	run 0 "$FS" -C hub hub merge
+	has out "up to date"
+	n=0
+	for c in $(git --git-dir=hub rev-list --first-parent unified); do
+		git --git-dir=hub cat-file -e "$c:hub/unified.json" 2>/dev/null || break
+		"$FS" -C hub hub merge --check "$c" >/dev/null || fail "check $c"
+		n=$((n + 1))
+	done
+	[ "$n" = 3 ] || fail "checked $n unified commits"
+	# bad settings: a clear error, nothing moves
+	before=$(hub_refs hub)
+	for v in 0 1001 -3 many; do
+		git --git-dir=hub config fieldsync.suppressBelow "$v"
+		fails_clearly 1 "fieldsync.suppressBelow" "$FS" -C hub hub merge
+		[ "$(hub_refs hub)" = "$before" ] || fail "refs moved with suppressBelow=$v"
+	done
+}
+
 t "merge: the union of every city, signed, idempotent, incremental" merge_is_the_union
 t "merge: two hubs, another order, the same tree" merge_is_deterministic
 t "merge --check recomputes a unified tree from its parents" merge_check
 t "public: never a service record, never a city's history" public_has_no_services
 t "merge refusals change nothing" merge_refusals
 t "merge on receive: file://, HTTP, bundles" merge_on_receive
+t "aggregates: exact actions, suppressed services, from the diff" aggregates

@@ -1,0 +1,548 @@
+#include "sync/aggregate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+#include "util/counter.h"
+#include "util/csv.h"
+#include "util/error.h"
+#include "util/json.h"
+
+#define TABLE_FORMAT 1
+/* records sit four folders below actions/ and services/ (node/record.h) */
+#define MAX_DEPTH 8
+#define UNKNOWN "unknown"
+
+typedef struct {
+	const char *const *columns;
+	size_t n;          /* columns of the key */
+	const char *count; /* the column of the count */
+} table;
+
+static const char *const action_columns[] = { "priority", "country", "year", "commitment" };
+static const char *const service_columns[] = { "month", "category", "population_group", "sex",
+					       "age_band" };
+static const table actions_table = { action_columns, 4, "actions" };
+static const table services_table = { service_columns, 5, "services" };
+
+struct fs_aggregates {
+	git_repository *repo;
+	int threshold, rewrite_all; /* the threshold changed: every city's files again */
+	fs_counter *actions;        /* exact, every city */
+	fs_counter *done;           /* cities whose files are written */
+	git_tree *prev_aggregates, *prev_counts;
+	git_treebuilder *services, *counts;
+	fs_buf key, data;
+};
+
+/* ---- records to cells ------------------------------------------------------ */
+
+/* A field as part of a key: a string without control characters, else "unknown". */
+static const char *field(const char *s)
+{
+	if (!s || !*s)
+		return UNKNOWN;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			return UNKNOWN;
+	return s;
+}
+
+/* The first `n` characters of `s` when it has them, into `out`. */
+static const char *prefix(char *out, const char *s, size_t n)
+{
+	if (!s || strlen(s) < n)
+		return UNKNOWN;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return field(out);
+}
+
+static int make_key(fs_buf *key, const char *const *fields, size_t n)
+{
+	fs_buf_clear(key);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fs_buf_putc(key, FS_COUNTER_SEP);
+		fs_buf_puts(key, fields[i]);
+	}
+	return fs_buf_check(key);
+}
+
+typedef int (*count_fn)(fs_aggregates *a, fs_counter *c, const cJSON *rec, long long sign);
+
+static int count_action(fs_aggregates *a, fs_counter *c, const cJSON *rec, long long sign)
+{
+	const cJSON *prios = cJSON_GetObjectItemCaseSensitive(rec, "priorities"), *p;
+	char year[5];
+	const char *f[4] = { NULL, field(fs_json_string(rec, "country")),
+			     prefix(year, fs_json_string(rec, "start"), 4),
+			     field(fs_json_string(rec, "commitment")) };
+	int rc = 0;
+
+	/* an action serving three priorities counts once under each */
+	cJSON_ArrayForEach(p, prios) {
+		char num[24];
+		/* priorities are the report's numbers, 1 to 8 */
+		if (cJSON_IsNumber(p) && fs_json_is_integer(p->valuedouble)) {
+			snprintf(num, sizeof(num), "%lld", (long long)p->valuedouble);
+			f[0] = num;
+		} else {
+			f[0] = field(cJSON_IsString(p) ? p->valuestring : NULL);
+		}
+		if ((rc = make_key(&a->key, f, 4)) < 0 ||
+		    (rc = fs_counter_add(c, a->key.ptr, sign)) < 0)
+			break;
+	}
+	return rc;
+}
+
+static int count_service(fs_aggregates *a, fs_counter *c, const cJSON *rec, long long sign)
+{
+	char month[8];
+	const char *f[5] = { prefix(month, fs_json_string(rec, "date"), 7),
+			     field(fs_json_string(rec, "category")),
+			     field(fs_json_string(rec, "population_group")),
+			     field(fs_json_string(rec, "sex")),
+			     field(fs_json_string(rec, "age_band")) };
+	int rc;
+
+	if ((rc = make_key(&a->key, f, 5)) < 0)
+		return rc;
+	return fs_counter_add(c, a->key.ptr, sign);
+}
+
+typedef struct {
+	fs_aggregates *a;
+	fs_counter *c;
+	count_fn count;
+	const char *city;
+} walk;
+
+static int count_blob(walk *w, const git_oid *id, long long sign)
+{
+	git_blob *blob = NULL;
+	cJSON *rec = NULL;
+	int rc;
+
+	if ((rc = git_blob_lookup(&blob, w->a->repo, id)) < 0)
+		return fs_error_git(rc, "city '%s': cannot read record %s", w->city,
+				    git_oid_tostr_s(id));
+	rec = cJSON_ParseWithLength(git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+	if (!cJSON_IsObject(rec))
+		rc = fs_error_set(FS_EINVALID, "city '%s': record %s is not a JSON object",
+				  w->city, git_oid_tostr_s(id));
+	else
+		rc = w->count(w->a, w->c, rec, sign);
+	cJSON_Delete(rec);
+	git_blob_free(blob);
+	return rc;
+}
+
+/*
+ * Count the records that differ between two trees: those only in `old` -1,
+ * those only in `new_` +1 (a changed record is both). Equal subtrees are
+ * skipped by id, so the cost follows the change.
+ */
+static int diff(walk *w, const git_tree *old, const git_tree *new_, int depth);
+
+static int diff_entry(walk *w, const git_tree_entry *e, long long sign, int depth)
+{
+	git_tree *sub = NULL;
+	int rc;
+
+	if (git_tree_entry_type(e) == GIT_OBJECT_BLOB)
+		return count_blob(w, git_tree_entry_id(e), sign);
+	if (git_tree_entry_type(e) != GIT_OBJECT_TREE)
+		return 0;
+	if ((rc = git_tree_lookup(&sub, w->a->repo, git_tree_entry_id(e))) < 0)
+		return fs_error_git(rc, "city '%s': cannot read a folder", w->city);
+	rc = sign > 0 ? diff(w, NULL, sub, depth + 1) : diff(w, sub, NULL, depth + 1);
+	git_tree_free(sub);
+	return rc;
+}
+
+static int diff(walk *w, const git_tree *old, const git_tree *new_, int depth)
+{
+	size_t i = 0, j = 0, ni = old ? git_tree_entrycount(old) : 0,
+	       nj = new_ ? git_tree_entrycount(new_) : 0;
+	int rc = 0;
+
+	if (depth > MAX_DEPTH)
+		return fs_error_set(FS_EINVALID, "city '%s': folders nested deeper than records are",
+				    w->city);
+	while (rc == 0 && (i < ni || j < nj)) {
+		const git_tree_entry *a = i < ni ? git_tree_entry_byindex(old, i) : NULL;
+		const git_tree_entry *b = j < nj ? git_tree_entry_byindex(new_, j) : NULL;
+		int cmp = !a ? 1 : !b ? -1 : git_tree_entry_cmp(a, b);
+		if (cmp < 0) {
+			rc = diff_entry(w, a, -1, depth);
+			i++;
+		} else if (cmp > 0) {
+			rc = diff_entry(w, b, +1, depth);
+			j++;
+		} else {
+			i++, j++;
+			if (git_oid_equal(git_tree_entry_id(a), git_tree_entry_id(b)))
+				continue;
+			if (git_tree_entry_type(a) == GIT_OBJECT_TREE &&
+			    git_tree_entry_type(b) == GIT_OBJECT_TREE) {
+				git_tree *ta = NULL, *tb = NULL;
+				if ((rc = git_tree_lookup(&ta, w->a->repo, git_tree_entry_id(a))) < 0 ||
+				    (rc = git_tree_lookup(&tb, w->a->repo, git_tree_entry_id(b))) < 0)
+					rc = fs_error_git(rc, "city '%s': cannot read a folder", w->city);
+				else
+					rc = diff(w, ta, tb, depth + 1);
+				git_tree_free(ta);
+				git_tree_free(tb);
+			} else if ((rc = diff_entry(w, a, -1, depth)) == 0) {
+				rc = diff_entry(w, b, +1, depth);
+			}
+		}
+	}
+	return rc;
+}
+
+/* The folder `name` of a city's subtree, or NULL. */
+static int folder(git_tree **out, git_repository *repo, const git_tree *city, const char *name)
+{
+	const git_tree_entry *e = city ? git_tree_entry_byname(city, name) : NULL;
+	int rc;
+
+	*out = NULL;
+	if (!e || git_tree_entry_type(e) != GIT_OBJECT_TREE)
+		return 0;
+	rc = git_tree_lookup(out, repo, git_tree_entry_id(e));
+	return rc < 0 ? fs_error_git(rc, "cannot read '%s'", name) : 0;
+}
+
+static int diff_folder(walk *w, const git_tree *old, const git_tree *new_, const char *name)
+{
+	git_tree *a = NULL, *b = NULL;
+	int rc;
+
+	if ((rc = folder(&a, w->a->repo, old, name)) == 0 &&
+	    (rc = folder(&b, w->a->repo, new_, name)) == 0 &&
+	    !(a && b && git_oid_equal(git_tree_id(a), git_tree_id(b))))
+		rc = diff(w, a, b, 0);
+	git_tree_free(a);
+	git_tree_free(b);
+	return rc;
+}
+
+/* ---- tables as files ------------------------------------------------------- */
+
+/*
+ * {"format":1,"city":..,"suppress_below":..,"columns":[..],"rows":[
+ * [..],
+ * ]} with one row per line, and (csv_id not NULL) the same rows as CSV under
+ * a header. With a threshold, counts below it read "<threshold".
+ */
+static int write_table(fs_aggregates *a, git_oid *json_id, git_oid *csv_id, const table *t,
+		       const fs_counter *c, const char *city, int threshold)
+{
+	const char **keys = NULL, *fields[8];
+	fs_buf csv = FS_BUF_INIT;
+	size_t n = 0;
+	char count[32];
+	int rc;
+
+	if ((rc = fs_counter_keys(&keys, &n, c)) < 0)
+		goto done;
+	fs_buf_clear(&a->data);
+	fs_buf_printf(&a->data, "{\"format\":%d,", TABLE_FORMAT);
+	if (city) {
+		fs_buf_puts(&a->data, "\"city\":");
+		fs_json_put_string(&a->data, city);
+		fs_buf_putc(&a->data, ',');
+	}
+	if (threshold)
+		fs_buf_printf(&a->data, "\"suppress_below\":%d,", threshold);
+	fs_buf_puts(&a->data, "\"columns\":[");
+	for (size_t i = 0; i <= t->n; i++) {
+		fields[i] = i < t->n ? t->columns[i] : t->count;
+		fs_buf_puts(&a->data, i ? "," : "");
+		fs_json_put_string(&a->data, fields[i]);
+	}
+	fs_buf_puts(&a->data, "],\"rows\":[");
+	fs_csv_row(&csv, fields, t->n + 1);
+	for (size_t k = 0; k < n; k++) {
+		long long v = fs_counter_get(c, keys[k]);
+		char *p;
+		if (v < 0) {
+			rc = fs_error_set(FS_EINVALID, "%s%s%s: a count went below zero: the previous "
+					  "aggregates do not match the records", t->count,
+					  city ? " of city " : "", city ? city : "");
+			goto done;
+		}
+		if (v < threshold)
+			snprintf(count, sizeof(count), "<%d", threshold);
+		else
+			snprintf(count, sizeof(count), "%lld", v);
+		/* split a copy of the key at its separators */
+		fs_buf_clear(&a->key);
+		if ((rc = fs_buf_puts(&a->key, keys[k])) < 0)
+			goto done;
+		p = a->key.ptr;
+		for (size_t i = 0; i < t->n; i++) {
+			fields[i] = p;
+			p += strcspn(p, (char[]){ FS_COUNTER_SEP, 0 });
+			if (*p)
+				*p++ = '\0';
+		}
+		fields[t->n] = count;
+		fs_buf_puts(&a->data, k ? ",\n[" : "\n[");
+		for (size_t i = 0; i < t->n; i++) {
+			fs_buf_puts(&a->data, i ? "," : "");
+			fs_json_put_string(&a->data, fields[i]);
+		}
+		if (v < threshold)
+			fs_buf_printf(&a->data, ",\"%s\"]", count);
+		else
+			fs_buf_printf(&a->data, ",%s]", count);
+		if ((rc = fs_csv_row(&csv, fields, t->n + 1)) < 0)
+			goto done;
+	}
+	fs_buf_puts(&a->data, n ? "\n]}\n" : "]}\n");
+	if ((rc = fs_buf_check(&a->data)) < 0 || (rc = fs_buf_check(&csv)) < 0)
+		goto done;
+	if ((rc = git_blob_create_from_buffer(json_id, a->repo, a->data.ptr, a->data.size)) < 0 ||
+	    (csv_id && (rc = git_blob_create_from_buffer(csv_id, a->repo, csv.ptr, csv.size)) < 0))
+		rc = fs_error_git(rc, "cannot write the aggregates");
+done:
+	free(keys);
+	fs_buf_dispose(&csv);
+	return rc;
+}
+
+/* Add the rows of a table file written by write_table (exact counts) to `c`. */
+static int load_table(fs_aggregates *a, fs_counter *c, const table *t, const git_oid *id,
+		      const char *what)
+{
+	git_blob *blob = NULL;
+	cJSON *doc = NULL;
+	const cJSON *rows, *row, *format;
+	const char *fields[8];
+	int rc;
+
+	if ((rc = git_blob_lookup(&blob, a->repo, id)) < 0)
+		return fs_error_git(rc, "cannot read %s", what);
+	if ((rc = fs_json_parse(&doc, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob),
+				what)) < 0)
+		goto done;
+	rows = cJSON_GetObjectItemCaseSensitive(doc, "rows");
+	format = cJSON_GetObjectItemCaseSensitive(doc, "format");
+	if (!cJSON_IsNumber(format) || format->valuedouble != TABLE_FORMAT || !cJSON_IsArray(rows))
+		goto bad;
+	cJSON_ArrayForEach(row, rows) {
+		const cJSON *v = row->child;
+		size_t i = 0;
+		for (; i < t->n && cJSON_IsString(v); i++, v = v->next)
+			fields[i] = v->valuestring;
+		if (i < t->n || !cJSON_IsNumber(v) || v->next || !fs_json_is_integer(v->valuedouble) ||
+		    v->valuedouble < 1)
+			goto bad;
+		if ((rc = make_key(&a->key, fields, t->n)) < 0 ||
+		    (rc = fs_counter_add(c, a->key.ptr, (long long)v->valuedouble)) < 0)
+			goto done;
+	}
+	rc = 0;
+	goto done;
+bad:
+	rc = fs_error_set(FS_EINVALID, "%s: expected format %d with rows of %zu fields and a "
+			  "count", what, TABLE_FORMAT, t->n);
+done:
+	cJSON_Delete(doc);
+	git_blob_free(blob);
+	return rc;
+}
+
+/* ---- the module -------------------------------------------------------------- */
+
+static int sub(git_tree **out, git_repository *repo, const git_tree *tree, const char *path)
+{
+	git_tree_entry *e = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!tree || git_tree_entry_bypath(&e, tree, path) < 0)
+		return 0;
+	rc = git_tree_entry_type(e) == GIT_OBJECT_TREE
+		     ? git_tree_lookup(out, repo, git_tree_entry_id(e))
+		     : fs_error_set(FS_EINVALID, "hub/%s is not a folder", path);
+	git_tree_entry_free(e);
+	return rc < 0 && rc != FS_EINVALID ? fs_error_git(rc, "cannot read hub/%s", path) : rc;
+}
+
+int fs_aggregates_new(fs_aggregates **out, git_repository *repo, const git_tree *prev_hub,
+		      int prev_threshold, int threshold)
+{
+	fs_aggregates *a = calloc(1, sizeof(*a));
+	git_tree *services = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!a)
+		return fs_error_set(FS_ENOMEM, "out of memory");
+	a->repo = repo;
+	a->threshold = threshold;
+	a->rewrite_all = prev_hub && prev_threshold != threshold;
+	if ((rc = fs_counter_new(&a->actions)) < 0 || (rc = fs_counter_new(&a->done)) < 0 ||
+	    (rc = sub(&a->prev_aggregates, repo, prev_hub, "aggregates")) < 0 ||
+	    (rc = sub(&a->prev_counts, repo, prev_hub, "counts")) < 0 ||
+	    (rc = sub(&services, repo, prev_hub, "aggregates/services")) < 0)
+		goto done;
+	if ((rc = git_treebuilder_new(&a->services, repo, services)) < 0 ||
+	    (rc = git_treebuilder_new(&a->counts, repo, a->prev_counts)) < 0) {
+		rc = fs_error_git(rc, "cannot build the aggregates");
+		goto done;
+	}
+	if (a->prev_aggregates) {
+		const git_tree_entry *e = git_tree_entry_byname(a->prev_aggregates, "actions.json");
+		if (!e) {
+			rc = fs_error_set(FS_EINVALID, "hub/aggregates/actions.json is missing");
+			goto done;
+		}
+		if ((rc = load_table(a, a->actions, &actions_table, git_tree_entry_id(e),
+				     "hub/aggregates/actions.json")) < 0)
+			goto done;
+	}
+	*out = a;
+	a = NULL;
+done:
+	git_tree_free(services);
+	fs_aggregates_free(a);
+	return rc;
+}
+
+void fs_aggregates_free(fs_aggregates *a)
+{
+	if (!a)
+		return;
+	fs_counter_free(a->actions);
+	fs_counter_free(a->done);
+	git_tree_free(a->prev_aggregates);
+	git_tree_free(a->prev_counts);
+	git_treebuilder_free(a->services);
+	git_treebuilder_free(a->counts);
+	fs_buf_dispose(&a->key);
+	fs_buf_dispose(&a->data);
+	free(a);
+}
+
+/* Write a city's three files from its exact counts. */
+static int write_city(fs_aggregates *a, const char *city, const fs_counter *c)
+{
+	git_oid json, csv, exact;
+	fs_buf name = FS_BUF_INIT;
+	int rc;
+
+	if ((rc = write_table(a, &exact, NULL, &services_table, c, city, 0)) < 0 ||
+	    (rc = write_table(a, &json, &csv, &services_table, c, city, a->threshold)) < 0)
+		goto done;
+	fs_buf_printf(&name, "%s.json", city);
+	if ((rc = fs_buf_check(&name)) < 0)
+		goto done;
+	if ((rc = git_treebuilder_insert(NULL, a->counts, name.ptr, &exact, GIT_FILEMODE_BLOB)) < 0 ||
+	    (rc = git_treebuilder_insert(NULL, a->services, name.ptr, &json, GIT_FILEMODE_BLOB)) < 0) {
+		rc = fs_error_git(rc, "city '%s': cannot write its aggregates", city);
+		goto done;
+	}
+	fs_buf_clear(&name);
+	fs_buf_printf(&name, "%s.csv", city);
+	if ((rc = fs_buf_check(&name)) < 0)
+		goto done;
+	if ((rc = git_treebuilder_insert(NULL, a->services, name.ptr, &csv, GIT_FILEMODE_BLOB)) < 0)
+		rc = fs_error_git(rc, "city '%s': cannot write its aggregates", city);
+	else
+		rc = fs_counter_add(a->done, city, 1);
+done:
+	fs_buf_dispose(&name);
+	return rc;
+}
+
+/* Load city's exact counts from the previous tree into `c` (nothing when it has none). */
+static int load_city(fs_aggregates *a, fs_counter *c, const char *city)
+{
+	fs_buf name = FS_BUF_INIT;
+	const git_tree_entry *e;
+	int rc;
+
+	fs_buf_printf(&name, "%s.json", city);
+	if ((rc = fs_buf_check(&name)) < 0)
+		goto done;
+	e = a->prev_counts ? git_tree_entry_byname(a->prev_counts, name.ptr) : NULL;
+	fs_buf_clear(&name);
+	fs_buf_printf(&name, "hub/counts/%s.json", city);
+	if (e && (rc = fs_buf_check(&name)) == 0)
+		rc = load_table(a, c, &services_table, git_tree_entry_id(e), name.ptr);
+done:
+	fs_buf_dispose(&name);
+	return rc;
+}
+
+int fs_aggregates_city(fs_aggregates *a, const char *city, const git_tree *old,
+		       const git_tree *new_)
+{
+	fs_counter *services = NULL;
+	walk w = { a, a->actions, count_action, city };
+	int rc;
+
+	if ((rc = diff_folder(&w, old, new_, "actions")) < 0 ||
+	    (rc = fs_counter_new(&services)) < 0 ||
+	    (old && (rc = load_city(a, services, city)) < 0))
+		goto done;
+	w.c = services;
+	w.count = count_service;
+	if ((rc = diff_folder(&w, old, new_, "services")) < 0)
+		goto done;
+	rc = write_city(a, city, services);
+done:
+	fs_counter_free(services);
+	return rc;
+}
+
+int fs_aggregates_write(fs_aggregates *a, git_treebuilder *hub)
+{
+	git_treebuilder *aggr = NULL;
+	fs_counter *c = NULL;
+	git_oid json, csv, id;
+	int rc;
+
+	/* a new threshold: the cities that did not change are written again too */
+	for (size_t i = 0; a->rewrite_all && a->prev_counts && i < git_tree_entrycount(a->prev_counts);
+	     i++) {
+		const char *name = git_tree_entry_name(git_tree_entry_byindex(a->prev_counts, i));
+		size_t len = strlen(name);
+		char city[256];
+		if (len < 6 || len - 5 >= sizeof(city) || strcmp(name + len - 5, ".json") != 0)
+			continue;
+		memcpy(city, name, len - 5);
+		city[len - 5] = '\0';
+		if (fs_counter_get(a->done, city))
+			continue;
+		fs_counter_free(c);
+		c = NULL;
+		if ((rc = fs_counter_new(&c)) < 0 || (rc = load_city(a, c, city)) < 0 ||
+		    (rc = write_city(a, city, c)) < 0)
+			goto done;
+	}
+	if ((rc = write_table(a, &json, &csv, &actions_table, a->actions, NULL, 0)) < 0)
+		goto done;
+	if ((rc = git_treebuilder_new(&aggr, a->repo, NULL)) < 0 ||
+	    (rc = git_treebuilder_insert(NULL, aggr, "actions.json", &json, GIT_FILEMODE_BLOB)) < 0 ||
+	    (rc = git_treebuilder_insert(NULL, aggr, "actions.csv", &csv, GIT_FILEMODE_BLOB)) < 0 ||
+	    (rc = git_treebuilder_write(&id, a->services)) < 0 ||
+	    (rc = git_treebuilder_insert(NULL, aggr, "services", &id, GIT_FILEMODE_TREE)) < 0 ||
+	    (rc = git_treebuilder_write(&id, aggr)) < 0 ||
+	    (rc = git_treebuilder_insert(NULL, hub, "aggregates", &id, GIT_FILEMODE_TREE)) < 0 ||
+	    (rc = git_treebuilder_write(&id, a->counts)) < 0 ||
+	    (rc = git_treebuilder_insert(NULL, hub, "counts", &id, GIT_FILEMODE_TREE)) < 0)
+		rc = fs_error_git(rc, "cannot write the aggregates");
+done:
+	fs_counter_free(c);
+	git_treebuilder_free(aggr);
+	return rc;
+}
