@@ -86,7 +86,8 @@ static int list_others(fs_node *node, list_state *st)
 		return rc;
 	if ((rc = git_reference_list(&names, repo)) < 0)
 		return fs_error_git(rc, "cannot list the node's refs");
-	qsort(names.strings, names.count, sizeof(char *), by_name);
+	if (names.count)
+		qsort(names.strings, names.count, sizeof(char *), by_name);
 	for (size_t i = 0; i < names.count; i++) {
 		const char *name = names.strings[i];
 		size_t len = strlen(name);

@@ -77,7 +77,8 @@ static int walk_city(listing *l, git_repository *repo, const git_tree *city, con
 			return rc == FS_ENOMEM ? rc : fs_error_git(rc, "city '%s': cannot read %s/",
 								  name, fs_kind_folder(all[i]));
 	}
-	qsort(l->v, l->n, sizeof(*l->v), by_id);
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), by_id);
 	for (size_t i = 0; i < l->n; i++) {
 		git_blob *blob = NULL;
 		if ((rc = git_blob_lookup(&blob, repo, &l->v[i].blob)) < 0)

@@ -56,7 +56,17 @@ int fs_global_init(void)
 	 * libgit2 keeps up to 256 MiB of parsed objects by default; a node runs
 	 * on small machines and re-reads little (a tree once per batch).
 	 */
-	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(16 << 20));
+	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(4 << 20));
+	/*
+	 * Pack data is read through mmap windows, 1 GiB each and up to 8 GiB in
+	 * all on 64-bit by default, and every page a walk touches stays resident:
+	 * a merge or an export that reads every record of a hub would look like
+	 * it holds the whole hub. Small windows, few of them: the least recently
+	 * used is unmapped first.
+	 */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)0);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)(4 << 20));
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)(32 << 20));
 	return 0;
 }
 

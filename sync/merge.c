@@ -479,7 +479,8 @@ static int changed_heads(commits *out, git_repository *repo, const cJSON *heads)
 		goto done;
 	}
 	/* git_reference_list sorts nothing: take the cities' refs in name order */
-	qsort(names.strings, names.count, sizeof(char *), by_name);
+	if (names.count)
+		qsort(names.strings, names.count, sizeof(char *), by_name);
 	for (size_t i = 0; i < names.count; i++) {
 		const char *name = names.strings[i];
 		git_commit *c = NULL;

@@ -13,6 +13,8 @@
 #include "sync/net.h"
 #include "sync/ssh.h"
 #include "sync/check.h"
+#include "sync/copy.h"
+#include "sync/merge.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/time.h"
@@ -621,26 +623,40 @@ static int hub_tip(pusher *p, git_oid *out)
 	return 0;
 }
 
+/* A hub on a path: its public branch copied across (sync/copy.h says why not a fetch). */
+static int copy_public(pusher *p)
+{
+	char ref[256];
+	git_reference *r = NULL;
+	git_oid tip;
+	int rc = git_reference_name_to_id(&tip, fs_node_repo(p->hub), FS_PUBLIC_REF);
+
+	if (rc == GIT_ENOTFOUND)
+		return 0; /* the hub has not merged yet */
+	if (rc < 0)
+		return fs_error_git(rc, "hub: cannot read %s", FS_PUBLIC_REF);
+	snprintf(ref, sizeof(ref), "refs/remotes/%s/public", p->name);
+	if ((rc = fs_copy_history(fs_node_repo(p->node), fs_node_repo(p->hub), &tip, NULL)) < 0)
+		return fs_error_prefix("cannot fetch public from '%s'", p->name);
+	rc = git_reference_create(&r, fs_node_repo(p->node), ref, &tip, 1,
+				  "fieldsync sync: fetch public");
+	git_reference_free(r);
+	return rc < 0 ? fs_error_git(rc, "cannot update %s", ref) : 0;
+}
+
 /* What the hub publishes for every city: its public branch (the remote's only fetch refspec). */
 static int fetch_public(pusher *p)
 {
 	git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
-	git_remote *local = NULL, *r = p->remote;
 	int rc;
 
-	if (!r && (rc = git_remote_lookup(&local, fs_node_repo(p->node), p->name)) < 0)
-		return fs_error_git(rc, "remote '%s'", p->name);
-	if (local)
-		r = local;
+	if (p->hub)
+		return copy_public(p);
 	set_callbacks(p, &fo.callbacks);
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	fo.prune = GIT_FETCH_NO_PRUNE;
-	rc = git_remote_fetch(r, NULL, &fo, "fieldsync sync: fetch public");
-	if (rc < 0)
-		rc = local ? fs_error_git(rc, "cannot fetch public from '%s'", git_remote_url(r))
-			   : link_error(p, rc, "cannot fetch public from");
-	git_remote_free(local);
-	return rc;
+	rc = git_remote_fetch(p->remote, NULL, &fo, "fieldsync sync: fetch public");
+	return rc < 0 ? link_error(p, rc, "cannot fetch public from") : 0;
 }
 
 /*

@@ -2,10 +2,6 @@
 # fieldsync export: CSV (RFC 4180), HXL, NDJSON, from a node and from a hub.
 . "$(dirname "$0")/lib.sh"
 
-crlf() {
-	sed 's/$/\r/'
-}
-
 # One action whose fields need quoting, and one service.
 node_with_records() {
 	mknode tunis tunis

@@ -147,3 +147,27 @@ city() {
 	done >"$1.ndjson"
 	"$FS" -C "$1" import service "$1.ndjson" --batch 2 >/dev/null
 }
+
+# ./hub with two cities synced over file://: tunis 7 health services in
+# 2026-11 and 2 food in 2026-10, an action for priorities 3 and 4 (TN);
+# quito 3 health services in 2026-11, an action for priority 3 (EC)
+tunis_and_quito() {
+	mkhub hub
+	city tunis 7
+	for i in 1 2; do
+		service_json 2026-10-0$i food "$(printf '%032x' $((100 + i)))"
+	done | "$FS" -C tunis import service - >/dev/null
+	action_json "Accueil" | "$FS" -C tunis add action >/dev/null
+	city quito 3
+	printf '{"country":"EC","title":"Casa","description":"x","start":"2024","end":null,"commitment":"gcr","priorities":[3],"status":"ongoing"}\n' |
+		"$FS" -C quito add action >/dev/null
+	for c in tunis quito; do
+		"$FS" -C "$c" remote add hub "file://$PWD/hub" >/dev/null
+		"$FS" -C "$c" sync >/dev/null
+	done
+}
+
+# crlf: stdin with CRLF line ends, as RFC 4180 writes CSV
+crlf() {
+	sed 's/$/\r/'
+}

@@ -242,27 +242,10 @@ merge_on_receive() {
 	[ "$(git --git-dir=hub rev-parse unified)" = "$before" ] || fail "merged while off"
 }
 
-# crlf: stdin with CRLF line ends, as RFC 4180 writes CSV
-crlf() {
-	sed 's/$/\r/'
-}
-
 # Aggregates: actions exact, services per city with counts under the
 # threshold suppressed; updated from the diff, equal to counting afresh.
 aggregates() {
-	mkhub hub
-	city tunis 7
-	for i in 1 2; do
-		service_json 2026-10-0$i food "$(printf '%032x' $((100 + i)))"
-	done | "$FS" -C tunis import service - >/dev/null
-	action_json "Accueil" | "$FS" -C tunis add action >/dev/null
-	city quito 3
-	printf '{"country":"EC","title":"Casa","description":"x","start":"2024","end":null,"commitment":"gcr","priorities":[3],"status":"ongoing"}\n' |
-		"$FS" -C quito add action >/dev/null
-	for c in tunis quito; do
-		"$FS" -C "$c" remote add hub "file://$PWD/hub" >/dev/null
-		"$FS" -C "$c" sync >/dev/null
-	done
+	tunis_and_quito
 	run 0 "$FS" -C hub hub merge
 	git --git-dir=hub show unified:hub/aggregates/actions.csv >got
 	crlf >want <<-EOF

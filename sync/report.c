@@ -1,0 +1,365 @@
+#include "sync/report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "schema/builtin.h"
+#include "node/record.h"
+#include "sync/check.h"
+#include "sync/merge.h"
+#include "util/counter.h"
+#include "util/error.h"
+#include "util/json.h"
+
+#define CHART_WIDTH 720
+#define LABEL_WIDTH 300
+#define BAR_MAX 330
+#define ROW 24
+
+typedef struct {
+	git_repository *repo;
+	git_tree *tree;       /* the unified tree */
+	int threshold;
+	fs_counter *priority, *country, *month, *category; /* totals to chart */
+	long long hidden; /* service cells under the threshold, left out of the totals */
+	fs_buf *out;
+} report;
+
+static void esc(fs_buf *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': fs_buf_puts(out, "&amp;"); break;
+		case '<': fs_buf_puts(out, "&lt;"); break;
+		case '>': fs_buf_puts(out, "&gt;"); break;
+		case '"': fs_buf_puts(out, "&quot;"); break;
+		default: fs_buf_putc(out, *s);
+		}
+	}
+}
+
+/* A blob of the unified tree, parsed; FS_ENOTFOUND when absent. */
+static int read_json(cJSON **out, const report *r, const char *path)
+{
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	int rc;
+
+	*out = NULL;
+	if (git_tree_entry_bypath(&e, r->tree, path) < 0)
+		return fs_error_set(FS_ENOTFOUND, "the unified dataset has no %s", path);
+	if ((rc = git_blob_lookup(&blob, r->repo, git_tree_entry_id(e))) < 0)
+		rc = fs_error_git(rc, "cannot read %s", path);
+	else
+		rc = fs_json_parse(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), path);
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	return rc;
+}
+
+/*
+ * Add the count of each row of a table to the counters of two of its
+ * columns. Rows under `threshold` are left out (and counted in *hidden): a
+ * total that included them would give a suppressed cell away by subtraction
+ * from the cells shown next to it.
+ */
+static int sum_rows(const cJSON *table, size_t ncols, size_t a, fs_counter *ca, size_t b,
+		    fs_counter *cb, int threshold, long long *total, long long *hidden)
+{
+	const cJSON *row;
+	int rc = 0;
+
+	cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(table, "rows")) {
+		const cJSON *v = cJSON_GetArrayItem(row, (int)ncols);
+		const cJSON *ka = cJSON_GetArrayItem(row, (int)a), *kb = cJSON_GetArrayItem(row, (int)b);
+		if (!cJSON_IsNumber(v) || !cJSON_IsString(ka) || !cJSON_IsString(kb))
+			return fs_error_set(FS_EINVALID, "the aggregates have a malformed row");
+		if (v->valuedouble < threshold) {
+			(*hidden)++;
+			continue;
+		}
+		if ((rc = fs_counter_add(ca, ka->valuestring, (long long)v->valuedouble)) < 0 ||
+		    (rc = fs_counter_add(cb, kb->valuestring, (long long)v->valuedouble)) < 0)
+			return rc;
+		if (total)
+			*total += (long long)v->valuedouble;
+	}
+	return rc;
+}
+
+/*
+ * A horizontal bar chart of a counter, its keys in order. data-chart and
+ * each bar's data-label / data-value say what is drawn, for people using a
+ * screen reader and for the tests.
+ */
+static int chart(report *r, const char *id, const char *title, const fs_counter *c,
+		 const char *vocab)
+{
+	const char **keys = NULL;
+	size_t n = 0;
+	long long max = 1;
+	char num[32];
+	int rc, height;
+
+	if ((rc = fs_counter_keys(&keys, &n, c)) < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if (fs_counter_get(c, keys[i]) > max)
+			max = fs_counter_get(c, keys[i]);
+	height = (int)n * ROW + 8;
+	fs_buf_printf(r->out, "<figure>\n<figcaption>%s</figcaption>\n", title);
+	if (!n)
+		fs_buf_puts(r->out, "<p class=\"none\">nothing recorded yet</p>\n");
+	else
+		fs_buf_printf(r->out, "<svg class=\"chart\" data-chart=\"%s\" role=\"img\" "
+			      "aria-label=\"%s\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+			      "xmlns=\"http://www.w3.org/2000/svg\">\n", id, title, CHART_WIDTH,
+			      height, CHART_WIDTH, height);
+	for (size_t i = 0; i < n; i++) {
+		long long v = fs_counter_get(c, keys[i]);
+		const char *label = vocab ? fs_schema_label(vocab, keys[i], "en") : NULL;
+		int y = (int)i * ROW + 4, w = (int)((double)v / (double)max * BAR_MAX + 0.5);
+		snprintf(num, sizeof(num), "%lld", v);
+		fs_buf_puts(r->out, "<g data-label=\"");
+		esc(r->out, keys[i]);
+		fs_buf_printf(r->out, "\" data-value=\"%s\">", num);
+		fs_buf_printf(r->out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", LABEL_WIDTH - 8,
+			      y + 16);
+		esc(r->out, keys[i]);
+		if (label) {
+			char cut[48];
+			snprintf(cut, sizeof(cut), "%s", label);
+			if (strlen(label) >= sizeof(cut))
+				memcpy(cut + sizeof(cut) - 4, "...", 4);
+			fs_buf_puts(r->out, " ");
+			esc(r->out, cut);
+		}
+		fs_buf_printf(r->out, "</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
+			      "class=\"bar\"/><text x=\"%d\" y=\"%d\" class=\"v\">", LABEL_WIDTH, y + 3,
+			      w, ROW - 8, LABEL_WIDTH + w + 6, y + 16);
+		esc(r->out, num);
+		fs_buf_puts(r->out, "</text></g>\n");
+	}
+	if (n)
+		fs_buf_puts(r->out, "</svg>\n");
+	fs_buf_puts(r->out, "</figure>\n");
+	free(keys);
+	return fs_buf_check(r->out);
+}
+
+static void format_time(char out[32], git_time_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm))
+		strftime(out, 32, "%Y-%m-%d %H:%M UTC", &tm);
+	else
+		snprintf(out, 32, "-");
+}
+
+/*
+ * When the city last synced: the hub's reflog of its branch (hub init turns
+ * reflogs on); without one, the time of the city's last commit.
+ */
+static void last_sync(char out[48], git_repository *repo, const char *city)
+{
+	char ref[256], when[32];
+	git_reflog *log = NULL;
+	git_commit *c = NULL;
+	git_oid id;
+
+	snprintf(out, 48, "-");
+	snprintf(ref, sizeof(ref), FS_CITY_REF_PREFIX "%s", city);
+	if (git_reflog_read(&log, repo, ref) == 0 && git_reflog_entrycount(log) > 0) {
+		format_time(when, git_reflog_entry_committer(git_reflog_entry_byindex(log, 0))->when.time);
+		snprintf(out, 48, "%s", when);
+	} else if (git_reference_name_to_id(&id, repo, ref) == 0 &&
+		   git_commit_lookup(&c, repo, &id) == 0) {
+		format_time(when, git_commit_time(c));
+		snprintf(out, 48, "%s (last commit)", when);
+	}
+	git_commit_free(c);
+	git_reflog_free(log);
+	fs_error_clear();
+}
+
+/*
+ * One row per city; its exact service counts go into the month and category
+ * totals (cells under the threshold left out, as sum_rows says).
+ */
+static int cities(report *r)
+{
+	git_tree_entry *e = NULL;
+	git_tree *cities = NULL;
+	fs_buf path = FS_BUF_INIT;
+	char when[48];
+	int rc = 0;
+
+	fs_buf_puts(r->out, "<h2>Cities</h2>\n<table class=\"cities\">\n<thead><tr><th>city</th>"
+		    "<th>name</th><th>country</th><th>services</th><th>last sync</th></tr></thead>\n"
+		    "<tbody>\n");
+	if (git_tree_entry_bypath(&e, r->tree, "cities") == 0 &&
+	    (rc = git_tree_lookup(&cities, r->repo, git_tree_entry_id(e))) < 0) {
+		rc = fs_error_git(rc, "cannot read cities/");
+		goto done;
+	}
+	for (size_t i = 0; cities && i < git_tree_entrycount(cities); i++) {
+		const char *id = git_tree_entry_name(git_tree_entry_byindex(cities, i));
+		cJSON *meta = NULL, *counts = NULL;
+		long long total = 0;
+		fs_buf_clear(&path);
+		fs_buf_printf(&path, "cities/%s/city.json", id);
+		if ((rc = fs_buf_check(&path)) < 0 || (rc = read_json(&meta, r, path.ptr)) < 0)
+			goto done;
+		fs_buf_clear(&path);
+		fs_buf_printf(&path, "hub/counts/%s.json", id);
+		if ((rc = fs_buf_check(&path)) < 0 || (rc = read_json(&counts, r, path.ptr)) < 0) {
+			cJSON_Delete(meta);
+			goto done;
+		}
+		/* columns: month, category, group, sex, age band, count */
+		rc = sum_rows(counts, 5, 0, r->month, 1, r->category, r->threshold, &total, &r->hidden);
+		last_sync(when, r->repo, id);
+		fs_buf_puts(r->out, "<tr><td>");
+		esc(r->out, id);
+		fs_buf_puts(r->out, "</td><td>");
+		esc(r->out, fs_json_string(meta, "name") ? fs_json_string(meta, "name") : "");
+		fs_buf_puts(r->out, "</td><td>");
+		esc(r->out, fs_json_string(meta, "country") ? fs_json_string(meta, "country") : "");
+		fs_buf_printf(r->out, "</td><td class=\"n\">%lld</td><td>%s</td></tr>\n", total,
+			      when);
+		cJSON_Delete(meta);
+		cJSON_Delete(counts);
+		if (rc < 0)
+			goto done;
+	}
+	fs_buf_puts(r->out, "</tbody>\n</table>\n");
+	rc = fs_buf_check(r->out);
+done:
+	fs_buf_dispose(&path);
+	git_tree_free(cities);
+	git_tree_entry_free(e);
+	return rc;
+}
+
+/*
+ * Actions per country, each action once: the aggregate counts an action
+ * under each of its priorities, so its rows would count it several times.
+ */
+static int count_country(const char *id, fs_kind kind, const char *data, size_t len,
+			 void *payload)
+{
+	cJSON *rec = cJSON_ParseWithLength(data, len);
+	const char *country = fs_json_string(rec, "country");
+	int rc;
+
+	(void)kind;
+	rc = rec ? fs_counter_add(payload, country ? country : "unknown", 1)
+		 : fs_error_set(FS_EINVALID, "record '%s' does not parse", id);
+	cJSON_Delete(rec);
+	return rc;
+}
+
+static const char style[] =
+	"body{font:15px/1.4 sans-serif;margin:2em auto;max-width:760px;color:#222}"
+	"h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em}"
+	"figure{margin:1.5em 0}figcaption{font-weight:bold;margin-bottom:.5em}"
+	".bar{fill:#2b6cb0}text{font-size:12px;fill:#222}"
+	"table{border-collapse:collapse}td,th{padding:.2em .8em;border-bottom:1px solid #ddd;"
+	"text-align:left}.n{text-align:right}.meta,.none{color:#666}ol{font-size:.9em}";
+
+int fs_report_html(fs_buf *out, fs_node *hub)
+{
+	report r = { fs_node_repo(hub), NULL, 0, NULL, NULL, NULL, NULL, 0, out };
+	git_commit *unified = NULL;
+	cJSON *heads = NULL, *actions = NULL;
+	const cJSON *t;
+	char when[32], num[32];
+	fs_counter *unused = NULL;
+	git_oid id;
+	int rc;
+
+	if ((rc = git_reference_name_to_id(&id, r.repo, FS_UNIFIED_REF)) < 0) {
+		rc = rc == GIT_ENOTFOUND
+			     ? fs_error_set(FS_ENOTFOUND, "hub '%s' has no unified dataset yet: run "
+					    "'fieldsync hub merge'", fs_node_dir(hub))
+			     : fs_error_git(rc, "cannot read %s", FS_UNIFIED_REF);
+		goto done;
+	}
+	if ((rc = git_commit_lookup(&unified, r.repo, &id)) < 0 ||
+	    (rc = git_commit_tree(&r.tree, unified)) < 0) {
+		rc = fs_error_git(rc, "cannot read %s", FS_UNIFIED_REF);
+		goto done;
+	}
+	if ((rc = read_json(&heads, &r, "hub/unified.json")) < 0 ||
+	    (rc = read_json(&actions, &r, "hub/aggregates/actions.json")) < 0)
+		goto done;
+	t = cJSON_GetObjectItemCaseSensitive(heads, "suppress_below");
+	r.threshold = cJSON_IsNumber(t) ? (int)t->valuedouble : 0;
+	if (r.threshold < 1) {
+		rc = fs_error_set(FS_EINVALID, "hub/unified.json: no suppress_below: merge again "
+				  "with this fieldsync");
+		goto done;
+	}
+	if ((rc = fs_counter_new(&r.priority)) < 0 || (rc = fs_counter_new(&r.country)) < 0 ||
+	    (rc = fs_counter_new(&r.month)) < 0 || (rc = fs_counter_new(&r.category)) < 0 ||
+	    (rc = fs_counter_new(&unused)) < 0 ||
+	    (rc = sum_rows(actions, 4, 0, r.priority, 3, unused, 0, NULL, NULL)) < 0 ||
+	    (rc = fs_record_foreach_tree(r.repo, r.tree, NULL, FS_KIND_ACTION, count_country,
+					 r.country)) < 0)
+		goto done;
+	format_time(when, git_commit_time(unified));
+	fs_buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+		    "<meta name=\"viewport\" content=\"width=device-width\">\n<title>");
+	esc(out, fs_node_name(hub) ? fs_node_name(hub) : "fieldsync hub");
+	fs_buf_printf(out, ": unified dataset</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", style);
+	esc(out, fs_node_name(hub) ? fs_node_name(hub) : "fieldsync hub");
+	fs_buf_printf(out, "</h1>\n<p class=\"meta\">Unified dataset as merged on %s, commit "
+		      "<code>%s</code>. No count of fewer than %d services is shown, so that no "
+		      "small group of people can be singled out; an action serving several "
+		      "priorities counts under each.</p>\n", when, git_oid_tostr_s(&id),
+		      r.threshold);
+	if ((rc = cities(&r)) < 0)
+		goto done;
+	fs_buf_puts(out, "<h2>Actions</h2>\n");
+	if ((rc = chart(&r, "actions-per-priority", "Actions per priority", r.priority,
+			"priorities")) < 0 ||
+	    (rc = chart(&r, "actions-per-country", "Actions per country", r.country, "countries")) < 0)
+		goto done;
+	fs_buf_puts(out, "<h2>Services</h2>\n");
+	if (r.hidden)
+		fs_buf_printf(out, "<p class=\"meta\">Totals count the cells of %d services or more "
+			      "only: %lld smaller cell%s (a month, a category, a group, a sex and an "
+			      "age band in one city) %s left out.</p>\n", r.threshold, r.hidden,
+			      r.hidden == 1 ? "" : "s", r.hidden == 1 ? "is" : "are");
+	if ((rc = chart(&r, "services-per-month", "Services per month", r.month, NULL)) < 0 ||
+	    (rc = chart(&r, "services-per-category", "Services per category", r.category,
+			"service-categories")) < 0)
+		goto done;
+	fs_buf_puts(out, "<h2>The 8 priorities</h2>\n<ol>\n");
+	for (int p = 1; p <= 8; p++) {
+		const char *label;
+		snprintf(num, sizeof(num), "%d", p);
+		label = fs_schema_label("priorities", num, "en");
+		fs_buf_puts(out, "<li>");
+		esc(out, label ? label : num);
+		fs_buf_puts(out, "</li>\n");
+	}
+	fs_buf_puts(out, "</ol>\n<p class=\"meta\">Made by fieldsync from the signed unified "
+		    "dataset; anyone with a clone can recompute it.</p>\n</body>\n</html>\n");
+	rc = fs_buf_check(out);
+done:
+	fs_counter_free(unused);
+	fs_counter_free(r.priority);
+	fs_counter_free(r.country);
+	fs_counter_free(r.month);
+	fs_counter_free(r.category);
+	cJSON_Delete(heads);
+	cJSON_Delete(actions);
+	git_tree_free(r.tree);
+	git_commit_free(unified);
+	return rc;
+}
