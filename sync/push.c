@@ -14,6 +14,9 @@
 #include "sync/ssh.h"
 #include "sync/check.h"
 #include "sync/copy.h"
+#include "node/signers.h"
+#include "node/sshsig.h"
+#include "node/verify.h"
 #include "sync/merge.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -623,11 +626,147 @@ static int hub_tip(pusher *p, git_oid *out)
 	return 0;
 }
 
+/* The key of principal "hub" in hub/signers of `tip`'s tree. */
+static int hub_key_of(unsigned char pk[FS_KEY_PUBLIC_BYTES], git_repository *repo,
+		      const git_oid *tip)
+{
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	fs_signers *s = NULL;
+	int rc = FS_ENOTFOUND;
+
+	if (git_commit_lookup(&c, repo, tip) < 0 || git_commit_tree(&tree, c) < 0 ||
+	    git_tree_entry_bypath(&e, tree, "hub/signers") < 0 ||
+	    git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0) {
+		rc = fs_error_set(FS_EVERIFY, "public %s has no hub/signers", git_oid_tostr_s(tip));
+		goto done;
+	}
+	if ((rc = fs_signers_parse(&s, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob),
+				   "public:hub/signers")) < 0)
+		goto done;
+	rc = fs_error_set(FS_EVERIFY, "public %s: hub/signers names no key for 'hub'",
+			  git_oid_tostr_s(tip));
+	for (size_t i = 0; i < fs_signers_count(s); i++) {
+		const fs_signer *one = fs_signers_get(s, i);
+		if (strcmp(one->principals, "hub") == 0) {
+			memcpy(pk, one->public_key, FS_KEY_PUBLIC_BYTES);
+			fs_error_clear();
+			rc = 0;
+			break;
+		}
+	}
+done:
+	fs_signers_free(s);
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	git_commit_free(c);
+	return rc;
+}
+
+typedef struct {
+	git_oid commit;
+	char problem[256];
+	int bad;
+} first_bad;
+
+static int note_bad(const fs_verify_result *r, void *payload)
+{
+	first_bad *b = payload;
+
+	if (!r->good) {
+		b->bad = 1;
+		git_oid_cpy(&b->commit, &r->commit);
+		snprintf(b->problem, sizeof(b->problem), "%s", r->problem ? r->problem : "bad");
+	}
+	return 0;
+}
+
+/*
+ * Move refs/remotes/<name>/public to `tip` only when every commit new to the
+ * node is signed by the hub's key: the one pinned in
+ * remote.<name>.fieldsyncHubKey, or on the first fetch the key hub/signers
+ * gives for "hub", which is then pinned (trust on first use, as ssh does).
+ */
+static int accept_public(pusher *p, const git_oid *tip)
+{
+	git_repository *repo = fs_node_repo(p->node);
+	unsigned char pk[FS_KEY_PUBLIC_BYTES];
+	char ref[256], key[256], range[2 * GIT_OID_HEXSZ + 3];
+	fs_buf pinned = FS_BUF_INIT, fp = FS_BUF_INIT;
+	fs_verify_trust trust = { NULL, NULL, pk };
+	fs_verify_stats st;
+	first_bad bad;
+	git_config *cfg = NULL;
+	git_reference *r = NULL;
+	git_oid old;
+	int rc, have_old, first = 0;
+
+	snprintf(ref, sizeof(ref), "refs/remotes/%s/public", p->name);
+	snprintf(key, sizeof(key), "remote.%s.fieldsyncHubKey", p->name);
+	have_old = git_reference_name_to_id(&old, repo, ref) == 0;
+	if (have_old && git_oid_equal(&old, tip))
+		return 0;
+	if ((rc = git_repository_config(&cfg, repo)) < 0) {
+		rc = fs_error_git(rc, "cannot read the node's settings");
+		goto done;
+	}
+	{
+		git_buf v = GIT_BUF_INIT;
+		if (git_config_get_string_buf(&v, cfg, key) == 0) {
+			rc = fs_ssh_pubkey_parse(pk, v.ptr);
+			git_buf_dispose(&v);
+			if (rc < 0) {
+				fs_error_prefix("setting %s", key);
+				goto done;
+			}
+		} else if ((rc = hub_key_of(pk, repo, tip)) < 0) {
+			goto done;
+		} else {
+			first = 1;
+		}
+	}
+	if (have_old)
+		snprintf(range, sizeof(range), "%s..", git_oid_tostr_s(&old));
+	else
+		range[0] = '\0';
+	strcat(range, git_oid_tostr_s(tip));
+	memset(&bad, 0, sizeof(bad));
+	rc = fs_verify_range(repo, range, &trust, note_bad, &bad, &st);
+	if (rc == FS_EVERIFY || bad.bad) {
+		fs_ssh_pubkey_fingerprint(&fp, pk);
+		rc = fs_error_set(FS_EVERIFY, "remote '%s': public commit %s is not the hub's (%s; "
+				  "the hub's key is %s): public not taken", p->name,
+				  git_oid_tostr_s(&bad.commit), bad.problem, fs_buf_cstr(&fp));
+		goto done;
+	}
+	if (rc < 0)
+		goto done;
+	if (first) {
+		fs_buf_clear(&pinned);
+		if ((rc = fs_ssh_pubkey_format(&pinned, pk, NULL)) < 0)
+			goto done;
+		if ((rc = git_config_set_string(cfg, key, pinned.ptr)) < 0) {
+			rc = fs_error_git(rc, "cannot pin the hub's key");
+			goto done;
+		}
+	}
+	if ((rc = git_reference_create(&r, repo, ref, tip, 1, "fieldsync sync: fetch public")) < 0)
+		rc = fs_error_git(rc, "cannot update %s", ref);
+done:
+	sodium_memzero(pk, sizeof(pk));
+	git_reference_free(r);
+	git_config_free(cfg);
+	fs_buf_dispose(&pinned);
+	fs_buf_dispose(&fp);
+	return rc;
+}
+
 /* A hub on a path: its public branch copied across (sync/copy.h says why not a fetch). */
 static int copy_public(pusher *p)
 {
-	char ref[256];
-	git_reference *r = NULL;
 	git_oid tip;
 	int rc = git_reference_name_to_id(&tip, fs_node_repo(p->hub), FS_PUBLIC_REF);
 
@@ -635,28 +774,54 @@ static int copy_public(pusher *p)
 		return 0; /* the hub has not merged yet */
 	if (rc < 0)
 		return fs_error_git(rc, "hub: cannot read %s", FS_PUBLIC_REF);
-	snprintf(ref, sizeof(ref), "refs/remotes/%s/public", p->name);
 	if ((rc = fs_copy_history(fs_node_repo(p->node), fs_node_repo(p->hub), &tip, NULL)) < 0)
 		return fs_error_prefix("cannot fetch public from '%s'", p->name);
-	rc = git_reference_create(&r, fs_node_repo(p->node), ref, &tip, 1,
-				  "fieldsync sync: fetch public");
-	git_reference_free(r);
-	return rc < 0 ? fs_error_git(rc, "cannot update %s", ref) : 0;
+	return accept_public(p, &tip);
 }
 
-/* What the hub publishes for every city: its public branch (the remote's only fetch refspec). */
+/*
+ * What the hub publishes for every city: its public branch, fetched under
+ * refs/fieldsync/incoming/ by an anonymous remote (a named one would move
+ * refs/remotes/<name>/public itself), then taken if it is the hub's.
+ */
 static int fetch_public(pusher *p)
 {
 	git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
+	git_remote *anon = NULL;
+	git_reference *in = NULL;
+	char spec[512], incoming[256];
+	char *specp = spec;
+	git_strarray specs = { &specp, 1 };
+	git_oid tip;
 	int rc;
 
 	if (p->hub)
 		return copy_public(p);
+	snprintf(incoming, sizeof(incoming), "refs/fieldsync/incoming/%s", p->name);
+	snprintf(spec, sizeof(spec), "+%s:%s", FS_PUBLIC_REF, incoming);
+	if ((rc = git_remote_create_anonymous(&anon, fs_node_repo(p->node),
+					      git_remote_url(p->remote))) < 0)
+		return fs_error_git(rc, "remote '%s'", p->name);
 	set_callbacks(p, &fo.callbacks);
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-	fo.prune = GIT_FETCH_NO_PRUNE;
-	rc = git_remote_fetch(p->remote, NULL, &fo, "fieldsync sync: fetch public");
-	return rc < 0 ? link_error(p, rc, "cannot fetch public from") : 0;
+	fo.update_fetchhead = 0;
+	rc = git_remote_fetch(anon, &specs, &fo, "fieldsync sync: fetch public");
+	if (rc < 0) {
+		rc = link_error(p, rc, "cannot fetch public from");
+		goto done;
+	}
+	rc = git_reference_name_to_id(&tip, fs_node_repo(p->node), incoming);
+	if (rc == GIT_ENOTFOUND) {
+		rc = 0; /* the hub has not merged yet */
+		goto done;
+	}
+	rc = rc < 0 ? fs_error_git(rc, "cannot read %s", incoming) : accept_public(p, &tip);
+	if (git_reference_lookup(&in, fs_node_repo(p->node), incoming) == 0)
+		git_reference_delete(in);
+done:
+	git_reference_free(in);
+	git_remote_free(anon);
+	return rc;
 }
 
 /*

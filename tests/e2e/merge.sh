@@ -320,6 +320,38 @@ aggregates() {
 	done
 }
 
+# A node takes public only when every new commit is signed by the hub's key,
+# pinned on the first fetch; a forged public changes nothing on the node.
+public_is_verified() {
+	three_cities
+	"$FS" -C hub hub merge >/dev/null
+	"$FS" -C tunis sync >/dev/null
+	hubkey=$(git --git-dir=hub config fieldsync.publicKey | cut -d' ' -f1,2)
+	[ "$(git -C tunis/.git config remote.hub.fieldsyncHubKey)" = "$hubkey" ] || fail "hub key not pinned"
+	good=$(git -C tunis/.git rev-parse refs/remotes/hub/public)
+	# a public commit made with stock git on the hub, unsigned
+	forged=$(git --git-dir=hub commit-tree "public^{tree}" -p public -m "forged")
+	git --git-dir=hub update-ref refs/heads/public "$forged"
+	fails_clearly 1 "public commit $forged is not the hub's" "$FS" -C tunis sync
+	[ "$(git -C tunis/.git rev-parse refs/remotes/hub/public)" = "$good" ] || fail "forged public taken"
+	# over HTTP too
+	serve hub
+	"$FS" -C kampala remote add web "$(cat url)" >/dev/null
+	git -C kampala/.git config remote.web.fieldsyncHubKey "$hubkey"
+	fails_clearly 1 "is not the hub's" "$FS" -C kampala sync web
+	if git -C kampala/.git rev-parse -q --verify refs/remotes/web/public >/dev/null; then
+		fail "forged public taken over HTTP"
+	fi
+	[ -z "$(git -C kampala/.git for-each-ref refs/fieldsync/incoming)" ] || fail "incoming ref left"
+	# a node that pinned another key refuses even the hub's real public
+	git --git-dir=hub update-ref refs/heads/public "$good"
+	git -C quito/.git config remote.hub.fieldsyncHubKey "$("$FS" -C quito key show --json | jq -r .public_key)"
+	fails_clearly 1 "is not the hub's" "$FS" -C quito sync
+	git -C quito/.git config remote.hub.fieldsyncHubKey "$hubkey"
+	run 0 "$FS" -C quito sync
+	"$FS" -C hub hub serve --stop >/dev/null
+}
+
 t "merge: the union of every city, signed, idempotent, incremental" merge_is_the_union
 t "merge: two hubs, another order, the same tree" merge_is_deterministic
 t "merge --check recomputes a unified tree from its parents" merge_check
@@ -327,3 +359,4 @@ t "public: never a service record, never a city's history" public_has_no_service
 t "merge refusals change nothing" merge_refusals
 t "merge on receive: file://, HTTP, bundles" merge_on_receive
 t "aggregates: exact actions, suppressed services, from the diff" aggregates
+t "public: taken only when signed by the pinned hub key" public_is_verified
