@@ -17,8 +17,14 @@ static const char enroll_help[] =
 	"rotation: the old key stops now and the new one starts now, so commits are\n"
 	"judged by the key that was valid at their time.\n"
 	"\n"
+	"A key signs for one city, unless --regional says it is a regional hub's:\n"
+	"that key is enrolled once for each city of its region, which the regional\n"
+	"hub then sends up (fieldsync sync on a hub).\n"
+	"\n"
 	"options:\n"
-	"  --json   print the result as JSON\n";
+	"  --regional  KEY is a regional hub's key (`git config fieldsync.publicKey` on\n"
+	"              it): it may sign for several cities\n"
+	"  --json      print the result as JSON\n";
 
 static const char revoke_help[] =
 	"Stops every key of CITY now: commits signed after this moment are refused;\n"
@@ -48,8 +54,12 @@ static int key_text(fs_buf *out, int nargs, char **args)
 
 static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx, int enroll)
 {
-	int json = 0, nargs, rc;
-	const cli_option opts[] = { { "json", 0, NULL, &json }, { NULL, 0, NULL, NULL } };
+	int json = 0, regional = 0, nargs, rc;
+	const cli_option enroll_opts[] = { { "json", 0, NULL, &json },
+					   { "regional", 0, NULL, &regional },
+					   { NULL, 0, NULL, NULL } };
+	const cli_option revoke_opts[] = { { "json", 0, NULL, &json }, { NULL, 0, NULL, NULL } };
+	const cli_option *opts = enroll ? enroll_opts : revoke_opts;
 	fs_node *hub = NULL;
 	fs_buf key = FS_BUF_INIT;
 	const char *city;
@@ -65,7 +75,8 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	if (enroll) {
 		if ((rc = key_text(&key, nargs - 1, argv + 2)) < 0)
 			goto done;
-		rc = fs_hub_enroll(hub, city, key.ptr, fs_time_now());
+		rc = fs_hub_enroll(hub, city, key.ptr, fs_time_now(),
+				   regional ? FS_HUB_ENROLL_REGIONAL : 0);
 	} else {
 		rc = fs_hub_revoke(hub, city, fs_time_now());
 	}
@@ -99,7 +110,7 @@ static int run_revoke(const cli_command *cmd, int argc, char **argv, const cli_c
 }
 
 const cli_command cli_cmd_hub_enroll = {
-	"hub enroll", run_enroll, "hub enroll CITY KEY [--json]",
+	"hub enroll", run_enroll, "hub enroll CITY KEY [--regional] [--json]",
 	"Allow a city's key to sign for it (or rotate its key).", enroll_help
 };
 

@@ -25,6 +25,12 @@ static const char help[] =
 	"An ssh:// hub is logged in to with the node's own key (the one the hub\n"
 	"enrolled), and only if it shows the host key pinned by 'remote add'.\n"
 	"\n"
+	"Run on a regional hub, sync sends each city of its unified dataset up to the\n"
+	"global hub NAME, signed by the regional hub's key (enrolled there with\n"
+	"'hub enroll CITY KEY --regional'): city.json and actions, and the city's\n"
+	"services table in place of its service records, unless the setting\n"
+	"remote.NAME.fieldsyncSendServices is true.\n"
+	"\n"
 	"exit codes: 0 synced, 1 the hub refused (a commit, or the node's key, or its\n"
 	"host key is not the pinned one), 6 the link failed (sync again later)\n"
 	"\n"
@@ -123,11 +129,21 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	ps.tty = cli_progress_enabled() && !json;
 	so.progress = progress;
 	so.payload = &ps;
-	if ((rc = cli_open_read(&node, ctx)) < 0 || (rc = pick(&name, node, nargs, argv, &names)) < 0)
+	if ((rc = cli_open_read(&node, ctx)) < 0)
+		goto done;
+	/* a hub sends its cities up: it signs what it sends, and holds its lock meanwhile */
+	if (fs_node_is_hub(node)) {
+		fs_node_free(node);
+		node = NULL;
+		if ((rc = cli_open_hub(&node, ctx, FS_NODE_WRITE)) < 0)
+			goto done;
+	}
+	if ((rc = pick(&name, node, nargs, argv, &names)) < 0)
 		goto done;
 	/* an ssh hub lets the node in by its key */
 	if ((rc = fs_remote_url(&url, node, name)) < 0 ||
-	    (strncmp(url.ptr, "ssh://", 6) == 0 && (rc = cli_load_key(node, ctx)) < 0))
+	    (!fs_node_is_hub(node) && strncmp(url.ptr, "ssh://", 6) == 0 &&
+	     (rc = cli_load_key(node, ctx)) < 0))
 		goto done;
 	rc = fs_sync_push(node, name, &so, &st);
 	if (ps.tty && st.batches)

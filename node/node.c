@@ -189,6 +189,20 @@ static int flush_pack(fs_node *node)
 	return fs_packs_rescan(node->packs);
 }
 
+int fs_node_rescan(fs_node *node)
+{
+	git_odb *odb = NULL;
+	int rc;
+
+	/* a writer's packs are ours (node/packs.h); a reader has libgit2's, which rescans */
+	if (node->packs)
+		return fs_packs_rescan(node->packs);
+	if ((rc = git_repository_odb(&odb, node->repo)) == 0)
+		rc = git_odb_refresh(odb);
+	git_odb_free(odb);
+	return rc < 0 ? fs_error_git(rc, "cannot read the pack folder") : 0;
+}
+
 /* Pack upkeep is best effort: the commit it follows is already safe. */
 static void upkeep(fs_node *node)
 {

@@ -123,6 +123,12 @@ int fs_node_commit_tree(fs_node *node, const char *ref, const git_oid *expected,
 			const git_oid *tree, const git_commit **parents, size_t n,
 			const char *message, git_oid *out);
 
+/*
+ * Take in the packs written into the node's object folder by other means
+ * than its own commits (a copy from a hub on this machine, sync/copy.h).
+ */
+int fs_node_rescan(fs_node *node);
+
 /* Write a blob for a later fs_node_commit(). */
 int fs_node_write_blob(fs_node *node, git_oid *out, const void *data, size_t len);
 

@@ -29,7 +29,7 @@ static const table services_table = { service_columns, 5, "services" };
 
 struct fs_aggregates {
 	git_repository *repo;
-	int threshold, rewrite_all; /* the threshold changed: every city's files again */
+	int threshold;
 	fs_counter *actions;        /* exact, every city */
 	fs_counter *done;           /* cities whose files are written */
 	git_tree *prev_aggregates, *prev_counts;
@@ -238,10 +238,11 @@ static int diff_folder(walk *w, const git_tree *old, const git_tree *new_, const
  * {"format":1,"city":..,"suppress_below":..,"columns":[..],"rows":[
  * [..],
  * ]} with one row per line, and (csv_id not NULL) the same rows as CSV under
- * a header. With a threshold, counts below it read "<threshold".
+ * a header. With a threshold, counts below it read "<threshold". With
+ * `hidden_ok`, a negative count -t is a cell a table already hid as "<t".
  */
 static int write_table(fs_aggregates *a, git_oid *json_id, git_oid *csv_id, const table *t,
-		       const fs_counter *c, const char *city, int threshold)
+		       const fs_counter *c, const char *city, int threshold, int hidden_ok)
 {
 	const char **keys = NULL, *fields[8];
 	fs_buf csv = FS_BUF_INIT;
@@ -270,14 +271,18 @@ static int write_table(fs_aggregates *a, git_oid *json_id, git_oid *csv_id, cons
 	fs_csv_row(&csv, fields, t->n + 1);
 	for (size_t k = 0; k < n; k++) {
 		long long v = fs_counter_get(c, keys[k]);
+		int hidden = v < threshold;
 		char *p;
-		if (v < 0) {
+		if (v < 0 && !hidden_ok) {
 			rc = fs_error_set(FS_EINVALID, "%s%s%s: a count went below zero: the previous "
 					  "aggregates do not match the records", t->count,
 					  city ? " of city " : "", city ? city : "");
 			goto done;
 		}
-		if (v < threshold)
+		/* an uploaded "<t" stays hidden, under the larger of the two thresholds */
+		if (v < 0)
+			snprintf(count, sizeof(count), "<%lld", -v > threshold ? -v : (long long)threshold);
+		else if (hidden)
 			snprintf(count, sizeof(count), "<%d", threshold);
 		else
 			snprintf(count, sizeof(count), "%lld", v);
@@ -298,7 +303,7 @@ static int write_table(fs_aggregates *a, git_oid *json_id, git_oid *csv_id, cons
 			fs_buf_puts(&a->data, i ? "," : "");
 			fs_json_put_string(&a->data, fields[i]);
 		}
-		if (v < threshold)
+		if (hidden)
 			fs_buf_printf(&a->data, ",\"%s\"]", count);
 		else
 			fs_buf_printf(&a->data, ",%s]", count);
@@ -359,6 +364,105 @@ done:
 	return rc;
 }
 
+/* ---- a services table sent up by a regional hub ----------------------------- */
+
+/*
+ * Read a city's services table as write_table wrote it with a threshold:
+ * shown counts into `c` as they are, hidden ones ("<t") as -t. Strict: the
+ * columns, the city, every field and the order of the rows, so that a table
+ * is only ever taken in the one form a hub writes.
+ */
+static int parse_table(fs_counter *c, fs_buf *key, const char *city, const char *data,
+		       size_t len, const char *what)
+{
+	cJSON *doc = NULL;
+	const cJSON *f, *t, *cols, *rows, *row, *col;
+	const char *fields[8];
+	char hidden[32];
+	fs_buf prev = FS_BUF_INIT;
+	size_t i;
+	int rc, threshold;
+
+	if (len > FS_AGGREGATE_TABLE_MAX_BYTES)
+		return fs_error_set(FS_ETOOBIG, "%s: over %d bytes", what,
+				    FS_AGGREGATE_TABLE_MAX_BYTES);
+	if ((rc = fs_json_parse(&doc, data, len, what)) < 0)
+		return rc;
+	f = cJSON_GetObjectItemCaseSensitive(doc, "format");
+	t = cJSON_GetObjectItemCaseSensitive(doc, "suppress_below");
+	cols = cJSON_GetObjectItemCaseSensitive(doc, "columns");
+	rows = cJSON_GetObjectItemCaseSensitive(doc, "rows");
+	if (!cJSON_IsNumber(f) || f->valuedouble != TABLE_FORMAT || !cJSON_IsArray(rows) ||
+	    !fs_json_string(doc, "city") || strcmp(fs_json_string(doc, "city"), city) != 0 ||
+	    !cJSON_IsNumber(t) || !fs_json_is_integer(t->valuedouble) || t->valuedouble < 1 ||
+	    t->valuedouble > FS_AGGREGATE_THRESHOLD_MAX || cJSON_GetArraySize(doc) != 5) {
+		rc = fs_error_set(FS_EINVALID, "%s: expected {\"format\": %d, \"city\": \"%s\", "
+				  "\"suppress_below\", \"columns\", \"rows\"}", what, TABLE_FORMAT, city);
+		goto done;
+	}
+	threshold = (int)t->valuedouble;
+	snprintf(hidden, sizeof(hidden), "<%d", threshold);
+	i = 0;
+	cJSON_ArrayForEach(col, cols) {
+		const char *want = i < services_table.n ? services_table.columns[i] : services_table.count;
+		if (i > services_table.n || !cJSON_IsString(col) || strcmp(col->valuestring, want) != 0)
+			break;
+		i++;
+	}
+	if (i != services_table.n + 1 || cJSON_GetArraySize(cols) != (int)i) {
+		rc = fs_error_set(FS_EINVALID, "%s: columns: expected month, category, "
+				  "population_group, sex, age_band, services", what);
+		goto done;
+	}
+	i = 0;
+	cJSON_ArrayForEach(row, rows) {
+		const cJSON *v = row->child;
+		size_t k = 0;
+		i++;
+		for (; k < services_table.n && cJSON_IsString(v) &&
+		       field(v->valuestring) == v->valuestring; k++, v = v->next)
+			fields[k] = v->valuestring;
+		if (k < services_table.n || !v || v->next ||
+		    !((cJSON_IsNumber(v) && fs_json_is_integer(v->valuedouble) &&
+		       v->valuedouble >= threshold) ||
+		      (cJSON_IsString(v) && strcmp(v->valuestring, hidden) == 0))) {
+			rc = fs_error_set(FS_EINVALID, "%s: row %zu: expected five fields and a count of "
+					  "%d or more, or \"%s\"", what, i, threshold, hidden);
+			goto done;
+		}
+		if ((rc = make_key(key, fields, services_table.n)) < 0)
+			goto done;
+		if (prev.size && strcmp(prev.ptr, key->ptr) >= 0) {
+			rc = fs_error_set(FS_EINVALID, "%s: row %zu: rows must be sorted, each once",
+					  what, i);
+			goto done;
+		}
+		fs_buf_clear(&prev);
+		if ((rc = fs_buf_puts(&prev, key->ptr)) < 0 ||
+		    (rc = fs_counter_add(c, key->ptr, cJSON_IsNumber(v) ? (long long)v->valuedouble
+									 : -(long long)threshold)) < 0)
+			goto done;
+	}
+	rc = 0;
+done:
+	fs_buf_dispose(&prev);
+	cJSON_Delete(doc);
+	return rc;
+}
+
+int fs_aggregates_check_table(const char *city, const char *data, size_t len, const char *what)
+{
+	fs_counter *c = NULL;
+	fs_buf key = FS_BUF_INIT;
+	int rc;
+
+	if ((rc = fs_counter_new(&c)) == 0)
+		rc = parse_table(c, &key, city, data, len, what);
+	fs_counter_free(c);
+	fs_buf_dispose(&key);
+	return rc;
+}
+
 /* ---- the module -------------------------------------------------------------- */
 
 static int sub(git_tree **out, git_repository *repo, const git_tree *tree, const char *path)
@@ -377,7 +481,7 @@ static int sub(git_tree **out, git_repository *repo, const git_tree *tree, const
 }
 
 int fs_aggregates_new(fs_aggregates **out, git_repository *repo, const git_tree *prev_hub,
-		      int prev_threshold, int threshold)
+		      int threshold)
 {
 	fs_aggregates *a = calloc(1, sizeof(*a));
 	git_tree *services = NULL;
@@ -388,7 +492,6 @@ int fs_aggregates_new(fs_aggregates **out, git_repository *repo, const git_tree 
 		return fs_error_set(FS_ENOMEM, "out of memory");
 	a->repo = repo;
 	a->threshold = threshold;
-	a->rewrite_all = prev_hub && prev_threshold != threshold;
 	if ((rc = fs_counter_new(&a->actions)) < 0 || (rc = fs_counter_new(&a->done)) < 0 ||
 	    (rc = sub(&a->prev_aggregates, repo, prev_hub, "aggregates")) < 0 ||
 	    (rc = sub(&a->prev_counts, repo, prev_hub, "counts")) < 0 ||
@@ -439,8 +542,8 @@ static int write_city(fs_aggregates *a, const char *city, const fs_counter *c)
 	fs_buf name = FS_BUF_INIT;
 	int rc;
 
-	if ((rc = write_table(a, &exact, NULL, &services_table, c, city, 0)) < 0 ||
-	    (rc = write_table(a, &json, &csv, &services_table, c, city, a->threshold)) < 0)
+	if ((rc = write_table(a, &exact, NULL, &services_table, c, city, 0, 0)) < 0 ||
+	    (rc = write_table(a, &json, &csv, &services_table, c, city, a->threshold, 0)) < 0)
 		goto done;
 	fs_buf_printf(&name, "%s.json", city);
 	if ((rc = fs_buf_check(&name)) < 0)
@@ -483,15 +586,68 @@ done:
 	return rc;
 }
 
+/*
+ * A city sent up by a regional hub without its service records: its table
+ * (FS_UPLINK_TABLE) is its services table here, hidden cells kept hidden and
+ * small counts hidden under this hub's threshold; it has no exact counts.
+ */
+static int take_table(fs_aggregates *a, const char *city, const git_tree_entry *e)
+{
+	fs_counter *c = NULL;
+	git_blob *blob = NULL;
+	git_oid json, csv;
+	fs_buf name = FS_BUF_INIT, what = FS_BUF_INIT;
+	int rc;
+
+	fs_buf_printf(&what, "cities/%s/aggregates/services.json", city);
+	fs_buf_printf(&name, "%s.json", city);
+	if ((rc = fs_buf_check(&what)) < 0 || (rc = fs_buf_check(&name)) < 0 ||
+	    (rc = fs_counter_new(&c)) < 0)
+		goto done;
+	if ((rc = git_blob_lookup(&blob, a->repo, git_tree_entry_id(e))) < 0) {
+		rc = fs_error_git(rc, "cannot read %s", what.ptr);
+		goto done;
+	}
+	if ((rc = parse_table(c, &a->key, city, git_blob_rawcontent(blob),
+			      (size_t)git_blob_rawsize(blob), what.ptr)) < 0 ||
+	    (rc = write_table(a, &json, &csv, &services_table, c, city, a->threshold, 1)) < 0)
+		goto done;
+	if ((git_treebuilder_get(a->counts, name.ptr) &&
+	     (rc = git_treebuilder_remove(a->counts, name.ptr)) < 0) ||
+	    (rc = git_treebuilder_insert(NULL, a->services, name.ptr, &json, GIT_FILEMODE_BLOB)) < 0) {
+		rc = fs_error_git(rc, "city '%s': cannot write its aggregates", city);
+		goto done;
+	}
+	fs_buf_clear(&name);
+	fs_buf_printf(&name, "%s.csv", city);
+	if ((rc = fs_buf_check(&name)) == 0 &&
+	    (rc = git_treebuilder_insert(NULL, a->services, name.ptr, &csv, GIT_FILEMODE_BLOB)) < 0)
+		rc = fs_error_git(rc, "city '%s': cannot write its aggregates", city);
+done:
+	git_blob_free(blob);
+	fs_counter_free(c);
+	fs_buf_dispose(&name);
+	fs_buf_dispose(&what);
+	return rc;
+}
+
 int fs_aggregates_city(fs_aggregates *a, const char *city, const git_tree *old,
 		       const git_tree *new_)
 {
 	fs_counter *services = NULL;
 	walk w = { a, a->actions, count_action, city };
+	git_tree_entry *sent = NULL;
 	int rc;
 
-	if ((rc = diff_folder(&w, old, new_, "actions")) < 0 ||
-	    (rc = fs_counter_new(&services)) < 0 ||
+	if ((rc = diff_folder(&w, old, new_, "actions")) < 0)
+		goto done;
+	/* records win over a table: a city that has them is counted here */
+	if (!git_tree_entry_byname(new_, "services") &&
+	    git_tree_entry_bypath(&sent, new_, "aggregates/services.json") == 0) {
+		rc = take_table(a, city, sent);
+		goto done;
+	}
+	if ((rc = fs_counter_new(&services)) < 0 ||
 	    (old && (rc = load_city(a, services, city)) < 0))
 		goto done;
 	w.c = services;
@@ -500,6 +656,7 @@ int fs_aggregates_city(fs_aggregates *a, const char *city, const git_tree *old,
 		goto done;
 	rc = write_city(a, city, services);
 done:
+	git_tree_entry_free(sent);
 	fs_counter_free(services);
 	return rc;
 }
@@ -507,30 +664,11 @@ done:
 int fs_aggregates_write(fs_aggregates *a, git_treebuilder *hub)
 {
 	git_treebuilder *aggr = NULL;
-	fs_counter *c = NULL;
 	git_oid json, csv, id;
 	int rc;
 
-	/* a new threshold: the cities that did not change are written again too */
-	for (size_t i = 0; a->rewrite_all && a->prev_counts && i < git_tree_entrycount(a->prev_counts);
-	     i++) {
-		const char *name = git_tree_entry_name(git_tree_entry_byindex(a->prev_counts, i));
-		size_t len = strlen(name);
-		char city[256];
-		if (len < 6 || len - 5 >= sizeof(city) || strcmp(name + len - 5, ".json") != 0)
-			continue;
-		memcpy(city, name, len - 5);
-		city[len - 5] = '\0';
-		if (fs_counter_get(a->done, city))
-			continue;
-		fs_counter_free(c);
-		c = NULL;
-		if ((rc = fs_counter_new(&c)) < 0 || (rc = load_city(a, c, city)) < 0 ||
-		    (rc = write_city(a, city, c)) < 0)
-			goto done;
-	}
-	if ((rc = write_table(a, &json, &csv, &actions_table, a->actions, NULL, 0)) < 0)
-		goto done;
+	if ((rc = write_table(a, &json, &csv, &actions_table, a->actions, NULL, 0, 0)) < 0)
+		return rc;
 	if ((rc = git_treebuilder_new(&aggr, a->repo, NULL)) < 0 ||
 	    (rc = git_treebuilder_insert(NULL, aggr, "actions.json", &json, GIT_FILEMODE_BLOB)) < 0 ||
 	    (rc = git_treebuilder_insert(NULL, aggr, "actions.csv", &csv, GIT_FILEMODE_BLOB)) < 0 ||
@@ -541,8 +679,6 @@ int fs_aggregates_write(fs_aggregates *a, git_treebuilder *hub)
 	    (rc = git_treebuilder_write(&id, a->counts)) < 0 ||
 	    (rc = git_treebuilder_insert(NULL, hub, "counts", &id, GIT_FILEMODE_TREE)) < 0)
 		rc = fs_error_git(rc, "cannot write the aggregates");
-done:
-	fs_counter_free(c);
 	git_treebuilder_free(aggr);
 	return rc;
 }

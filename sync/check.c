@@ -8,6 +8,8 @@
 #include "node/record.h"
 #include "node/signers.h"
 #include "node/verify.h"
+#include "sync/aggregate.h"
+#include "sync/uplink.h"
 #include "util/buf.h"
 #include "util/error.h"
 
@@ -80,7 +82,7 @@ static int check_delta(const git_diff_delta *d, float progress, void *payload)
 	diff_ctx *x = payload;
 	const char *path = d->new_file.path;
 	git_blob *blob = NULL;
-	char city_json[128];
+	char city_json[128], table[160];
 	int rc;
 
 	(void)progress;
@@ -99,8 +101,14 @@ static int check_delta(const git_diff_delta *d, float progress, void *payload)
 					    d->new_file.mode);
 	if ((rc = git_blob_lookup(&blob, x->c->repo, &d->new_file.id)) < 0)
 		return x->rc = fs_error_git(rc, "%s: cannot read", path);
-	rc = fs_record_check_stored(x->city, path, git_blob_rawcontent(blob),
-				    (size_t)git_blob_rawsize(blob));
+	/* the one file that is not a record: a city's services table, sent up by a regional hub */
+	snprintf(table, sizeof(table), "cities/%s/" FS_UPLINK_TABLE, x->city);
+	if (strcmp(path, table) == 0)
+		rc = fs_aggregates_check_table(x->city, git_blob_rawcontent(blob),
+					       (size_t)git_blob_rawsize(blob), path);
+	else
+		rc = fs_record_check_stored(x->city, path, git_blob_rawcontent(blob),
+					    (size_t)git_blob_rawsize(blob));
 	git_blob_free(blob);
 	if (rc == FS_EINVALID || rc == FS_ETOOBIG)
 		rc = FS_EREFUSED;

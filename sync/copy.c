@@ -121,12 +121,8 @@ int fs_copy_history(git_repository *dst, git_repository *src, const git_oid *tip
 		objs[i].len = git_odb_object_size(c.v[i]);
 	}
 	snprintf(packdir, sizeof(packdir), "%sobjects/pack", git_repository_path(dst));
-	if ((rc = fs_packfile_write(packdir, objs, c.n, name)) == 0) {
-		/* the odb learns of a pack written behind its back on the next lookup miss */
-		git_odb_refresh(c.dst);
-		if (objects)
-			*objects = c.n;
-	}
+	if ((rc = fs_packfile_write(packdir, objs, c.n, name)) == 0 && objects)
+		*objects = c.n;
 done:
 	for (size_t i = 0; i < c.n; i++)
 		git_odb_object_free(c.v[i]);

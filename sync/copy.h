@@ -17,7 +17,9 @@
 /*
  * Copy `tip` and every object reachable from it that `dst` lacks from `src`
  * into `dst`, as one pack. A tree `dst` has is taken to be complete (objects
- * only arrive whole). *objects (may be NULL) gets the number copied.
+ * only arrive whole). *objects (may be NULL) gets the number copied. The
+ * pack is written behind the destination's object database: a node sees it
+ * after fs_node_rescan().
  */
 int fs_copy_history(git_repository *dst, git_repository *src, const git_oid *tip,
 		    size_t *objects);

@@ -104,7 +104,7 @@ static int check_city(const char *city)
  * is regenerated from its parsed lines: it is machine-written, and one
  * canonical form keeps its history readable.
  */
-typedef enum { ENROLL, REVOKE } change;
+typedef enum { ENROLL, ENROLL_SHARED, REVOKE } change;
 
 static int update(fs_node *hub, change what, const char *city, const char *public_key,
 		  int64_t when)
@@ -117,7 +117,7 @@ static int update(fs_node *hub, change what, const char *city, const char *publi
 
 	if ((rc = check_city(city)) < 0)
 		return rc;
-	if (what == ENROLL && fs_ssh_pubkey_parse(pk, public_key) < 0)
+	if (what != REVOKE && fs_ssh_pubkey_parse(pk, public_key) < 0)
 		return fs_error_set(FS_EINVALID, "key '%s': expected an OpenSSH ed25519 public key "
 				    "(ssh-ed25519 AAAA..., as 'fieldsync key show' prints it)",
 				    public_key);
@@ -127,14 +127,16 @@ static int update(fs_node *hub, change what, const char *city, const char *publi
 		const fs_signer *e = fs_signers_get(s, i);
 		int mine = strcmp(e->principals, city) == 0;
 		int now_valid = e->valid_after <= when && when < e->valid_before;
+		/* a regional hub's key signs for each city of its region (sync/uplink.h) */
 		if (what == ENROLL && !mine && sodium_memcmp(e->public_key, pk, sizeof(pk)) == 0) {
 			rc = fs_error_set(FS_EINVALID, "key: it is already the key of '%s' (each city "
-					  "has its own key)", e->principals);
+					  "has its own key; a regional hub's key is enrolled with "
+					  "--regional)", e->principals);
 			goto done;
 		}
 		had += mine;
 		valid += mine && now_valid;
-		same += mine && now_valid && what == ENROLL &&
+		same += mine && now_valid && what != REVOKE &&
 			sodium_memcmp(e->public_key, pk, sizeof(pk)) == 0;
 	}
 	if (same) {
@@ -156,7 +158,7 @@ static int update(fs_node *hub, change what, const char *city, const char *publi
 			goto done;
 		}
 	}
-	if (what == ENROLL &&
+	if (what != REVOKE &&
 	    put_line(&text, city, pk, had ? when : INT64_MIN, INT64_MAX) < 0) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
@@ -175,9 +177,11 @@ done:
 	return rc;
 }
 
-int fs_hub_enroll(fs_node *hub, const char *city, const char *public_key, int64_t when)
+int fs_hub_enroll(fs_node *hub, const char *city, const char *public_key, int64_t when,
+		  unsigned flags)
 {
-	return update(hub, ENROLL, city, public_key, when);
+	return update(hub, flags & FS_HUB_ENROLL_REGIONAL ? ENROLL_SHARED : ENROLL, city,
+		      public_key, when);
 }
 
 int fs_hub_revoke(fs_node *hub, const char *city, int64_t when)
@@ -229,6 +233,9 @@ static int set_config(git_repository *repo, const char *final_dir, const char *n
 					  "refs/heads/cities/")) < 0 ||
 	    (rc = git_config_set_multivar(cfg, "uploadpack.hideRefs", "^$",
 					  "refs/heads/unified")) < 0 ||
+	    /* what a regional hub sends up (sync/uplink.h) may hold services too */
+	    (rc = git_config_set_multivar(cfg, "uploadpack.hideRefs", "^$",
+					  "refs/fieldsync/")) < 0 ||
 	    (rc = git_config_set_string(cfg, "gpg.format", "ssh")) < 0 ||
 	    (rc = git_config_set_string(cfg, "gpg.ssh.allowedSignersFile", signers)) < 0)
 		rc = fs_error_git(rc, "cannot write the settings of the hub");

@@ -35,7 +35,15 @@ int fs_hub_init(fs_node **out, const char *dir, const char *name, const char *fi
  * keys stop at `when` and the new one starts there. One signed commit.
  * FS_EUNCHANGED when that key is already the city's valid key.
  */
-int fs_hub_enroll(fs_node *hub, const char *city, const char *public_key, int64_t when);
+int fs_hub_enroll(fs_node *hub, const char *city, const char *public_key, int64_t when,
+		  unsigned flags);
+
+/*
+ * fs_hub_enroll flag: the key is a regional hub's, which signs for each city
+ * of its region (sync/uplink.h); without it, a key that already signs for
+ * another city is refused.
+ */
+#define FS_HUB_ENROLL_REGIONAL 1u
 
 /* Stop every key of `city` at `when`: one signed commit. FS_ENOTFOUND if none is valid then. */
 int fs_hub_revoke(fs_node *hub, const char *city, int64_t when);

@@ -228,13 +228,19 @@ static int derive(git_oid *out, size_t *ncities, fs_buf *log, git_repository *re
 	fs_buf json = FS_BUF_INIT;
 	git_oid id, cities_id;
 	char city[CITY_BYTES];
-	int rc, format, prev_threshold;
+	int rc, format, prev_threshold, fresh;
 
 	if (prev && (rc = split(&base, repo, prev)) < 0)
 		goto done;
-	if ((rc = read_heads(&heads, &format, &prev_threshold, repo, base.hub)) < 0 ||
-	    (rc = fs_aggregates_new(&agg, repo, format == FS_MERGE_FORMAT ? base.hub : NULL,
-				    prev_threshold, threshold)) < 0)
+	if ((rc = read_heads(&heads, &format, &prev_threshold, repo, base.hub)) < 0)
+		goto done;
+	/*
+	 * Aggregates build on the previous ones, unless there are none (format
+	 * 1) or they were written with another threshold: then every city is
+	 * counted afresh (a threshold changes rarely).
+	 */
+	fresh = format != FS_MERGE_FORMAT || prev_threshold != threshold;
+	if ((rc = fs_aggregates_new(&agg, repo, fresh ? NULL : base.hub, threshold)) < 0)
 		goto done;
 	cities = cJSON_GetObjectItemCaseSensitive(heads, "cities");
 	if ((rc = git_treebuilder_new(&cb, repo, base.cities)) < 0) {
@@ -268,7 +274,7 @@ static int derive(git_oid *out, size_t *ncities, fs_buf *log, git_repository *re
 			goto done;
 		}
 		/* fresh aggregates count every city below, changed or not */
-		if (format == FS_MERGE_FORMAT &&
+		if (!fresh &&
 		    ((rc = city_tree(&old, repo, base.cities, city)) < 0 ||
 		     (!(old && git_oid_equal(git_tree_id(old), git_tree_id(part))) &&
 		      (rc = fs_aggregates_city(agg, city, old, part)) < 0)))
@@ -286,7 +292,7 @@ static int derive(git_oid *out, size_t *ncities, fs_buf *log, git_repository *re
 		rc = fs_error_git(rc, "cannot write the unified tree");
 		goto done;
 	}
-	if (format != FS_MERGE_FORMAT && (rc = count_all(agg, repo, &cities_id)) < 0)
+	if (fresh && (rc = count_all(agg, repo, &cities_id)) < 0)
 		goto done;
 	/* the map in canonical form, so that the same heads are the same blob */
 	cJSON_DeleteItemFromObjectCaseSensitive(heads, "format");

@@ -14,6 +14,7 @@
 #include "sync/ssh.h"
 #include "sync/check.h"
 #include "sync/copy.h"
+#include "sync/uplink.h"
 #include "node/signers.h"
 #include "node/sshsig.h"
 #include "node/verify.h"
@@ -444,6 +445,7 @@ typedef struct {
 	char refused[1024];
 	fs_buf pins;        /* an ssh hub's pinned host keys */
 	fs_ssh_login login;
+	int uplink;         /* a hub sending its cities up (sync/uplink.h) */
 } pusher;
 
 static void report(pusher *p)
@@ -774,7 +776,8 @@ static int copy_public(pusher *p)
 		return 0; /* the hub has not merged yet */
 	if (rc < 0)
 		return fs_error_git(rc, "hub: cannot read %s", FS_PUBLIC_REF);
-	if ((rc = fs_copy_history(fs_node_repo(p->node), fs_node_repo(p->hub), &tip, NULL)) < 0)
+	if ((rc = fs_copy_history(fs_node_repo(p->node), fs_node_repo(p->hub), &tip, NULL)) < 0 ||
+	    (rc = fs_node_rescan(p->node)) < 0)
 		return fs_error_prefix("cannot fetch public from '%s'", p->name);
 	return accept_public(p, &tip);
 }
@@ -789,6 +792,7 @@ static int fetch_public(pusher *p)
 	git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
 	git_remote *anon = NULL;
 	git_reference *in = NULL;
+	git_repository *plain = NULL;
 	char spec[512], incoming[256];
 	char *specp = spec;
 	git_strarray specs = { &specp, 1 };
@@ -799,9 +803,19 @@ static int fetch_public(pusher *p)
 		return copy_public(p);
 	snprintf(incoming, sizeof(incoming), "refs/fieldsync/incoming/%s", p->name);
 	snprintf(spec, sizeof(spec), "+%s:%s", FS_PUBLIC_REF, incoming);
-	if ((rc = git_remote_create_anonymous(&anon, fs_node_repo(p->node),
-					      git_remote_url(p->remote))) < 0)
-		return fs_error_git(rc, "remote '%s'", p->name);
+	/*
+	 * A node open for writing reads its packs through its own backend
+	 * (node/packs.h), which cannot take a fetched pack: fetch through a
+	 * plain handle on the same repository, then rescan.
+	 */
+	if (fs_node_is_hub(p->node) &&
+	    (rc = git_repository_open_bare(&plain, git_repository_path(fs_node_repo(p->node)))) < 0)
+		return fs_error_git(rc, "cannot open '%s'", fs_node_dir(p->node));
+	if ((rc = git_remote_create_anonymous(&anon, plain ? plain : fs_node_repo(p->node),
+					      git_remote_url(p->remote))) < 0) {
+		rc = fs_error_git(rc, "remote '%s'", p->name);
+		goto done;
+	}
 	set_callbacks(p, &fo.callbacks);
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	fo.update_fetchhead = 0;
@@ -810,6 +824,8 @@ static int fetch_public(pusher *p)
 		rc = link_error(p, rc, "cannot fetch public from");
 		goto done;
 	}
+	if ((rc = fs_node_rescan(p->node)) < 0)
+		goto done;
 	rc = git_reference_name_to_id(&tip, fs_node_repo(p->node), incoming);
 	if (rc == GIT_ENOTFOUND) {
 		rc = 0; /* the hub has not merged yet */
@@ -821,6 +837,7 @@ static int fetch_public(pusher *p)
 done:
 	git_reference_free(in);
 	git_remote_free(anon);
+	git_repository_free(plain);
 	return rc;
 }
 
@@ -842,15 +859,17 @@ static int attempt(pusher *p, git_commit *head, size_t *limit, size_t max, int *
 	if (!git_oid_is_zero(&has) && !git_oid_equal(&has, git_commit_id(head)) &&
 	    git_graph_descendant_of(fs_node_repo(p->node), git_commit_id(head), &has) != 1) {
 		rc = fs_error_set(FS_EREFUSED, "the hub has %s for city '%s', which is not in this "
-				  "node's history (was the node restored from an old backup?)",
-				  git_oid_tostr_s(&has), fs_node_city(p->node));
+				  "%s's history (was it restored from an old backup?)",
+				  git_oid_tostr_s(&has), p->city_ref + strlen(FS_CITY_REF_PREFIX),
+				  p->uplink ? "hub" : "node");
 		goto done;
 	}
 	if ((rc = plan(&v, &n, fs_node_repo(p->node), &has, git_commit_id(head))) < 0)
 		goto done;
 	if (n == 0) {
 		stats->up_to_date = stats->commits == 0;
-		if ((rc = record_pushed(p->node, p->name, git_commit_id(head))) == 0)
+		/* a hub sending up fetches once, after all its cities */
+		if (!p->uplink && (rc = record_pushed(p->node, p->name, git_commit_id(head))) == 0)
 			rc = fetch_public(p);
 		goto done;
 	}
@@ -880,14 +899,14 @@ static int attempt(pusher *p, git_commit *head, size_t *limit, size_t max, int *
 		stats->commits += i + 1 - start;
 		p->progress.commits = stats->commits;
 		report(p);
-		if ((rc = record_pushed(p->node, p->name, &has)) < 0)
+		if (!p->uplink && (rc = record_pushed(p->node, p->name, &has)) < 0)
 			goto done;
 		/* the link carried it: try a bigger one, up to the setting */
 		*limit = *limit * 2 < max ? *limit * 2 : max;
 		acc = 0;
 		first = i + 1;
 	}
-	rc = fetch_public(p);
+	rc = p->uplink ? 0 : fetch_public(p);
 done:
 	free(v);
 	return rc;
@@ -902,6 +921,83 @@ static void pause_ms(unsigned ms)
 		;
 }
 
+/* Push `head` to p->city_ref, batch by batch, retrying a failed link with backoff. */
+static int push_branch(pusher *p, git_commit *head, size_t *limit, size_t max, int retries,
+		       unsigned backoff)
+{
+	int rc, failures = 0, progressed;
+
+	for (;;) {
+		rc = attempt(p, head, limit, max, &progressed);
+		if (rc != FS_ENET)
+			break;
+		/* a batch that landed resets the count: the link works, just not for long */
+		failures = progressed ? 1 : failures + 1;
+		if (failures > retries)
+			break;
+		/*
+		 * A link that always drops before a batch is through never gets one
+		 * through: halve the batch until it fits (one commit at the least).
+		 */
+		if (!progressed && *limit > FS_SYNC_BATCH_MIN_BYTES)
+			*limit = *limit / 2 > FS_SYNC_BATCH_MIN_BYTES ? *limit / 2 : FS_SYNC_BATCH_MIN_BYTES;
+		{
+			unsigned wait = backoff << (failures - 1 < 6 ? failures - 1 : 6);
+			if (wait > FS_SYNC_BACKOFF_MAX_MS)
+				wait = FS_SYNC_BACKOFF_MAX_MS;
+			/* jitter, so that cities cut together do not come back together */
+			wait = wait * 3 / 4 + (unsigned)randombytes_uniform(wait / 2 + 1);
+			p->progress.retry_in_ms = wait;
+			p->progress.error = fs_error_last() ? fs_error_last()->message : "";
+			report(p);
+			p->progress.retry_in_ms = 0;
+			p->progress.error = NULL;
+			p->stats->retries++;
+			pause_ms(wait);
+		}
+	}
+	return rc;
+}
+
+/*
+ * A hub sends each city of its unified dataset up, one branch after the
+ * other (sync/uplink.h), then fetches the other hub's public once.
+ */
+static int push_up(pusher *p, size_t *limit, size_t max, int retries, unsigned backoff)
+{
+	git_strarray cities = { NULL, 0 };
+	git_commit *head = NULL;
+	char ref[512];
+	git_oid id;
+	int rc;
+
+	p->uplink = 1;
+	if ((rc = fs_uplink_prepare(p->node, p->name, &cities)) < 0)
+		return rc;
+	for (size_t i = 0; i < cities.count; i++) {
+		snprintf(p->city_ref, sizeof(p->city_ref), FS_CITY_REF_PREFIX "%s", cities.strings[i]);
+		if ((rc = fs_uplink_ref(ref, sizeof(ref), p->name, cities.strings[i])) < 0)
+			goto done;
+		if ((rc = git_reference_name_to_id(&id, fs_node_repo(p->node), ref)) < 0 ||
+		    (rc = git_commit_lookup(&head, fs_node_repo(p->node), &id)) < 0) {
+			rc = fs_error_git(rc, "cannot read %s", ref);
+			goto done;
+		}
+		rc = push_branch(p, head, limit, max, retries, backoff);
+		git_commit_free(head);
+		head = NULL;
+		if (rc < 0) {
+			fs_error_prefix("city '%s'", cities.strings[i]);
+			goto done;
+		}
+	}
+	p->stats->up_to_date = p->stats->commits == 0;
+	rc = fetch_public(p);
+done:
+	git_strarray_dispose(&cities);
+	return rc;
+}
+
 int fs_sync_push(fs_node *node, const char *name, const fs_sync_options *opts,
 		 fs_sync_stats *stats)
 {
@@ -910,7 +1006,7 @@ int fs_sync_push(fs_node *node, const char *name, const fs_sync_options *opts,
 	git_commit *head = NULL;
 	size_t limit, max;
 	const char *path;
-	int rc, retries, failures = 0, progressed;
+	int rc, retries;
 	unsigned backoff;
 
 	memset(&p, 0, sizeof(p));
@@ -919,14 +1015,13 @@ int fs_sync_push(fs_node *node, const char *name, const fs_sync_options *opts,
 	p.name = name;
 	p.opts = opts;
 	p.stats = stats;
-	snprintf(p.city_ref, sizeof(p.city_ref), FS_CITY_REF_PREFIX "%s", fs_node_city(node));
 	limit = opts && opts->batch_bytes ? opts->batch_bytes
 		: (size_t)fs_node_config_int(node, "syncBatchBytes", FS_SYNC_BATCH_BYTES);
 	max = limit;
 	retries = opts && opts->retries >= 0 ? opts->retries
 		: (int)fs_node_config_int(node, "syncRetries", FS_SYNC_RETRIES);
 	backoff = opts && opts->backoff_ms > 0 ? (unsigned)opts->backoff_ms : FS_SYNC_BACKOFF_MS;
-	if ((rc = fs_remote_url(&url, node, name)) < 0 || (rc = fs_node_head(&head, node)) < 0)
+	if ((rc = fs_remote_url(&url, node, name)) < 0)
 		goto done;
 	if ((path = local_path(url.ptr))) {
 		if ((rc = fs_node_open(&p.hub, path, FS_NODE_LOCK, NULL)) < 0) {
@@ -953,34 +1048,12 @@ int fs_sync_push(fs_node *node, const char *name, const fs_sync_options *opts,
 		p.login.remote = name;
 		p.login.pins = p.pins.size ? p.pins.ptr : NULL;
 	}
-	for (;;) {
-		rc = attempt(&p, head, &limit, max, &progressed);
-		if (rc != FS_ENET)
-			break;
-		/* a batch that landed resets the count: the link works, just not for long */
-		failures = progressed ? 1 : failures + 1;
-		if (failures > retries)
-			break;
-		/*
-		 * A link that always drops before a batch is through never gets one
-		 * through: halve the batch until it fits (one commit at the least).
-		 */
-		if (!progressed && limit > FS_SYNC_BATCH_MIN_BYTES)
-			limit = limit / 2 > FS_SYNC_BATCH_MIN_BYTES ? limit / 2 : FS_SYNC_BATCH_MIN_BYTES;
-		{
-			unsigned wait = backoff << (failures - 1 < 6 ? failures - 1 : 6);
-			if (wait > FS_SYNC_BACKOFF_MAX_MS)
-				wait = FS_SYNC_BACKOFF_MAX_MS;
-			/* jitter, so that cities cut together do not come back together */
-			wait = wait * 3 / 4 + (unsigned)randombytes_uniform(wait / 2 + 1);
-			p.progress.retry_in_ms = wait;
-			p.progress.error = fs_error_last() ? fs_error_last()->message : "";
-			report(&p);
-			p.progress.retry_in_ms = 0;
-			p.progress.error = NULL;
-			stats->retries++;
-			pause_ms(wait);
-		}
+	if (!fs_node_is_hub(node)) {
+		snprintf(p.city_ref, sizeof(p.city_ref), FS_CITY_REF_PREFIX "%s", fs_node_city(node));
+		if ((rc = fs_node_head(&head, node)) == 0)
+			rc = push_branch(&p, head, &limit, max, retries, backoff);
+	} else {
+		rc = push_up(&p, &limit, max, retries, backoff);
 	}
 done:
 	git_commit_free(head);

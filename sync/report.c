@@ -74,9 +74,11 @@ static int sum_rows(const cJSON *table, size_t ncols, size_t a, fs_counter *ca, 
 	cJSON_ArrayForEach(row, cJSON_GetObjectItemCaseSensitive(table, "rows")) {
 		const cJSON *v = cJSON_GetArrayItem(row, (int)ncols);
 		const cJSON *ka = cJSON_GetArrayItem(row, (int)a), *kb = cJSON_GetArrayItem(row, (int)b);
-		if (!cJSON_IsNumber(v) || !cJSON_IsString(ka) || !cJSON_IsString(kb))
+		if (!cJSON_IsString(ka) || !cJSON_IsString(kb) ||
+		    !(cJSON_IsNumber(v) || (hidden && cJSON_IsString(v) && v->valuestring[0] == '<')))
 			return fs_error_set(FS_EINVALID, "the aggregates have a malformed row");
-		if (v->valuedouble < threshold) {
+		/* a cell a table already hid ("<5"), or one under the threshold */
+		if (cJSON_IsString(v) || v->valuedouble < threshold) {
 			(*hidden)++;
 			continue;
 		}
@@ -216,7 +218,15 @@ static int cities(report *r)
 			goto done;
 		fs_buf_clear(&path);
 		fs_buf_printf(&path, "hub/counts/%s.json", id);
-		if ((rc = fs_buf_check(&path)) < 0 || (rc = read_json(&counts, r, path.ptr)) < 0) {
+		if ((rc = fs_buf_check(&path)) < 0)
+			goto done;
+		/* a city sent up without its records has only its suppressed table */
+		if ((rc = read_json(&counts, r, path.ptr)) == FS_ENOTFOUND) {
+			fs_buf_clear(&path);
+			fs_buf_printf(&path, "hub/aggregates/services/%s.json", id);
+			rc = fs_buf_check(&path) < 0 ? FS_ENOMEM : read_json(&counts, r, path.ptr);
+		}
+		if (rc < 0) {
 			cJSON_Delete(meta);
 			goto done;
 		}
