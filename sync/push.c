@@ -961,12 +961,14 @@ static int push_branch(pusher *p, git_commit *head, size_t *limit, size_t max, i
 
 /*
  * A hub sends each city of its unified dataset up, one branch after the
- * other (sync/uplink.h), then fetches the other hub's public once.
+ * other (sync/uplink.h), then fetches the other hub's public once. A city
+ * the other hub refuses is named at the end, after the others went up.
  */
 static int push_up(pusher *p, size_t *limit, size_t max, int retries, unsigned backoff)
 {
 	git_strarray cities = { NULL, 0 };
 	git_commit *head = NULL;
+	fs_buf refused = FS_BUF_INIT;
 	char ref[512];
 	git_oid id;
 	int rc;
@@ -986,14 +988,22 @@ static int push_up(pusher *p, size_t *limit, size_t max, int retries, unsigned b
 		rc = push_branch(p, head, limit, max, retries, backoff);
 		git_commit_free(head);
 		head = NULL;
+		/* one city refused does not hold the others back; a dead link does */
+		if (rc == FS_EREFUSED) {
+			fs_buf_printf(&refused, "%scity '%s': %s", refused.size ? "\n" : "",
+				      cities.strings[i], fs_error_last() ? fs_error_last()->message : "refused");
+			continue;
+		}
 		if (rc < 0) {
 			fs_error_prefix("city '%s'", cities.strings[i]);
 			goto done;
 		}
 	}
 	p->stats->up_to_date = p->stats->commits == 0;
-	rc = fetch_public(p);
+	if ((rc = fetch_public(p)) == 0 && refused.size)
+		rc = fs_error_set(FS_EREFUSED, "%s", fs_buf_cstr(&refused));
 done:
+	fs_buf_dispose(&refused);
 	git_strarray_dispose(&cities);
 	return rc;
 }

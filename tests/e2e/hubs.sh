@@ -133,11 +133,17 @@ hub_of_hubs_refusals() {
 	action_json "Nouvelle" | "$FS" -C nador add action >/dev/null
 	"$FS" -C nador sync >/dev/null
 	"$FS" -C maghreb hub merge >/dev/null
+	action_json "Aussi" | "$FS" -C tunis add action >/dev/null
+	"$FS" -C tunis sync hub >/dev/null
+	"$FS" -C maghreb hub merge >/dev/null
 	before=$(hub_refs global)
 	fails_clearly 1 "city 'nador'" "$FS" -C maghreb sync global
 	has err "not allowed"
 	[ "$(hub_refs global | grep cities/nador)" = "$(echo "$before" | grep cities/nador)" ] ||
 		fail "nador moved after its revocation"
+	# tunis comes after nador, and went up all the same
+	[ "$(git --git-dir=global rev-parse cities/tunis)" = "$(git --git-dir=maghreb rev-parse refs/fieldsync/up/global/tunis)" ] ||
+		fail "a refused city held the others back"
 	# a sync from a hub that never merged says so
 	mkhub empty
 	"$FS" -C empty remote add global "file://$PWD/global" >/dev/null
