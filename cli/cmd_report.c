@@ -10,7 +10,8 @@ static const char help[] =
 	"Writes DIR/index.html: one self-contained page (no script, no font, nothing\n"
 	"fetched: it opens offline) with charts drawn as inline SVG: actions per\n"
 	"priority and per country, services per month and per category, and the\n"
-	"cities with when each last synced, from the hub's last unified commit.\n"
+	"cities with when each last synced. On a hub, from its last unified commit;\n"
+	"on a city node, from the public dataset the last sync fetched.\n"
 	"No count of services under the threshold of the aggregates is shown:\n"
 	"totals add up the cells that the aggregates show.\n"
 	"\n"
@@ -33,7 +34,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		return cli_usage_error(cmd, "report: takes no arguments");
 	if (!dir || !*dir)
 		return cli_usage_error(cmd, "report: --html DIR is required");
-	if ((rc = cli_open_hub(&hub, ctx, FS_NODE_READ)) < 0 ||
+	if ((rc = cli_open_read(&hub, ctx)) < 0 ||
 	    (rc = fs_report_html(&page, hub)) < 0)
 		goto done;
 	fs_buf_printf(&path, "%s/index.html", dir);
@@ -56,5 +57,5 @@ done:
 
 const cli_command cli_cmd_report = {
 	"report", run, "report --html DIR [--json]",
-	"Write the hub's unified dataset as an HTML page with charts.", help
+	"Write the unified (or public) dataset as an HTML page with charts.", help
 };

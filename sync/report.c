@@ -7,6 +7,7 @@
 
 #include "schema/builtin.h"
 #include "node/record.h"
+#include "sync/aggregate.h"
 #include "sync/check.h"
 #include "sync/merge.h"
 #include "util/counter.h"
@@ -281,39 +282,113 @@ static const char style[] =
 	"table{border-collapse:collapse}td,th{padding:.2em .8em;border-bottom:1px solid #ddd;"
 	"text-align:left}.n{text-align:right}.meta,.none{color:#666}ol{font-size:.9em}";
 
-int fs_report_html(fs_buf *out, fs_node *hub)
+/*
+ * The dataset to draw: a hub's last unified commit, or on a city node the
+ * public branch it fetched last (the first remote, by name, that has one).
+ */
+static int pick(git_commit **out, char *from, size_t size, fs_node *node)
 {
-	report r = { fs_node_repo(hub), NULL, 0, NULL, NULL, NULL, NULL, 0, out };
-	git_commit *unified = NULL;
-	cJSON *heads = NULL, *actions = NULL;
-	const cJSON *t;
-	char when[32], num[32];
-	fs_counter *unused = NULL;
+	git_repository *repo = fs_node_repo(node);
+	git_strarray names = { NULL, 0 };
+	const char *ref = NULL;
 	git_oid id;
 	int rc;
 
-	if ((rc = git_reference_name_to_id(&id, r.repo, FS_UNIFIED_REF)) < 0) {
-		rc = rc == GIT_ENOTFOUND
+	*out = NULL;
+	if (fs_node_is_hub(node)) {
+		ref = FS_UNIFIED_REF;
+		snprintf(from, size, "the unified dataset");
+	} else {
+		if ((rc = git_reference_list(&names, repo)) < 0)
+			return fs_error_git(rc, "cannot list the node's refs");
+		for (size_t i = 0; i < names.count; i++) {
+			const char *n = names.strings[i];
+			size_t len = strlen(n);
+			if (strncmp(n, "refs/remotes/", 13) == 0 && len > 20 &&
+			    strcmp(n + len - 7, "/public") == 0 && (!ref || strcmp(n, ref) < 0))
+				ref = n;
+		}
+		if (ref)
+			snprintf(from, size, "the public dataset of remote '%.*s'",
+				 (int)(strlen(ref) - 20), ref + 13);
+	}
+	rc = ref ? git_reference_name_to_id(&id, repo, ref) : GIT_ENOTFOUND;
+	if (rc == GIT_ENOTFOUND)
+		rc = fs_node_is_hub(node)
 			     ? fs_error_set(FS_ENOTFOUND, "hub '%s' has no unified dataset yet: run "
-					    "'fieldsync hub merge'", fs_node_dir(hub))
-			     : fs_error_git(rc, "cannot read %s", FS_UNIFIED_REF);
+					    "'fieldsync hub merge'", fs_node_dir(node))
+			     : fs_error_set(FS_ENOTFOUND, "node '%s' has no public dataset yet: run "
+					    "'fieldsync sync' after the hub's first merge",
+					    fs_node_dir(node));
+	else if (rc < 0 || (rc = git_commit_lookup(out, repo, &id)) < 0)
+		rc = fs_error_git(rc, "cannot read %s", ref);
+	git_strarray_dispose(&names);
+	return rc;
+}
+
+/*
+ * The threshold the counts were suppressed with: a hub's unified.json says;
+ * public has no unified.json, its services tables each say.
+ */
+static int threshold_of(report *r)
+{
+	cJSON *doc = NULL;
+	git_tree_entry *e = NULL;
+	git_tree *t = NULL;
+	const cJSON *v;
+	int rc = read_json(&doc, r, "hub/unified.json");
+
+	if (rc == FS_ENOTFOUND) {
+		fs_error_clear();
+		r->threshold = FS_AGGREGATE_THRESHOLD;
+		if (git_tree_entry_bypath(&e, r->tree, "hub/aggregates/services") == 0 &&
+		    git_tree_lookup(&t, r->repo, git_tree_entry_id(e)) == 0) {
+			for (size_t i = 0; i < git_tree_entrycount(t) && !doc; i++) {
+				const char *name = git_tree_entry_name(git_tree_entry_byindex(t, i));
+				size_t len = strlen(name);
+				char path[512];
+				if (len < 5 || strcmp(name + len - 5, ".json") != 0)
+					continue;
+				snprintf(path, sizeof(path), "hub/aggregates/services/%s", name);
+				if ((rc = read_json(&doc, r, path)) < 0)
+					break;
+			}
+		}
+		if (!doc && rc == FS_ENOTFOUND)
+			rc = 0; /* no services table anywhere: nothing to suppress */
+	}
+	if (rc == 0 && doc) {
+		v = cJSON_GetObjectItemCaseSensitive(doc, "suppress_below");
+		r->threshold = cJSON_IsNumber(v) ? (int)v->valuedouble : 0;
+		if (r->threshold < 1)
+			rc = fs_error_set(FS_EINVALID, "the dataset names no suppress_below: merge "
+					  "again with this fieldsync");
+	}
+	cJSON_Delete(doc);
+	git_tree_free(t);
+	git_tree_entry_free(e);
+	return rc;
+}
+
+int fs_report_html(fs_buf *out, fs_node *node)
+{
+	report r = { fs_node_repo(node), NULL, 0, NULL, NULL, NULL, NULL, 0, out };
+	git_commit *unified = NULL;
+	cJSON *actions = NULL;
+	char when[32], num[32], from[128];
+	fs_counter *unused = NULL;
+	const char *title;
+	int rc;
+
+	if ((rc = pick(&unified, from, sizeof(from), node)) < 0)
+		goto done;
+	if ((rc = git_commit_tree(&r.tree, unified)) < 0) {
+		rc = fs_error_git(rc, "cannot read %s", from);
 		goto done;
 	}
-	if ((rc = git_commit_lookup(&unified, r.repo, &id)) < 0 ||
-	    (rc = git_commit_tree(&r.tree, unified)) < 0) {
-		rc = fs_error_git(rc, "cannot read %s", FS_UNIFIED_REF);
-		goto done;
-	}
-	if ((rc = read_json(&heads, &r, "hub/unified.json")) < 0 ||
+	if ((rc = threshold_of(&r)) < 0 ||
 	    (rc = read_json(&actions, &r, "hub/aggregates/actions.json")) < 0)
 		goto done;
-	t = cJSON_GetObjectItemCaseSensitive(heads, "suppress_below");
-	r.threshold = cJSON_IsNumber(t) ? (int)t->valuedouble : 0;
-	if (r.threshold < 1) {
-		rc = fs_error_set(FS_EINVALID, "hub/unified.json: no suppress_below: merge again "
-				  "with this fieldsync");
-		goto done;
-	}
 	if ((rc = fs_counter_new(&r.priority)) < 0 || (rc = fs_counter_new(&r.country)) < 0 ||
 	    (rc = fs_counter_new(&r.month)) < 0 || (rc = fs_counter_new(&r.category)) < 0 ||
 	    (rc = fs_counter_new(&unused)) < 0 ||
@@ -324,14 +399,15 @@ int fs_report_html(fs_buf *out, fs_node *hub)
 	format_time(when, git_commit_time(unified));
 	fs_buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 		    "<meta name=\"viewport\" content=\"width=device-width\">\n<title>");
-	esc(out, fs_node_name(hub) ? fs_node_name(hub) : "fieldsync hub");
-	fs_buf_printf(out, ": unified dataset</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", style);
-	esc(out, fs_node_name(hub) ? fs_node_name(hub) : "fieldsync hub");
-	fs_buf_printf(out, "</h1>\n<p class=\"meta\">Unified dataset as merged on %s, commit "
+	title = fs_node_name(node) ? fs_node_name(node) : "fieldsync";
+	esc(out, title);
+	fs_buf_printf(out, ": %s</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", from, style);
+	esc(out, title);
+	fs_buf_printf(out, "</h1>\n<p class=\"meta\">From %s as merged on %s, commit "
 		      "<code>%s</code>. No count of fewer than %d services is shown, so that no "
 		      "small group of people can be singled out; an action serving several "
-		      "priorities counts under each.</p>\n", when, git_oid_tostr_s(&id),
-		      r.threshold);
+		      "priorities counts under each.</p>\n", from, when,
+		      git_oid_tostr_s(git_commit_id(unified)), r.threshold);
 	if ((rc = cities(&r)) < 0)
 		goto done;
 	fs_buf_puts(out, "<h2>Actions</h2>\n");
@@ -367,7 +443,6 @@ done:
 	fs_counter_free(r.country);
 	fs_counter_free(r.month);
 	fs_counter_free(r.category);
-	cJSON_Delete(heads);
 	cJSON_Delete(actions);
 	git_tree_free(r.tree);
 	git_commit_free(unified);

@@ -75,7 +75,8 @@ report_bad_input() {
 	fails_clearly 2 "--html DIR is required" "$FS" -C hub report
 	fails_clearly 2 "takes no arguments" "$FS" -C hub report x --html site
 	mknode tunis tunis
-	fails_clearly 3 "not a hub" "$FS" -C tunis report --html site
+	fails_clearly 1 "has no public dataset yet" "$FS" -C tunis report --html site
+	fails_clearly 3 "" "$FS" -C nowhere report --html site
 	city quito 2
 	"$FS" -C quito remote add hub "file://$PWD/hub" >/dev/null
 	"$FS" -C quito sync >/dev/null
@@ -87,4 +88,20 @@ report_bad_input() {
 }
 
 t "report --html: self-contained, rendered by chromium, the right numbers" report_renders
+# A city node draws the public dataset it fetched: the same numbers, as
+# the hub published them.
+report_on_a_city() {
+	two_cities_merged
+	"$FS" -C quito sync >/dev/null
+	run 0 "$FS" -C quito report --html site
+	chromium_run --dump-dom "file://$PWD/site/index.html" >dom.html || { cat chrome.err; fail "chromium"; }
+	has dom.html "From the public dataset of remote 'hub'"
+	[ "$(bars actions-per-priority)" = "3=2 4=1 " ] || fail "priority: $(bars actions-per-priority)"
+	[ "$(bars services-per-month)" = "2026-11=7 " ] || fail "month: $(bars services-per-month)"
+	[ "$(bars services-per-category)" = "health=7 " ] || fail "category: $(bars services-per-category)"
+	has dom.html "2 smaller cells"
+	has dom.html "<td>tunis</td><td>tunis</td><td>TN</td><td class=\"n\">7</td>"
+}
+
+t "report: on a city node, from public" report_on_a_city
 t "report: bad input is refused" report_bad_input
