@@ -5,7 +5,7 @@
 
 # chromium ARGS...: Debian's chromium, headless, as root too
 chromium_run() {
-	chromium --headless --no-sandbox --disable-gpu --no-first-run \
+	timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run \
 		--user-data-dir="$PWD/chrome" "$@" 2>>chrome.err
 }
 
