@@ -372,6 +372,20 @@ done:
  * columns, the city, every field and the order of the rows, so that a table
  * is only ever taken in the one form a hub writes.
  */
+/*
+ * "<t" with t at or over the table's threshold (a cell a lower hub hid under
+ * a higher threshold stays hidden under it): *t is set.
+ */
+static int hidden_at(long long *t, const char *s, int threshold)
+{
+	char *end;
+
+	if (s[0] != '<' || s[1] < '1' || s[1] > '9')
+		return 0;
+	*t = strtoll(s + 1, &end, 10);
+	return !*end && *t >= threshold && *t <= FS_AGGREGATE_THRESHOLD_MAX;
+}
+
 static int parse_table(fs_counter *c, fs_buf *key, const char *city, const char *data,
 		       size_t len, const char *what)
 {
@@ -392,7 +406,8 @@ static int parse_table(fs_counter *c, fs_buf *key, const char *city, const char 
 	t = cJSON_GetObjectItemCaseSensitive(doc, "suppress_below");
 	cols = cJSON_GetObjectItemCaseSensitive(doc, "columns");
 	rows = cJSON_GetObjectItemCaseSensitive(doc, "rows");
-	if (!cJSON_IsNumber(f) || f->valuedouble != TABLE_FORMAT || !cJSON_IsArray(rows) ||
+	if (!cJSON_IsObject(doc) || !cJSON_IsArray(cols) || !cJSON_IsNumber(f) ||
+	    f->valuedouble != TABLE_FORMAT || !cJSON_IsArray(rows) ||
 	    !fs_json_string(doc, "city") || strcmp(fs_json_string(doc, "city"), city) != 0 ||
 	    !cJSON_IsNumber(t) || !fs_json_is_integer(t->valuedouble) || t->valuedouble < 1 ||
 	    t->valuedouble > FS_AGGREGATE_THRESHOLD_MAX || cJSON_GetArraySize(doc) != 5) {
@@ -416,8 +431,9 @@ static int parse_table(fs_counter *c, fs_buf *key, const char *city, const char 
 	}
 	i = 0;
 	cJSON_ArrayForEach(row, rows) {
-		const cJSON *v = row->child;
+		const cJSON *v = cJSON_IsArray(row) ? row->child : NULL;
 		size_t k = 0;
+		long long hid = 0;
 		i++;
 		for (; k < services_table.n && cJSON_IsString(v) &&
 		       field(v->valuestring) == v->valuestring; k++, v = v->next)
@@ -425,7 +441,7 @@ static int parse_table(fs_counter *c, fs_buf *key, const char *city, const char 
 		if (k < services_table.n || !v || v->next ||
 		    !((cJSON_IsNumber(v) && fs_json_is_integer(v->valuedouble) &&
 		       v->valuedouble >= threshold) ||
-		      (cJSON_IsString(v) && strcmp(v->valuestring, hidden) == 0))) {
+		      (cJSON_IsString(v) && hidden_at(&hid, v->valuestring, threshold)))) {
 			rc = fs_error_set(FS_EINVALID, "%s: row %zu: expected five fields and a count of "
 					  "%d or more, or \"%s\"", what, i, threshold, hidden);
 			goto done;
@@ -440,7 +456,7 @@ static int parse_table(fs_counter *c, fs_buf *key, const char *city, const char 
 		fs_buf_clear(&prev);
 		if ((rc = fs_buf_puts(&prev, key->ptr)) < 0 ||
 		    (rc = fs_counter_add(c, key->ptr, cJSON_IsNumber(v) ? (long long)v->valuedouble
-									 : -(long long)threshold)) < 0)
+									 : -hid)) < 0)
 			goto done;
 	}
 	rc = 0;

@@ -86,16 +86,17 @@ int fs_copy_history(git_repository *dst, git_repository *src, const git_oid *tip
 		goto done;
 	while ((rc = git_revwalk_next(&id, walk)) == 0) {
 		git_commit *commit = NULL;
-		if (git_odb_exists(c.dst, &id)) {
-			/* the destination has this commit, so all of its history */
-			git_revwalk_hide(walk, &id);
+		/*
+		 * A commit the destination has is skipped, not hidden: hiding in
+		 * the middle of a walk makes libgit2 stop queuing the parents of
+		 * every later commit, which would leave holes behind a merge.
+		 */
+		if (git_odb_exists(c.dst, &id))
 			continue;
-		}
-		if ((rc = take(&c, &id, &fresh)) < 0 ||
-		    (rc = git_commit_lookup(&commit, src, &id)) < 0) {
-			rc = rc < 0 && rc != FS_ENOMEM ? fs_error_git(rc, "cannot read commit %s",
-								   git_oid_tostr_s(&id))
-						       : rc;
+		if ((rc = take(&c, &id, &fresh)) < 0)
+			goto done;
+		if ((rc = git_commit_lookup(&commit, src, &id)) < 0) {
+			rc = fs_error_git(rc, "cannot read commit %s", git_oid_tostr_s(&id));
 			goto done;
 		}
 		rc = take_tree(&c, src, git_commit_tree_id(commit), 0);

@@ -1003,6 +1003,9 @@ static int push_up(pusher *p, size_t *limit, size_t max, int retries, unsigned b
 	if ((rc = fetch_public(p)) == 0 && refused.size)
 		rc = fs_error_set(FS_EREFUSED, "%s", fs_buf_cstr(&refused));
 done:
+	/* a failure after some cities were refused still names them */
+	if (rc < 0 && rc != FS_EREFUSED && refused.size)
+		fs_error_prefix("%s\nthen", fs_buf_cstr(&refused));
 	fs_buf_dispose(&refused);
 	git_strarray_dispose(&cities);
 	return rc;

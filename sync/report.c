@@ -79,6 +79,8 @@ static int sum_rows(const cJSON *table, size_t ncols, size_t a, fs_counter *ca, 
 		    !(cJSON_IsNumber(v) || (hidden && cJSON_IsString(v) && v->valuestring[0] == '<')))
 			return fs_error_set(FS_EINVALID, "the aggregates have a malformed row");
 		/* a cell a table already hid ("<5"), or one under the threshold */
+		if (!hidden && v->valuedouble < 1)
+			return fs_error_set(FS_EINVALID, "the aggregates have a count under 1");
 		if (cJSON_IsString(v) || v->valuedouble < threshold) {
 			(*hidden)++;
 			continue;
@@ -304,8 +306,10 @@ static int pick(git_commit **out, char *from, size_t size, fs_node *node)
 		for (size_t i = 0; i < names.count; i++) {
 			const char *n = names.strings[i];
 			size_t len = strlen(n);
+			/* exactly refs/remotes/<name>/public: a city named "public" has a ref too */
 			if (strncmp(n, "refs/remotes/", 13) == 0 && len > 20 &&
-			    strcmp(n + len - 7, "/public") == 0 && (!ref || strcmp(n, ref) < 0))
+			    strcmp(n + len - 7, "/public") == 0 &&
+			    memchr(n + 13, '/', len - 20) == NULL && (!ref || strcmp(n, ref) < 0))
 				ref = n;
 		}
 		if (ref)

@@ -57,7 +57,8 @@ static int up_tree(git_oid *out, git_repository *repo, const git_tree *unified, 
 						 git_tree_entry_filemode(k))) < 0)
 			goto fail;
 	}
-	if (!services) {
+	/* a city that came as a table itself (no records here) goes on as one */
+	if (!services || !git_tree_entry_byname(sub, "services")) {
 		git_tree_entry_free(e);
 		e = NULL;
 		fs_buf_clear(&path);

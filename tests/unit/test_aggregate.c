@@ -19,6 +19,8 @@ TEST(aggregate, a_table_as_a_hub_writes_it)
 	CHECK_INT(check(HEAD "\n[\"2026-10\",\"food\",\"refugee\",\"male\",\"18-24\",\"<5\"],\n"
 			     "[\"2026-11\",\"health\",\"refugee\",\"female\",\"25-59\",7]\n]}\n"), 0);
 	CHECK_INT(check(HEAD "]}\n"), 0);
+	/* hidden by a hub below under its higher threshold: stays hidden */
+	CHECK_INT(check(HEAD "[\"2026-10\",\"food\",\"refugee\",\"male\",\"18-24\",\"<10\"]]}"), 0);
 }
 
 TEST(aggregate, a_bad_table_is_refused_saying_where)
@@ -41,6 +43,10 @@ TEST(aggregate, a_bad_table_is_refused_saying_where)
 		{ HEAD "[\"2026-10\",\"food\",\"refugee\",\"male\",\"18-24\",2]]}", "row 1" },
 		{ HEAD "[\"2026-10\",\"food\",\"refugee\",\"male\",\"18-24\",\"<4\"]]}", "row 1" },
 		{ HEAD "[\"2026-10\",\"food\",\"refugee\",\"male\",\"18-24\",7.5]]}", "row 1" },
+		{ HEAD "[\"2026-10\",\"food\",\"refugee\",\"male\",\"18-24\",\"<05\"]]}", "row 1" },
+		{ HEAD "{\"a\":\"2026-10\",\"b\":\"food\",\"c\":\"refugee\",\"d\":\"male\",\"e\":\"18-24\",\"f\":7}]}", "row 1" },
+		{ "{\"format\":1,\"city\":\"tunis\",\"suppress_below\":5,\"columns\":{\"a\":\"month\"},"
+		  "\"rows\":[]}", "expected {" },
 		{ HEAD "[\"2026-10\",\"food\",\"refugee\",\"male\",7]]}", "row 1" },
 		{ HEAD "[\"2026-10\",\"food\",\"refugee\",\"male\",\"18-24\",7,8]]}", "row 1" },
 		{ HEAD "[\"2026-10\",\"fo\\u0001od\",\"refugee\",\"male\",\"18-24\",7]]}", "row 1" },
