@@ -1,9 +1,9 @@
 /* fieldsync list: the records of the node */
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "node/record.h"
+#include "sync/sync.h"
 #include "util/counter.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -30,11 +30,6 @@ static const char *str(const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 	return cJSON_IsString(v) ? v->valuestring : "-";
-}
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static int print_one(const char *id, fs_kind kind, const char *data, size_t len, void *payload)
@@ -78,42 +73,25 @@ static int print_one(const char *id, fs_kind kind, const char *data, size_t len,
 static int list_others(fs_node *node, list_state *st)
 {
 	git_repository *repo = fs_node_repo(node);
-	git_strarray names = { NULL, 0 };
+	git_strarray refs = { NULL, 0 };
+	git_object *obj = NULL;
 	git_tree *tree = NULL, *cities = NULL;
 	int rc;
 
-	if ((rc = fs_counter_add(st->seen, fs_node_city(node), 1)) < 0)
+	if ((rc = fs_counter_add(st->seen, fs_node_city(node), 1)) < 0 ||
+	    (rc = fs_remote_public_refs(&refs, node)) < 0)
 		return rc;
-	if ((rc = git_reference_list(&names, repo)) < 0)
-		return fs_error_git(rc, "cannot list the node's refs");
-	if (names.count)
-		qsort(names.strings, names.count, sizeof(char *), by_name);
-	for (size_t i = 0; i < names.count; i++) {
-		const char *name = names.strings[i];
-		size_t len = strlen(name);
-		git_object *obj = NULL;
-		if (strncmp(name, "refs/remotes/", 13) != 0 || len < 20 ||
-		    strcmp(name + len - 7, "/public") != 0)
-			continue;
-		if ((rc = git_revparse_single(&obj, repo, name)) < 0 ||
-		    (rc = git_object_peel((git_object **)&tree, obj, GIT_OBJECT_TREE)) < 0) {
-			git_object_free(obj);
-			rc = fs_error_git(rc, "cannot read %s", name);
+	for (size_t i = 0; i < refs.count; i++) {
+		git_tree_entry *e = NULL;
+		if ((rc = git_revparse_single(&obj, repo, refs.strings[i])) < 0 ||
+		    (rc = git_object_peel((git_object **)&tree, obj, GIT_OBJECT_TREE)) < 0 ||
+		    (git_tree_entry_bypath(&e, tree, "cities") == 0 &&
+		     (rc = git_tree_lookup(&cities, repo, git_tree_entry_id(e))) < 0)) {
+			git_tree_entry_free(e);
+			rc = fs_error_git(rc, "cannot read %s", refs.strings[i]);
 			goto done;
 		}
-		git_object_free(obj);
-		/* each city of this public tree not listed yet */
-		{
-			git_tree_entry *e = NULL;
-			if (git_tree_entry_bypath(&e, tree, "cities") == 0) {
-				rc = git_tree_lookup(&cities, repo, git_tree_entry_id(e));
-				git_tree_entry_free(e);
-				if (rc < 0) {
-					rc = fs_error_git(rc, "cannot read %s", name);
-					goto done;
-				}
-			}
-		}
+		git_tree_entry_free(e);
 		for (size_t k = 0; cities && k < git_tree_entrycount(cities); k++) {
 			const char *city = git_tree_entry_name(git_tree_entry_byindex(cities, k));
 			if (fs_counter_get(st->seen, city))
@@ -125,13 +103,16 @@ static int list_others(fs_node *node, list_state *st)
 		}
 		git_tree_free(cities);
 		git_tree_free(tree);
+		git_object_free(obj);
 		cities = NULL;
 		tree = NULL;
+		obj = NULL;
 	}
 done:
 	git_tree_free(cities);
 	git_tree_free(tree);
-	git_strarray_dispose(&names);
+	git_object_free(obj);
+	git_strarray_dispose(&refs);
 	return rc;
 }
 

@@ -31,7 +31,6 @@ struct fs_aggregates {
 	git_repository *repo;
 	int threshold;
 	fs_counter *actions;        /* exact, every city */
-	fs_counter *done;           /* cities whose files are written */
 	git_tree *prev_aggregates, *prev_counts;
 	git_treebuilder *services, *counts;
 	fs_buf key, data;
@@ -508,7 +507,7 @@ int fs_aggregates_new(fs_aggregates **out, git_repository *repo, const git_tree 
 		return fs_error_set(FS_ENOMEM, "out of memory");
 	a->repo = repo;
 	a->threshold = threshold;
-	if ((rc = fs_counter_new(&a->actions)) < 0 || (rc = fs_counter_new(&a->done)) < 0 ||
+	if ((rc = fs_counter_new(&a->actions)) < 0 ||
 	    (rc = sub(&a->prev_aggregates, repo, prev_hub, "aggregates")) < 0 ||
 	    (rc = sub(&a->prev_counts, repo, prev_hub, "counts")) < 0 ||
 	    (rc = sub(&services, repo, prev_hub, "aggregates/services")) < 0)
@@ -541,7 +540,6 @@ void fs_aggregates_free(fs_aggregates *a)
 	if (!a)
 		return;
 	fs_counter_free(a->actions);
-	fs_counter_free(a->done);
 	git_tree_free(a->prev_aggregates);
 	git_tree_free(a->prev_counts);
 	git_treebuilder_free(a->services);
@@ -551,35 +549,49 @@ void fs_aggregates_free(fs_aggregates *a)
 	free(a);
 }
 
-/* Write a city's three files from its exact counts. */
-static int write_city(fs_aggregates *a, const char *city, const fs_counter *c)
+/*
+ * Put a city's files in place: its services table (json, csv) and its exact
+ * counts, or none (`exact` NULL: a city sent up as a table has none).
+ */
+static int put_city(fs_aggregates *a, const char *city, const git_oid *exact,
+		    const git_oid *json, const git_oid *csv)
 {
-	git_oid json, csv, exact;
 	fs_buf name = FS_BUF_INIT;
 	int rc;
 
-	if ((rc = write_table(a, &exact, NULL, &services_table, c, city, 0, 0)) < 0 ||
-	    (rc = write_table(a, &json, &csv, &services_table, c, city, a->threshold, 0)) < 0)
-		goto done;
 	fs_buf_printf(&name, "%s.json", city);
 	if ((rc = fs_buf_check(&name)) < 0)
 		goto done;
-	if ((rc = git_treebuilder_insert(NULL, a->counts, name.ptr, &exact, GIT_FILEMODE_BLOB)) < 0 ||
-	    (rc = git_treebuilder_insert(NULL, a->services, name.ptr, &json, GIT_FILEMODE_BLOB)) < 0) {
-		rc = fs_error_git(rc, "city '%s': cannot write its aggregates", city);
-		goto done;
-	}
+	if ((exact ? git_treebuilder_insert(NULL, a->counts, name.ptr, exact, GIT_FILEMODE_BLOB)
+		   : git_treebuilder_get(a->counts, name.ptr)
+			     ? git_treebuilder_remove(a->counts, name.ptr) : 0) < 0 ||
+	    git_treebuilder_insert(NULL, a->services, name.ptr, json, GIT_FILEMODE_BLOB) < 0)
+		goto fail;
 	fs_buf_clear(&name);
 	fs_buf_printf(&name, "%s.csv", city);
 	if ((rc = fs_buf_check(&name)) < 0)
 		goto done;
-	if ((rc = git_treebuilder_insert(NULL, a->services, name.ptr, &csv, GIT_FILEMODE_BLOB)) < 0)
-		rc = fs_error_git(rc, "city '%s': cannot write its aggregates", city);
-	else
-		rc = fs_counter_add(a->done, city, 1);
+	if (git_treebuilder_insert(NULL, a->services, name.ptr, csv, GIT_FILEMODE_BLOB) < 0)
+		goto fail;
+	rc = 0;
+	goto done;
+fail:
+	rc = fs_error_git(-1, "city '%s': cannot write its aggregates", city);
 done:
 	fs_buf_dispose(&name);
 	return rc;
+}
+
+/* Write a city's files from its exact counts. */
+static int write_city(fs_aggregates *a, const char *city, const fs_counter *c)
+{
+	git_oid json, csv, exact;
+	int rc;
+
+	if ((rc = write_table(a, &exact, NULL, &services_table, c, city, 0, 0)) < 0 ||
+	    (rc = write_table(a, &json, &csv, &services_table, c, city, a->threshold, 0)) < 0)
+		return rc;
+	return put_city(a, city, &exact, &json, &csv);
 }
 
 /* Load city's exact counts from the previous tree into `c` (nothing when it has none). */
@@ -612,37 +624,23 @@ static int take_table(fs_aggregates *a, const char *city, const git_tree_entry *
 	fs_counter *c = NULL;
 	git_blob *blob = NULL;
 	git_oid json, csv;
-	fs_buf name = FS_BUF_INIT, what = FS_BUF_INIT;
+	fs_buf what = FS_BUF_INIT;
 	int rc;
 
 	fs_buf_printf(&what, "cities/%s/aggregates/services.json", city);
-	fs_buf_printf(&name, "%s.json", city);
-	if ((rc = fs_buf_check(&what)) < 0 || (rc = fs_buf_check(&name)) < 0 ||
-	    (rc = fs_counter_new(&c)) < 0)
+	if ((rc = fs_buf_check(&what)) < 0 || (rc = fs_counter_new(&c)) < 0)
 		goto done;
 	if ((rc = git_blob_lookup(&blob, a->repo, git_tree_entry_id(e))) < 0) {
 		rc = fs_error_git(rc, "cannot read %s", what.ptr);
 		goto done;
 	}
 	if ((rc = parse_table(c, &a->key, city, git_blob_rawcontent(blob),
-			      (size_t)git_blob_rawsize(blob), what.ptr)) < 0 ||
-	    (rc = write_table(a, &json, &csv, &services_table, c, city, a->threshold, 1)) < 0)
-		goto done;
-	if ((git_treebuilder_get(a->counts, name.ptr) &&
-	     (rc = git_treebuilder_remove(a->counts, name.ptr)) < 0) ||
-	    (rc = git_treebuilder_insert(NULL, a->services, name.ptr, &json, GIT_FILEMODE_BLOB)) < 0) {
-		rc = fs_error_git(rc, "city '%s': cannot write its aggregates", city);
-		goto done;
-	}
-	fs_buf_clear(&name);
-	fs_buf_printf(&name, "%s.csv", city);
-	if ((rc = fs_buf_check(&name)) == 0 &&
-	    (rc = git_treebuilder_insert(NULL, a->services, name.ptr, &csv, GIT_FILEMODE_BLOB)) < 0)
-		rc = fs_error_git(rc, "city '%s': cannot write its aggregates", city);
+			      (size_t)git_blob_rawsize(blob), what.ptr)) == 0 &&
+	    (rc = write_table(a, &json, &csv, &services_table, c, city, a->threshold, 1)) == 0)
+		rc = put_city(a, city, NULL, &json, &csv);
 done:
 	git_blob_free(blob);
 	fs_counter_free(c);
-	fs_buf_dispose(&name);
 	fs_buf_dispose(&what);
 	return rc;
 }

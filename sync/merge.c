@@ -27,10 +27,10 @@ static void parts_dispose(parts *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* The subtree `name` of `tree`, or NULL without an error when there is none. */
+/* The subtree `name` of `tree` (may be NULL), or NULL without an error when there is none. */
 static int subtree(git_tree **out, git_repository *repo, const git_tree *tree, const char *name)
 {
-	const git_tree_entry *e = git_tree_entry_byname(tree, name);
+	const git_tree_entry *e = tree ? git_tree_entry_byname(tree, name) : NULL;
 	int rc;
 
 	*out = NULL;
@@ -176,19 +176,6 @@ done:
 	return rc;
 }
 
-/* The subtree of city `name` in `cities` (NULL: none there). */
-static int city_tree(git_tree **out, git_repository *repo, const git_tree *cities, const char *name)
-{
-	const git_tree_entry *e = cities ? git_tree_entry_byname(cities, name) : NULL;
-	int rc;
-
-	*out = NULL;
-	if (!e)
-		return 0;
-	rc = git_tree_lookup(out, repo, git_tree_entry_id(e));
-	return rc < 0 ? fs_error_git(rc, "city '%s': cannot read its folder", name) : 0;
-}
-
 /* Every city of a fresh aggregate counted from nothing. */
 static int count_all(fs_aggregates *agg, git_repository *repo, const git_oid *cities_id)
 {
@@ -199,7 +186,7 @@ static int count_all(fs_aggregates *agg, git_repository *repo, const git_oid *ci
 		return fs_error_git(rc, "cannot read the unified tree");
 	for (size_t i = 0; i < git_tree_entrycount(cities); i++) {
 		const char *name = git_tree_entry_name(git_tree_entry_byindex(cities, i));
-		if ((rc = city_tree(&city, repo, cities, name)) < 0 ||
+		if ((rc = subtree(&city, repo, cities, name)) < 0 ||
 		    (rc = fs_aggregates_city(agg, name, NULL, city)) < 0)
 			break;
 		git_tree_free(city);
@@ -275,7 +262,7 @@ static int derive(git_oid *out, size_t *ncities, fs_buf *log, git_repository *re
 		}
 		/* fresh aggregates count every city below, changed or not */
 		if (!fresh &&
-		    ((rc = city_tree(&old, repo, base.cities, city)) < 0 ||
+		    ((rc = subtree(&old, repo, base.cities, city)) < 0 ||
 		     (!(old && git_oid_equal(git_tree_id(old), git_tree_id(part))) &&
 		      (rc = fs_aggregates_city(agg, city, old, part)) < 0)))
 			goto done;

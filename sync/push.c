@@ -229,6 +229,43 @@ done:
 	return rc;
 }
 
+int fs_remote_public_refs(git_strarray *out, const fs_node *node)
+{
+	git_strarray names = { NULL, 0 };
+	char **v = NULL;
+	size_t k = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = fs_remote_list(&names, node)) < 0)
+		return rc;
+	if (names.count && !(v = calloc(names.count, sizeof(*v)))) {
+		rc = fs_error_set(FS_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < names.count; i++) {
+		char ref[512];
+		git_oid id;
+		snprintf(ref, sizeof(ref), "refs/remotes/%s/public", names.strings[i]);
+		if (git_reference_name_to_id(&id, fs_node_repo(node), ref) < 0)
+			continue; /* nothing fetched from this one yet */
+		if (!(v[k] = strdup(ref))) {
+			rc = fs_error_set(FS_ENOMEM, "out of memory");
+			goto done;
+		}
+		k++;
+	}
+	out->strings = v;
+	out->count = k;
+	v = NULL;
+done:
+	for (size_t i = 0; v && i < k; i++)
+		free(v[i]);
+	free(v);
+	git_strarray_dispose(&names);
+	return rc;
+}
+
 int fs_remote_url(fs_buf *out, const fs_node *node, const char *name)
 {
 	git_remote *r = NULL;
@@ -652,7 +689,7 @@ static int hub_key_of(unsigned char pk[FS_KEY_PUBLIC_BYTES], git_repository *rep
 			  git_oid_tostr_s(tip));
 	for (size_t i = 0; i < fs_signers_count(s); i++) {
 		const fs_signer *one = fs_signers_get(s, i);
-		if (strcmp(one->principals, "hub") == 0) {
+		if (strcmp(one->principals, FS_HUB_PRINCIPAL) == 0) {
 			memcpy(pk, one->public_key, FS_KEY_PUBLIC_BYTES);
 			fs_error_clear();
 			rc = 0;
@@ -698,6 +735,7 @@ static int accept_public(pusher *p, const git_oid *tip)
 	unsigned char pk[FS_KEY_PUBLIC_BYTES];
 	char ref[256], key[256], range[2 * GIT_OID_HEXSZ + 3];
 	fs_buf pinned = FS_BUF_INIT, fp = FS_BUF_INIT;
+	git_buf v = GIT_BUF_INIT;
 	fs_verify_trust trust = { NULL, NULL, pk };
 	fs_verify_stats st;
 	first_bad bad;
@@ -715,20 +753,15 @@ static int accept_public(pusher *p, const git_oid *tip)
 		rc = fs_error_git(rc, "cannot read the node's settings");
 		goto done;
 	}
-	{
-		git_buf v = GIT_BUF_INIT;
-		if (git_config_get_string_buf(&v, cfg, key) == 0) {
-			rc = fs_ssh_pubkey_parse(pk, v.ptr);
-			git_buf_dispose(&v);
-			if (rc < 0) {
-				fs_error_prefix("setting %s", key);
-				goto done;
-			}
-		} else if ((rc = hub_key_of(pk, repo, tip)) < 0) {
+	if (git_config_get_string_buf(&v, cfg, key) == 0) {
+		if ((rc = fs_ssh_pubkey_parse(pk, v.ptr)) < 0) {
+			fs_error_prefix("setting %s", key);
 			goto done;
-		} else {
-			first = 1;
 		}
+	} else if ((rc = hub_key_of(pk, repo, tip)) < 0) {
+		goto done;
+	} else {
+		first = 1;
 	}
 	if (have_old)
 		snprintf(range, sizeof(range), "%s..", git_oid_tostr_s(&old));
@@ -747,7 +780,6 @@ static int accept_public(pusher *p, const git_oid *tip)
 	if (rc < 0)
 		goto done;
 	if (first) {
-		fs_buf_clear(&pinned);
 		if ((rc = fs_ssh_pubkey_format(&pinned, pk, NULL)) < 0)
 			goto done;
 		if ((rc = git_config_set_string(cfg, key, pinned.ptr)) < 0) {
@@ -758,7 +790,7 @@ static int accept_public(pusher *p, const git_oid *tip)
 	if ((rc = git_reference_create(&r, repo, ref, tip, 1, "fieldsync sync: fetch public")) < 0)
 		rc = fs_error_git(rc, "cannot update %s", ref);
 done:
-	sodium_memzero(pk, sizeof(pk));
+	git_buf_dispose(&v);
 	git_reference_free(r);
 	git_config_free(cfg);
 	fs_buf_dispose(&pinned);

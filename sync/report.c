@@ -10,6 +10,7 @@
 #include "sync/aggregate.h"
 #include "sync/check.h"
 #include "sync/merge.h"
+#include "sync/sync.h"
 #include "util/counter.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -301,20 +302,13 @@ static int pick(git_commit **out, char *from, size_t size, fs_node *node)
 		ref = FS_UNIFIED_REF;
 		snprintf(from, size, "the unified dataset");
 	} else {
-		if ((rc = git_reference_list(&names, repo)) < 0)
-			return fs_error_git(rc, "cannot list the node's refs");
-		for (size_t i = 0; i < names.count; i++) {
-			const char *n = names.strings[i];
-			size_t len = strlen(n);
-			/* exactly refs/remotes/<name>/public: a city named "public" has a ref too */
-			if (strncmp(n, "refs/remotes/", 13) == 0 && len > 20 &&
-			    strcmp(n + len - 7, "/public") == 0 &&
-			    memchr(n + 13, '/', len - 20) == NULL && (!ref || strcmp(n, ref) < 0))
-				ref = n;
-		}
-		if (ref)
+		if ((rc = fs_remote_public_refs(&names, node)) < 0)
+			return rc;
+		if (names.count) {
+			ref = names.strings[0];
 			snprintf(from, size, "the public dataset of remote '%.*s'",
 				 (int)(strlen(ref) - 20), ref + 13);
+		}
 	}
 	rc = ref ? git_reference_name_to_id(&id, repo, ref) : GIT_ENOTFOUND;
 	if (rc == GIT_ENOTFOUND)

@@ -78,6 +78,12 @@ int fs_remote_host_keys(fs_buf *out, const fs_node *node, const char *name);
  */
 int fs_remote_list(git_strarray *out, const fs_node *node);
 
+/*
+ * The public branches the node fetched, refs/remotes/<remote>/public for
+ * each remote that has one, in remote-name order (git_strarray_dispose()).
+ */
+int fs_remote_public_refs(git_strarray *out, const fs_node *node);
+
 /* The remote's URL (borrowed until the next call), or FS_ENOTFOUND. */
 int fs_remote_url(fs_buf *out, const fs_node *node, const char *name);
 

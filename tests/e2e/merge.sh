@@ -343,8 +343,17 @@ public_is_verified() {
 		fail "forged public taken over HTTP"
 	fi
 	[ -z "$(git -C kampala/.git for-each-ref refs/fieldsync/incoming)" ] || fail "incoming ref left"
-	# a node that pinned another key refuses even the hub's real public
+	# a pinned key that is not a key: said, and nothing taken
 	git --git-dir=hub update-ref refs/heads/public "$good"
+	action_json "Plus" | "$FS" -C kampala add action >/dev/null
+	"$FS" -C kampala sync hub >/dev/null
+	"$FS" -C hub hub merge >/dev/null
+	git -C tunis/.git config remote.hub.fieldsyncHubKey "ssh-ed25519 not-base64"
+	fails_clearly 1 "setting remote.hub.fieldsyncHubKey" "$FS" -C tunis sync
+	[ "$(git -C tunis/.git rev-parse refs/remotes/hub/public)" = "$good" ] || fail "public moved"
+	git -C tunis/.git config remote.hub.fieldsyncHubKey "$hubkey"
+	run 0 "$FS" -C tunis sync
+	# a node that pinned another key refuses even the hub's real public
 	git -C quito/.git config remote.hub.fieldsyncHubKey "$("$FS" -C quito key show --json | jq -r .public_key)"
 	fails_clearly 1 "is not the hub's" "$FS" -C quito sync
 	git -C quito/.git config remote.hub.fieldsyncHubKey "$hubkey"
