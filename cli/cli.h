@@ -106,6 +106,7 @@ extern const cli_command cli_cmd_init, cli_cmd_add, cli_cmd_edit, cli_cmd_rm, cl
 	cli_cmd_list, cli_cmd_log, cli_cmd_import, cli_cmd_verify, cli_cmd_key, cli_cmd_gc,
 	cli_cmd_help, cli_cmd_version, cli_cmd_hub, cli_cmd_hub_init, cli_cmd_hub_enroll,
 	cli_cmd_hub_revoke, cli_cmd_hub_receive_check, cli_cmd_hub_import, cli_cmd_hub_merge, cli_cmd_remote,
-	cli_cmd_sync, cli_cmd_bundle, cli_cmd_hub_serve, cli_cmd_status, cli_cmd_export, cli_cmd_report;
+	cli_cmd_sync, cli_cmd_bundle, cli_cmd_hub_serve, cli_cmd_status, cli_cmd_export, cli_cmd_report,
+	cli_cmd_audit;
 
 #endif

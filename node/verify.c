@@ -63,8 +63,8 @@ int fs_verify_commit(git_repository *repo, const git_oid *id, const fs_verify_tr
 		if (!trust->key ||
 		    sodium_memcmp(trust->key, parsed.public_key, FS_KEY_PUBLIC_BYTES) != 0) {
 			fs_ssh_pubkey_fingerprint(&fp, parsed.public_key);
-			snprintf(problem, problem_size, "signed by key %s, not the node's key",
-				 fs_buf_cstr(&fp));
+			snprintf(problem, problem_size, "signed by key %s, not %s", fs_buf_cstr(&fp),
+				 trust->key_name ? trust->key_name : "the node's key");
 			r->problem = problem;
 			goto done;
 		}

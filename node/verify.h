@@ -21,6 +21,7 @@ typedef struct {
 	const fs_signers *signers;  /* when set: the key must be allowed for `principal` */
 	const char *principal;      /* e.g. the city id */
 	const unsigned char *key;   /* when signers is NULL: the one trusted key */
+	const char *key_name;       /* what to call it in messages; NULL: "the node's key" */
 } fs_verify_trust;
 
 typedef struct {

@@ -15,7 +15,8 @@
 
 struct fs_check {
 	git_repository *repo;
-	fs_signers *signers;
+	const fs_signers *signers;
+	fs_signers *own; /* the registry read by fs_check_new */
 };
 
 int fs_check_new(fs_check **out, git_repository *repo)
@@ -38,8 +39,9 @@ int fs_check_new(fs_check **out, git_repository *repo)
 		rc = fs_error_set(FS_EINVALID, FS_HUB_SIGNERS_PATH " is not a file");
 		goto done;
 	}
-	rc = fs_signers_parse(&c->signers, git_blob_rawcontent((git_blob *)obj),
+	rc = fs_signers_parse(&c->own, git_blob_rawcontent((git_blob *)obj),
 			      (size_t)git_blob_rawsize((git_blob *)obj), FS_HUB_SIGNERS_PATH);
+	c->signers = c->own;
 done:
 	git_object_free(obj);
 	if (rc < 0)
@@ -49,11 +51,20 @@ done:
 	return rc;
 }
 
+int fs_check_new_with(fs_check **out, git_repository *repo, const fs_signers *signers)
+{
+	if (!(*out = calloc(1, sizeof(**out))))
+		return fs_error_set(FS_ENOMEM, "out of memory");
+	(*out)->repo = repo;
+	(*out)->signers = signers;
+	return 0;
+}
+
 void fs_check_free(fs_check *c)
 {
 	if (!c)
 		return;
-	fs_signers_free(c->signers);
+	fs_signers_free(c->own);
 	free(c);
 }
 
@@ -73,9 +84,19 @@ static int enrolled(const fs_check *c, const char *city)
 typedef struct {
 	fs_check *c;
 	const char *city;
-	git_commit *commit;
+	char *path; /* where a refusal names the file, when the caller wants it apart */
+	size_t path_size;
+	size_t files;
 	int rc;
 } diff_ctx;
+
+/* The message names the file too; the caller who asked gets it apart. */
+static int refuse_file(diff_ctx *x, const char *path, int rc)
+{
+	if (x->path)
+		snprintf(x->path, x->path_size, "%s", path);
+	return x->rc = rc;
+}
 
 static int check_delta(const git_diff_delta *d, float progress, void *payload)
 {
@@ -90,15 +111,16 @@ static int check_delta(const git_diff_delta *d, float progress, void *payload)
 	if (d->status == GIT_DELTA_DELETED) {
 		path = d->old_file.path;
 		if (strcmp(path, city_json) == 0)
-			return x->rc = fs_error_set(FS_EREFUSED, "removes %s", path);
+			return refuse_file(x, path, fs_error_set(FS_EREFUSED, "removes %s", path));
 		if (strncmp(path, city_json, strlen(city_json) - strlen("city.json")) != 0)
-			return x->rc = fs_error_set(FS_EREFUSED, "%s: outside cities/%s/, which is "
-						    "all city '%s' may write", path, x->city, x->city);
+			return refuse_file(x, path, fs_error_set(FS_EREFUSED, "%s: outside cities/%s/, "
+								 "which is all city '%s' may write",
+								 path, x->city, x->city));
 		return 0;
 	}
 	if (d->new_file.mode != GIT_FILEMODE_BLOB)
-		return x->rc = fs_error_set(FS_EREFUSED, "%s: not a regular file (mode %o)", path,
-					    d->new_file.mode);
+		return refuse_file(x, path, fs_error_set(FS_EREFUSED, "%s: not a regular file (mode %o)",
+							 path, d->new_file.mode));
 	if ((rc = git_blob_lookup(&blob, x->c->repo, &d->new_file.id)) < 0)
 		return x->rc = fs_error_git(rc, "%s: cannot read", path);
 	/* the one file that is not a record: a city's services table, sent up by a regional hub */
@@ -110,13 +132,14 @@ static int check_delta(const git_diff_delta *d, float progress, void *payload)
 		rc = fs_record_check_stored(x->city, path, git_blob_rawcontent(blob),
 					    (size_t)git_blob_rawsize(blob));
 	git_blob_free(blob);
+	x->files++;
 	if (rc == FS_EINVALID || rc == FS_ETOOBIG)
-		rc = FS_EREFUSED;
+		return refuse_file(x, path, FS_EREFUSED);
 	return x->rc = rc;
 }
 
-/* One commit of city `city`: signature, shape, every file it adds or changes. */
-static int check_commit(fs_check *c, const char *city, git_commit *commit)
+int fs_check_commit(fs_check *c, const char *city, git_commit *commit, char *path,
+		    size_t path_size, size_t *files)
 {
 	fs_verify_trust trust = { c->signers, city, NULL };
 	fs_verify_result r;
@@ -125,8 +148,11 @@ static int check_commit(fs_check *c, const char *city, git_commit *commit)
 	git_tree *old_tree = NULL, *new_tree = NULL;
 	git_diff *diff = NULL;
 	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
-	diff_ctx x = { c, city, commit, 0 };
+	diff_ctx x = { c, city, path, path_size, 0, 0 };
 	int rc;
+
+	if (path && path_size)
+		path[0] = '\0';
 
 	if ((rc = fs_verify_commit(c->repo, git_commit_id(commit), &trust, &r, problem,
 				   sizeof(problem))) < 0)
@@ -156,6 +182,8 @@ static int check_commit(fs_check *c, const char *city, git_commit *commit)
 		rc = x.rc;
 	else if (rc < 0)
 		rc = fs_error_git(rc, "cannot compare it with its parent");
+	if (files)
+		*files = x.files;
 done:
 	git_diff_free(diff);
 	git_tree_free(old_tree);
@@ -212,7 +240,7 @@ int fs_check_update(fs_check *c, const char *ref, const git_oid *old, const git_
 		if (is_zero(old) && git_commit_parentcount(commit) == 0 && n > 0) {
 			rc = fs_error_set(FS_EREFUSED, "a second root commit");
 		} else {
-			rc = check_commit(c, city, commit);
+			rc = fs_check_commit(c, city, commit, NULL, 0, NULL);
 		}
 		git_commit_free(commit);
 		commit = NULL;

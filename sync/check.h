@@ -16,6 +16,8 @@
 
 #include <git2.h>
 
+#include "node/signers.h"
+
 typedef struct fs_check fs_check;
 
 /* The prefix of the refs cities push to. */
@@ -30,6 +32,9 @@ typedef struct fs_check fs_check;
  * refs/heads/hub. FS_ENOTFOUND when the repository is not a hub.
  */
 int fs_check_new(fs_check **out, git_repository *repo);
+/* The same with a registry of the caller's (borrowed), e.g. an auditor's. */
+int fs_check_new_with(fs_check **out, git_repository *repo, const fs_signers *signers);
+
 void fs_check_free(fs_check *c);
 
 /*
@@ -40,5 +45,14 @@ void fs_check_free(fs_check *c);
  */
 int fs_check_update(fs_check *c, const char *ref, const git_oid *old, const git_oid *new,
 		    size_t *commits);
+
+/*
+ * Check one commit of `city` on its own: its signature, its shape and each
+ * file it adds or changes against its first parent. FS_EREFUSED with what is
+ * wrong; `path` (may be NULL) then names the file at fault, or is empty.
+ * `files` (may be NULL) gets the number of files validated.
+ */
+int fs_check_commit(fs_check *c, const char *city, git_commit *commit, char *path,
+		    size_t path_size, size_t *files);
 
 #endif

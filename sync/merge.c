@@ -638,8 +638,24 @@ done:
 
 int fs_merge_check(fs_node *hub, const char *rev, git_oid *commit)
 {
-	git_repository *repo = fs_node_repo(hub);
-	git_object *obj = NULL;
+	git_object *obj = NULL, *c = NULL;
+	int rc;
+
+	if ((rc = git_revparse_single(&obj, fs_node_repo(hub), rev)) < 0 ||
+	    (rc = git_object_peel(&c, obj, GIT_OBJECT_COMMIT)) < 0) {
+		rc = fs_error_set(FS_ENOTFOUND, "merge --check: '%s' is not a commit of this hub", rev);
+		goto done;
+	}
+	git_oid_cpy(commit, git_object_id(c));
+	rc = fs_merge_verify(fs_node_repo(hub), commit);
+done:
+	git_object_free(c);
+	git_object_free(obj);
+	return rc;
+}
+
+int fs_merge_verify(git_repository *repo, const git_oid *id)
+{
 	git_commit *c = NULL, *first = NULL;
 	commits rest = { NULL, 0, 0 };
 	git_tree *tree = NULL;
@@ -650,12 +666,10 @@ int fs_merge_check(fs_node *hub, const char *rev, git_oid *commit)
 	unsigned n;
 	int rc, format, threshold;
 
-	if ((rc = git_revparse_single(&obj, repo, rev)) < 0 ||
-	    (rc = git_object_peel((git_object **)&c, obj, GIT_OBJECT_COMMIT)) < 0) {
-		rc = fs_error_set(FS_ENOTFOUND, "merge --check: '%s' is not a commit of this hub", rev);
+	if ((rc = git_commit_lookup(&c, repo, id)) < 0) {
+		rc = fs_error_git(rc, "commit %s", git_oid_tostr_s(id));
 		goto done;
 	}
-	git_oid_cpy(commit, git_commit_id(c));
 	if ((rc = git_commit_tree(&tree, c)) < 0) {
 		rc = fs_error_git(rc, "cannot read the tree");
 		goto done;
@@ -728,6 +742,5 @@ done:
 	commits_dispose(&rest);
 	git_commit_free(first);
 	git_commit_free(c);
-	git_object_free(obj);
 	return rc;
 }

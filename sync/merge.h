@@ -58,4 +58,11 @@ int fs_merge(fs_node *hub, fs_merge_result *out);
  */
 int fs_merge_check(fs_node *hub, const char *rev, git_oid *commit);
 
+/*
+ * The same for commit `id` of any repository that holds a hub's history (an
+ * auditor's clone). Recomputing writes trees: give `repo` an object database
+ * that keeps them in memory if it must stay untouched.
+ */
+int fs_merge_verify(git_repository *repo, const git_oid *id);
+
 #endif

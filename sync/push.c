@@ -736,7 +736,7 @@ static int accept_public(pusher *p, const git_oid *tip)
 	char ref[256], key[256], range[2 * GIT_OID_HEXSZ + 3];
 	fs_buf pinned = FS_BUF_INIT, fp = FS_BUF_INIT;
 	git_buf v = GIT_BUF_INIT;
-	fs_verify_trust trust = { NULL, NULL, pk };
+	fs_verify_trust trust = { NULL, NULL, pk, "the hub's key" };
 	fs_verify_stats st;
 	first_bad bad;
 	git_config *cfg = NULL;

@@ -1,0 +1,217 @@
+/* fieldsync audit: judge a hub's whole signed history, on any clone */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "node/sshsig.h"
+#include "sync/audit.h"
+#include "util/error.h"
+#include "util/file.h"
+
+static const char help[] =
+	"Checks every commit of a hub's history, in a clone of it (a mirror, or an\n"
+	"ordinary `git clone`, whose branches are under refs/remotes/NAME/), in the\n"
+	"hub itself, or at a URL (file://, http://, https://: cloned into a\n"
+	"temporary folder, then removed):\n"
+	"  hub           the registry of city keys (hub/signers): each change signed\n"
+	"                by the hub key; a key's validity may end, never be erased,\n"
+	"                extended or backdated;\n"
+	"  cities/<id>   from the root: signed by a key the registry allows for the\n"
+	"                city at the commit's time, one parent, nothing outside\n"
+	"                cities/<id>/, every record valid against its schema;\n"
+	"  unified       each merge signed by the hub key, its tree equal to the one\n"
+	"                its parents make, every city head it merged still in that\n"
+	"                city's branch (a rewrite or a dropped city shows here);\n"
+	"  public        signed by the hub key, no service record.\n"
+	"Signatures are checked with libsodium (no ssh-keygen). Every finding is\n"
+	"listed: the branch, the commit, the file, what is wrong.\n"
+	"\n"
+	"Without --hub-key the hub's key is the one the registry's first commit names,\n"
+	"and the report says so: compare it with the key the hub's operator gave you.\n"
+	"\n"
+	"options:\n"
+	"  --hub-key KEY|FILE  the hub's public key (ssh-ed25519 AAAA..., or a file\n"
+	"                      holding it, such as the hub's fieldsync/key.pub)\n"
+	"  --json              {\"clean\", \"commits\", \"records\", \"cities\", \"keys\",\n"
+	"                      \"hub_key\", \"hub_key_from\", \"findings\": [...]}\n"
+	"\n"
+	"exit codes: 0 nothing wrong, 1 findings (or no hub history there),\n"
+	"2 usage, 5 the history cannot be read, 6 the URL cannot be fetched\n";
+
+typedef struct {
+	int json;
+	cJSON *list;
+} audit_out;
+
+static int print_finding(const fs_audit_finding *f, void *payload)
+{
+	audit_out *o = payload;
+	char hex[GIT_OID_HEXSZ + 1] = "";
+
+	if (!git_oid_is_zero(&f->commit))
+		git_oid_tostr(hex, sizeof(hex), &f->commit);
+	if (o->json) {
+		cJSON *x = cJSON_CreateObject();
+		if (!x)
+			return fs_error_set(FS_ENOMEM, "out of memory");
+		cJSON_AddStringToObject(x, "ref", f->ref);
+		if (hex[0])
+			cJSON_AddStringToObject(x, "commit", hex);
+		if (f->path[0])
+			cJSON_AddStringToObject(x, "path", f->path);
+		cJSON_AddStringToObject(x, "problem", f->problem);
+		cJSON_AddItemToArray(o->list, x);
+	} else {
+		printf("BAD  %s %.12s  %s\n", f->ref, hex[0] ? hex : "-", f->problem);
+	}
+	return 0;
+}
+
+static int hub_key_arg(unsigned char pk[FS_KEY_PUBLIC_BYTES], const char *arg)
+{
+	fs_buf text = FS_BUF_INIT;
+	int rc;
+
+	if (fs_ssh_pubkey_parse(pk, arg) == 0)
+		return 0;
+	if (!fs_file_exists(arg))
+		return fs_error_set(FS_EUSAGE, "--hub-key '%s': neither a public key "
+				    "(ssh-ed25519 AAAA...) nor a file", arg);
+	if ((rc = fs_file_read(&text, arg, 64 * 1024, "hub key file")) == 0 &&
+	    fs_ssh_pubkey_parse(pk, fs_buf_cstr(&text)) < 0)
+		rc = fs_error_set(FS_EINVALID, "--hub-key '%s': the file holds no ssh-ed25519 "
+				  "public key", arg);
+	fs_buf_dispose(&text);
+	return rc;
+}
+
+/* Every branch of the hub as a branch of the clone, as in `git clone --mirror`. */
+static int mirror_remote(git_remote **out, git_repository *repo, const char *name,
+			 const char *url, void *payload)
+{
+	(void)payload;
+	return git_remote_create_with_fetchspec(out, repo, name, url, "+refs/heads/*:refs/heads/*");
+}
+
+/* A hub at a URL: a bare mirror of every branch, in a temporary folder. */
+static int clone_url(git_repository **out, char *tmp, size_t size, const char *url)
+{
+	git_clone_options opts = GIT_CLONE_OPTIONS_INIT;
+	const char *base = getenv("TMPDIR");
+	int rc;
+
+	snprintf(tmp, size, "%s/fieldsync-audit-XXXXXX", base && *base ? base : "/tmp");
+	if (!mkdtemp(tmp)) {
+		int e = fs_error_os("cannot make a temporary folder '%s'", tmp);
+		tmp[0] = '\0';
+		return e;
+	}
+	opts.bare = 1;
+	opts.remote_cb = mirror_remote;
+	opts.checkout_opts.checkout_strategy = GIT_CHECKOUT_NONE;
+	if ((rc = git_clone(out, url, tmp, &opts)) < 0)
+		return rc == GIT_ENOTFOUND ? fs_error_git(rc, "cannot clone '%s'", url)
+					   : fs_error_set(FS_ENET, "cannot clone '%s': %s", url,
+							  git_error_last() ? git_error_last()->message
+									   : "unknown error");
+	return 0;
+}
+
+static void print_summary(const fs_audit_stats *st, int rc)
+{
+	fs_buf fp = FS_BUF_INIT;
+
+	fs_ssh_pubkey_fingerprint(&fp, st->hub_key);
+	printf("hub key %s (%s)\n", fs_buf_cstr(&fp),
+	       st->hub_key_given ? "given with --hub-key"
+				 : "taken from the registry's first commit: compare it with "
+				   "the hub's own");
+	printf("audited %zu commit%s, %zu record%s, %zu cit%s, %zu key%s in the registry: ",
+	       st->commits, st->commits == 1 ? "" : "s", st->records, st->records == 1 ? "" : "s",
+	       st->cities, st->cities == 1 ? "y" : "ies", st->keys, st->keys == 1 ? "" : "s");
+	if (rc == 0)
+		printf("clean\n");
+	else
+		printf("%zu FINDING%s\n", st->findings, st->findings == 1 ? "" : "S");
+	fs_buf_dispose(&fp);
+}
+
+static cJSON *summary_json(const fs_audit_stats *st, int rc, cJSON *findings)
+{
+	cJSON *o = cJSON_CreateObject();
+	fs_buf key = FS_BUF_INIT;
+
+	fs_ssh_pubkey_format(&key, st->hub_key, NULL);
+	cJSON_AddBoolToObject(o, "clean", rc == 0);
+	cJSON_AddNumberToObject(o, "commits", (double)st->commits);
+	cJSON_AddNumberToObject(o, "records", (double)st->records);
+	cJSON_AddNumberToObject(o, "cities", (double)st->cities);
+	cJSON_AddNumberToObject(o, "keys", (double)st->keys);
+	cJSON_AddStringToObject(o, "hub_key", fs_buf_cstr(&key));
+	cJSON_AddStringToObject(o, "hub_key_from", st->hub_key_given ? "given" : "registry");
+	cJSON_AddItemToObject(o, "findings", findings);
+	fs_buf_dispose(&key);
+	return o;
+}
+
+static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
+{
+	const char *key_arg = NULL, *where;
+	int json = 0, nargs, rc, exit_code = 0;
+	const cli_option opts[] = { { "json", 0, NULL, &json }, { "hub-key", 0, &key_arg, NULL },
+				    { NULL, 0, NULL, NULL } };
+	unsigned char pk[FS_KEY_PUBLIC_BYTES];
+	audit_out out = { 0, NULL };
+	fs_audit_stats st;
+	git_repository *repo = NULL;
+	char tmp[4200] = "";
+
+	memset(&st, 0, sizeof(st));
+	if ((rc = cli_parse(cmd, argc, argv, opts, &nargs)) != 0)
+		return rc == CLI_HELP ? 0 : rc;
+	if (nargs > 1)
+		return cli_usage_error(cmd, "audit: expected at most one PATH or URL");
+	where = nargs ? argv[1] : ctx->dir;
+	out.json = json;
+	if (key_arg && (rc = hub_key_arg(pk, key_arg)) < 0)
+		goto done;
+	if (json && !(out.list = cJSON_CreateArray())) {
+		rc = fs_error_set(FS_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (strstr(where, "://")) {
+		if ((rc = clone_url(&repo, tmp, sizeof(tmp), where)) < 0)
+			goto done;
+	} else if ((rc = git_repository_open_ext(&repo, where, GIT_REPOSITORY_OPEN_NO_SEARCH,
+						 NULL)) < 0) {
+		rc = rc == GIT_ENOTFOUND
+			     ? fs_error_set(FS_ENOTFOUND, "'%s': not a git repository", where)
+			     : fs_error_git(rc, "cannot open '%s'", where);
+		goto done;
+	}
+	rc = fs_audit_run(repo, key_arg ? pk : NULL, print_finding, &out, &st);
+	if (rc < 0 && rc != FS_EVERIFY)
+		goto done;
+	if (json) {
+		rc = cli_print_json(summary_json(&st, rc, out.list)) < 0 ? FS_ENOMEM : rc;
+		out.list = NULL;
+	} else {
+		print_summary(&st, rc);
+	}
+	if (rc == FS_EVERIFY) {
+		exit_code = FS_EXIT_FAILED;
+		rc = 0;
+	}
+done:
+	cJSON_Delete(out.list);
+	git_repository_free(repo);
+	if (tmp[0])
+		fs_file_remove_tree(tmp);
+	return rc < 0 ? cli_fail(rc, json) : exit_code;
+}
+
+const cli_command cli_cmd_audit = {
+	"audit", run, "audit [PATH|URL] [--hub-key KEY|FILE] [--json]",
+	"Verify a hub's whole signed history (signatures, ownership, schema, merges).", help
+};

@@ -1,0 +1,708 @@
+#include "sync/audit.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
+#include <sodium.h>
+
+#include "node/node.h"
+#include "node/signers.h"
+#include "node/sshsig.h"
+#include "node/verify.h"
+#include "sync/check.h"
+#include "sync/merge.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/json.h"
+#include "util/time.h"
+
+/*
+ * A key added for a principal that already had one must start no earlier
+ * than the registry change that adds it: `hub enroll` takes the time a
+ * moment before it signs the change. More than this is backdating.
+ */
+#define BACKDATE_SLACK (5 * 60)
+
+typedef struct {
+	git_repository *repo;
+	fs_audit_cb cb;
+	void *payload;
+	fs_audit_stats *st;
+	fs_signers *registry; /* the registry at the tip of `hub` */
+	int stop;             /* what the callback returned, when it stopped us */
+} audit;
+
+static int finding(audit *a, const char *ref, const git_oid *commit, const char *path,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int finding(audit *a, const char *ref, const git_oid *commit, const char *path,
+		   const char *fmt, ...)
+{
+	fs_audit_finding f;
+	fs_buf msg = FS_BUF_INIT;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	fs_buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	if ((rc = fs_buf_check(&msg)) < 0)
+		return rc;
+	memset(&f, 0, sizeof(f));
+	f.ref = ref;
+	if (commit)
+		git_oid_cpy(&f.commit, commit);
+	f.path = path ? path : "";
+	f.problem = msg.ptr;
+	a->st->findings++;
+	rc = a->cb ? a->cb(&f, a->payload) : 0;
+	fs_buf_dispose(&msg);
+	if (rc)
+		a->stop = rc;
+	return rc;
+}
+
+static int ref_tip(git_oid *out, audit *a, const char *name)
+{
+	char ref[256];
+	int rc;
+
+	snprintf(ref, sizeof(ref), "%s%s", a->st->prefix, name);
+	rc = git_reference_name_to_id(out, a->repo, ref);
+	if (rc == GIT_ENOTFOUND)
+		return FS_ENOTFOUND;
+	return rc < 0 ? fs_error_git(rc, "cannot read %s", ref) : 0;
+}
+
+/* Does `prefix` hold a hub's branches: the registry, and a city or a merge? */
+static int holds_hub(audit *a, const char *prefix, int whole)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	char name[256];
+	int found = 0;
+
+	snprintf(name, sizeof(name), "%shub", prefix);
+	if (git_reference_lookup(&ref, a->repo, name) < 0)
+		return 0;
+	git_reference_free(ref);
+	if (!whole)
+		return 1;
+	snprintf(name, sizeof(name), "%sunified", prefix);
+	if (git_reference_lookup(&ref, a->repo, name) == 0) {
+		git_reference_free(ref);
+		return 1;
+	}
+	snprintf(name, sizeof(name), "%scities/*", prefix);
+	if (git_reference_iterator_glob_new(&it, a->repo, name) == 0) {
+		found = git_reference_next(&ref, it) == 0;
+		git_reference_free(ref);
+		git_reference_iterator_free(it);
+	}
+	return found;
+}
+
+/*
+ * Where the hub's branches are: refs/heads/ in the hub itself or a mirror,
+ * refs/remotes/<name>/ in an ordinary clone (whose own refs/heads/hub is
+ * only the checked-out registry). One remote only: two would be two hubs,
+ * and the auditor must say which.
+ */
+static int find_prefix(audit *a)
+{
+	git_strarray remotes = { NULL, 0 };
+	size_t found = 0;
+	int rc;
+
+	if (holds_hub(a, "refs/heads/", 1)) {
+		strcpy(a->st->prefix, "refs/heads/");
+		return 0;
+	}
+	if ((rc = git_remote_list(&remotes, a->repo)) < 0)
+		return fs_error_git(rc, "cannot list the remotes");
+	for (size_t i = 0; i < remotes.count; i++) {
+		char prefix[sizeof(a->st->prefix)];
+		snprintf(prefix, sizeof(prefix), "refs/remotes/%s/", remotes.strings[i]);
+		if (holds_hub(a, prefix, 0) && found++ == 0)
+			memcpy(a->st->prefix, prefix, sizeof(prefix));
+	}
+	git_strarray_dispose(&remotes);
+	if (found > 1)
+		return fs_error_set(FS_EINVALID, "this clone holds %zu hubs (refs/remotes/*/hub); "
+				    "audit a clone of one", found);
+	if (!found && holds_hub(a, "refs/heads/", 0)) {
+		strcpy(a->st->prefix, "refs/heads/"); /* a hub that has no city yet */
+		found = 1;
+	}
+	if (!found)
+		return fs_error_set(FS_ENOTFOUND, "no hub history here: neither refs/heads/hub "
+				    "nor refs/remotes/*/hub (is this a clone of a fieldsync hub?)");
+	return 0;
+}
+
+/* hub/signers as of `commit`: parsed, or NULL with a finding. */
+static int read_registry(fs_signers **out, audit *a, git_commit *commit)
+{
+	git_tree *tree = NULL;
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = git_commit_tree(&tree, commit)) < 0) {
+		rc = fs_error_git(rc, "commit %s: cannot read its tree",
+				  git_oid_tostr_s(git_commit_id(commit)));
+		goto done;
+	}
+	if (git_tree_entry_bypath(&e, tree, FS_HUB_SIGNERS_PATH) < 0 ||
+	    git_tree_entry_type(e) != GIT_OBJECT_BLOB) {
+		rc = finding(a, "hub", git_commit_id(commit), FS_HUB_SIGNERS_PATH,
+			     "the registry has no " FS_HUB_SIGNERS_PATH " file");
+		goto done;
+	}
+	if ((rc = git_blob_lookup(&blob, a->repo, git_tree_entry_id(e))) < 0) {
+		rc = fs_error_git(rc, "cannot read " FS_HUB_SIGNERS_PATH);
+		goto done;
+	}
+	if (fs_signers_parse(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob),
+			     FS_HUB_SIGNERS_PATH) < 0)
+		rc = finding(a, "hub", git_commit_id(commit), FS_HUB_SIGNERS_PATH, "%s",
+			     fs_error_last()->message);
+done:
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	return rc;
+}
+
+static const fs_signer *same_key(const fs_signers *s, const fs_signer *want)
+{
+	for (size_t i = 0; i < fs_signers_count(s); i++) {
+		const fs_signer *e = fs_signers_get(s, i);
+		if (strcmp(e->principals, want->principals) == 0 &&
+		    e->valid_after == want->valid_after &&
+		    sodium_memcmp(e->public_key, want->public_key, FS_KEY_PUBLIC_BYTES) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static int has_principal(const fs_signers *s, const char *principals)
+{
+	for (size_t i = 0; i < fs_signers_count(s); i++)
+		if (strcmp(fs_signers_get(s, i)->principals, principals) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A registry change may end a key's validity and add keys from its own time
+ * on; anything else rewrites who could sign in the past.
+ */
+static int registry_change(audit *a, git_commit *commit, const fs_signers *old,
+			   const fs_signers *now)
+{
+	int64_t when = (int64_t)git_commit_time(commit);
+	const git_oid *id = git_commit_id(commit);
+	fs_buf fp = FS_BUF_INIT;
+	char t[FS_TIME_RFC3339_BYTES], c[FS_TIME_RFC3339_BYTES];
+	int rc = 0;
+
+	fs_time_rfc3339(c, when);
+	for (size_t i = 0; i < fs_signers_count(old) && !rc; i++) {
+		const fs_signer *o = fs_signers_get(old, i), *n = same_key(now, o);
+		fs_buf_clear(&fp);
+		fs_ssh_pubkey_fingerprint(&fp, o->public_key);
+		if (!n)
+			rc = finding(a, "hub", id, FS_HUB_SIGNERS_PATH, "erases the key %s of '%s' "
+				     "(a change may end a key's validity, never erase it)",
+				     fs_buf_cstr(&fp), o->principals);
+		else if (n->valid_before > o->valid_before)
+			rc = finding(a, "hub", id, FS_HUB_SIGNERS_PATH, "extends the validity of the "
+				     "key %s of '%s' after it had ended", fs_buf_cstr(&fp),
+				     o->principals);
+	}
+	for (size_t i = 0; i < fs_signers_count(now) && !rc; i++) {
+		const fs_signer *n = fs_signers_get(now, i);
+		if (same_key(old, n) || !has_principal(old, n->principals) ||
+		    n->valid_after >= when - BACKDATE_SLACK)
+			continue;
+		fs_buf_clear(&fp);
+		fs_ssh_pubkey_fingerprint(&fp, n->public_key);
+		if (n->valid_after == INT64_MIN)
+			snprintf(t, sizeof(t), "any time");
+		else
+			fs_time_rfc3339(t, n->valid_after);
+		rc = finding(a, "hub", id, FS_HUB_SIGNERS_PATH, "gives '%s' a new key %s valid from "
+			     "%s, before the change itself (%s): a key is never backdated",
+			     n->principals, fs_buf_cstr(&fp), t, c);
+	}
+	fs_buf_dispose(&fp);
+	return rc;
+}
+
+/* The hub's own key, as the registry's first commit names it. */
+static int first_hub_key(audit *a, git_commit *root, const fs_signers *s)
+{
+	const fs_signer *mine = NULL;
+	fs_buf given = FS_BUF_INIT, named = FS_BUF_INIT;
+	int rc = 0;
+
+	for (size_t i = 0; s && i < fs_signers_count(s) && !mine; i++)
+		if (strcmp(fs_signers_get(s, i)->principals, FS_HUB_PRINCIPAL) == 0)
+			mine = fs_signers_get(s, i);
+	if (!mine) {
+		if (!a->st->hub_key_given)
+			return fs_error_set(FS_EVERIFY, "the registry's first commit %s names no key "
+					    "for '" FS_HUB_PRINCIPAL "': give the hub's key with "
+					    "--hub-key", git_oid_tostr_s(git_commit_id(root)));
+		return finding(a, "hub", git_commit_id(root), FS_HUB_SIGNERS_PATH,
+			       "the registry's first commit names no key for '" FS_HUB_PRINCIPAL "'");
+	}
+	if (!a->st->hub_key_given) {
+		memcpy(a->st->hub_key, mine->public_key, FS_KEY_PUBLIC_BYTES);
+		return 0;
+	}
+	if (sodium_memcmp(a->st->hub_key, mine->public_key, FS_KEY_PUBLIC_BYTES) != 0) {
+		fs_ssh_pubkey_fingerprint(&given, a->st->hub_key);
+		fs_ssh_pubkey_fingerprint(&named, mine->public_key);
+		rc = finding(a, "hub", git_commit_id(root), FS_HUB_SIGNERS_PATH, "the registry's "
+			     "first commit names the hub key %s, not the key given (%s)",
+			     fs_buf_cstr(&named), fs_buf_cstr(&given));
+	}
+	fs_buf_dispose(&given);
+	fs_buf_dispose(&named);
+	return rc;
+}
+
+/* Signed by the hub key? A finding if not. */
+static int hub_signed(audit *a, const char *ref, const git_oid *id)
+{
+	fs_verify_trust trust = { NULL, FS_HUB_PRINCIPAL, a->st->hub_key, "the hub's key" };
+	fs_verify_result r;
+	char problem[512];
+	int rc;
+
+	if ((rc = fs_verify_commit(a->repo, id, &trust, &r, problem, sizeof(problem))) < 0)
+		return rc;
+	if (r.good)
+		return 0;
+	return finding(a, ref, id, "", "%s", r.problem);
+}
+
+typedef int (*commit_fn)(audit *a, git_commit *commit, void *payload);
+
+/* `fn` on `tip` and each of its ancestors, oldest first; first parents only if asked. */
+static int each_commit(audit *a, const git_oid *tip, int first_parent, commit_fn fn,
+		       void *payload)
+{
+	git_revwalk *walk = NULL;
+	git_commit *commit = NULL;
+	git_oid id;
+	int rc;
+
+	if ((rc = git_revwalk_new(&walk, a->repo)) < 0 ||
+	    (rc = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE)) < 0 ||
+	    (first_parent && (rc = git_revwalk_simplify_first_parent(walk)) < 0) ||
+	    (rc = git_revwalk_push(walk, tip)) < 0) {
+		rc = fs_error_git(rc, "cannot walk the history of %s", git_oid_tostr_s(tip));
+		goto done;
+	}
+	while ((rc = git_revwalk_next(&id, walk)) == 0) {
+		if ((rc = git_commit_lookup(&commit, a->repo, &id)) < 0) {
+			rc = fs_error_git(rc, "commit %s", git_oid_tostr_s(&id));
+			goto done;
+		}
+		rc = fn(a, commit, payload);
+		git_commit_free(commit);
+		commit = NULL;
+		if (rc != 0)
+			goto done;
+	}
+	rc = rc == GIT_ITEROVER ? 0 : fs_error_git(rc, "cannot walk the history");
+done:
+	git_revwalk_free(walk);
+	return rc;
+}
+
+static int only_hub_files(audit *a, git_commit *commit)
+{
+	git_commit *parent = NULL;
+	git_tree *old = NULL, *now = NULL;
+	git_diff *diff = NULL;
+	int rc;
+
+	if (git_commit_parentcount(commit) == 1 &&
+	    ((rc = git_commit_parent(&parent, commit, 0)) < 0 ||
+	     (rc = git_commit_tree(&old, parent)) < 0))
+		goto fail;
+	if ((rc = git_commit_tree(&now, commit)) < 0 ||
+	    (rc = git_diff_tree_to_tree(&diff, a->repo, old, now, NULL)) < 0)
+		goto fail;
+	for (size_t i = 0; i < git_diff_num_deltas(diff) && !rc; i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		const char *path = d->status == GIT_DELTA_DELETED ? d->old_file.path : d->new_file.path;
+		if (strncmp(path, "hub/", 4) != 0)
+			rc = finding(a, "hub", git_commit_id(commit), path, "%s: outside hub/, which is "
+				     "all the registry branch holds", path);
+	}
+	goto done;
+fail:
+	rc = fs_error_git(rc, "commit %s: cannot read it", git_oid_tostr_s(git_commit_id(commit)));
+done:
+	git_diff_free(diff);
+	git_tree_free(old);
+	git_tree_free(now);
+	git_commit_free(parent);
+	return rc;
+}
+
+static int registry_commit(audit *a, git_commit *commit, void *payload)
+{
+	size_t *n = payload;
+	const git_oid *id = git_commit_id(commit);
+	fs_signers *now = NULL;
+	int rc;
+
+	a->st->commits++;
+	if ((rc = read_registry(&now, a, commit)) != 0)
+		goto done;
+	if (*n == 0 && (rc = first_hub_key(a, commit, now)) != 0)
+		goto done;
+	if ((rc = hub_signed(a, "hub", id)) != 0 || (rc = only_hub_files(a, commit)) != 0)
+		goto done;
+	if (git_commit_parentcount(commit) > 1 &&
+	    (rc = finding(a, "hub", id, "", "a merge commit (the registry's history is a "
+			  "single line)")) != 0)
+		goto done;
+	if (*n > 0 && git_commit_parentcount(commit) == 0 &&
+	    (rc = finding(a, "hub", id, "", "a second root commit")) != 0)
+		goto done;
+	if (now) {
+		if (a->registry && (rc = registry_change(a, commit, a->registry, now)) != 0)
+			goto done;
+		fs_signers_free(a->registry);
+		a->registry = now;
+		now = NULL;
+	}
+	(*n)++;
+done:
+	fs_signers_free(now);
+	return rc;
+}
+
+static int audit_registry(audit *a)
+{
+	git_oid tip;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = ref_tip(&tip, a, "hub")) < 0 ||
+	    (rc = each_commit(a, &tip, 0, registry_commit, &n)) != 0)
+		return rc;
+	if (!a->registry)
+		return fs_error_set(FS_EVERIFY, "no readable registry on the hub branch");
+	a->st->keys = fs_signers_count(a->registry);
+	return 0;
+}
+
+typedef struct {
+	fs_check *check;
+	const char *ref, *city;
+	size_t n;
+} city_walk;
+
+static int city_commit(audit *a, git_commit *commit, void *payload)
+{
+	city_walk *w = payload;
+	const git_oid *id = git_commit_id(commit);
+	char path[1024];
+	size_t files = 0;
+	int rc;
+
+	a->st->commits++;
+	if (w->n++ > 0 && git_commit_parentcount(commit) == 0)
+		return finding(a, w->ref, id, "", "a second root commit");
+	rc = fs_check_commit(w->check, w->city, commit, path, sizeof(path), &files);
+	a->st->records += files;
+	if (rc == FS_EREFUSED)
+		rc = finding(a, w->ref, id, path, "%s", fs_error_last()->message);
+	return rc;
+}
+
+static int audit_cities(audit *a)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	fs_check *check = NULL;
+	char glob[256];
+	size_t skip = strlen(a->st->prefix);
+	int rc;
+
+	if ((rc = fs_check_new_with(&check, a->repo, a->registry)) < 0)
+		return rc;
+	snprintf(glob, sizeof(glob), "%scities/*", a->st->prefix);
+	if ((rc = git_reference_iterator_glob_new(&it, a->repo, glob)) < 0) {
+		rc = fs_error_git(rc, "cannot list the city branches");
+		goto done;
+	}
+	while ((rc = git_reference_next(&ref, it)) == 0) {
+		const char *name = git_reference_name(ref) + skip, *city = name + strlen("cities/");
+		const git_oid *tip = git_reference_target(ref);
+		a->st->cities++;
+		if (!tip || fs_city_id_check(city, "city") < 0)
+			rc = finding(a, name, NULL, "", "not a city's branch: %s",
+				     tip ? fs_error_last()->message : "a symbolic ref");
+		else
+			rc = each_commit(a, tip, 0, city_commit,
+					 &(city_walk){ check, name, city, 0 });
+		git_reference_free(ref);
+		ref = NULL;
+		if (rc != 0)
+			goto done;
+	}
+	rc = rc == GIT_ITEROVER ? 0 : fs_error_git(rc, "cannot list the city branches");
+done:
+	git_reference_free(ref);
+	git_reference_iterator_free(it);
+	fs_check_free(check);
+	return rc;
+}
+
+/* hub/unified.json of a unified commit: its "cities" map, or NULL when absent. */
+static int read_heads(cJSON **out, audit *a, git_commit *commit)
+{
+	git_tree *tree = NULL;
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	cJSON *doc = NULL;
+	int rc = 0;
+
+	*out = NULL;
+	if ((rc = git_commit_tree(&tree, commit)) < 0) {
+		rc = fs_error_git(rc, "commit %s: cannot read its tree",
+				  git_oid_tostr_s(git_commit_id(commit)));
+		goto done;
+	}
+	if (git_tree_entry_bypath(&e, tree, "hub/unified.json") < 0)
+		goto done;
+	if ((rc = git_blob_lookup(&blob, a->repo, git_tree_entry_id(e))) < 0) {
+		rc = fs_error_git(rc, "cannot read hub/unified.json");
+		goto done;
+	}
+	if (fs_json_parse(&doc, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob),
+			  "hub/unified.json") < 0) {
+		fs_error_clear();
+		goto done;
+	}
+	*out = doc;
+done:
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	return rc;
+}
+
+/* A head that a unified commit merged must still be in its branch. */
+static int still_there(audit *a, const git_oid *unified, const char *ref, const char *name,
+		       const char *hex, cJSON *gone)
+{
+	git_oid merged, tip;
+	int rc;
+
+	if (git_oid_fromstr(&merged, hex) < 0)
+		return finding(a, "unified", unified, "hub/unified.json", "'%s': not a commit id",
+			       name);
+	if ((rc = ref_tip(&tip, a, ref)) == FS_ENOTFOUND) {
+		/* one finding per lost branch, not one per merge that named it */
+		if (cJSON_GetObjectItemCaseSensitive(gone, ref))
+			return 0;
+		cJSON_AddTrueToObject(gone, ref);
+		return finding(a, "unified", unified, "", "the unified dataset holds %s, whose branch "
+			       "%s is gone (a city was dropped)", name, ref);
+	}
+	if (rc < 0)
+		return rc;
+	if (git_oid_equal(&tip, &merged))
+		return 0;
+	rc = git_graph_descendant_of(a->repo, &tip, &merged);
+	if (rc < 0)
+		return fs_error_git(rc, "%s: cannot read the history", ref);
+	if (rc == 0)
+		return finding(a, "unified", unified, "", "merged %.12s of %s, which the branch %s "
+			       "no longer holds (its history was rewritten)", hex, name, ref);
+	return 0;
+}
+
+/* Does the previous unified commit name the same head (in map `in`, or at the top)? */
+static int same_head(const cJSON *prev, const char *in, const cJSON *head)
+{
+	const cJSON *was = cJSON_GetObjectItemCaseSensitive(
+		in ? cJSON_GetObjectItemCaseSensitive(prev, in) : prev, head->string);
+	return cJSON_IsString(was) && strcmp(was->valuestring, head->valuestring) == 0;
+}
+
+typedef struct {
+	git_odb_backend *mem; /* where recomputed trees go */
+	cJSON *prev;          /* hub/unified.json of the previous merge */
+	cJSON *gone;          /* branches found gone, to say it once */
+} unified_walk;
+
+static int unified_commit(audit *a, git_commit *commit, void *payload)
+{
+	unified_walk *w = payload;
+	const git_oid *id = git_commit_id(commit);
+	const cJSON *c;
+	cJSON *heads = NULL;
+	int rc;
+
+	/* a unified history starts with the first merge; below it are the parts */
+	if ((rc = read_heads(&heads, a, commit)) < 0 || !heads)
+		return rc;
+	a->st->commits++;
+	if ((rc = hub_signed(a, "unified", id)) != 0)
+		goto done;
+	rc = fs_merge_verify(a->repo, id);
+	git_mempack_reset(w->mem);
+	if (rc == FS_EVERIFY || rc == FS_EINVALID)
+		rc = finding(a, "unified", id, "", "%s", fs_error_last()->message);
+	if (rc != 0)
+		goto done;
+	/* each head once: where a merge left one as it was, it is already checked */
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(heads, "cities")) {
+		char ref[200];
+		if (!cJSON_IsString(c) || same_head(w->prev, "cities", c))
+			continue;
+		snprintf(ref, sizeof(ref), "cities/%s", c->string);
+		if ((rc = still_there(a, id, ref, c->string, c->valuestring, w->gone)) != 0)
+			goto done;
+	}
+	c = cJSON_GetObjectItemCaseSensitive(heads, "hub");
+	if (cJSON_IsString(c) && !same_head(w->prev, NULL, c) &&
+	    (rc = still_there(a, id, "hub", "the registry", c->valuestring, w->gone)) != 0)
+		goto done;
+	cJSON_Delete(w->prev);
+	w->prev = heads;
+	heads = NULL;
+done:
+	cJSON_Delete(heads);
+	return rc;
+}
+
+static int audit_unified(audit *a)
+{
+	unified_walk w = { NULL, NULL, cJSON_CreateObject() };
+	git_odb *odb = NULL;
+	git_oid tip;
+	int rc;
+
+	if (!w.gone)
+		return fs_error_set(FS_ENOMEM, "out of memory");
+	if ((rc = ref_tip(&tip, a, "unified")) == FS_ENOTFOUND) {
+		rc = 0; /* a hub that never merged */
+		goto done;
+	}
+	if (rc < 0)
+		goto done;
+	/* recomputed trees stay in memory: an audit leaves the clone as it was */
+	if ((rc = git_repository_odb(&odb, a->repo)) < 0 || (rc = git_mempack_new(&w.mem)) < 0 ||
+	    (rc = git_odb_add_backend(odb, w.mem, 1000)) < 0) {
+		if (w.mem && rc < 0)
+			w.mem->free(w.mem);
+		rc = fs_error_git(rc, "cannot set up the object database");
+		goto done;
+	}
+	rc = each_commit(a, &tip, 1, unified_commit, &w);
+done:
+	cJSON_Delete(w.prev);
+	cJSON_Delete(w.gone);
+	git_odb_free(odb);
+	return rc;
+}
+
+/* Service records under a public commit's cities/, each a finding. */
+static int no_services(audit *a, git_commit *commit)
+{
+	git_tree *tree = NULL, *cities = NULL;
+	git_tree_entry *e = NULL;
+	int rc = 0;
+
+	if ((rc = git_commit_tree(&tree, commit)) < 0)
+		goto fail;
+	if (git_tree_entry_bypath(&e, tree, "cities") < 0 ||
+	    git_tree_entry_type(e) != GIT_OBJECT_TREE)
+		goto done;
+	if ((rc = git_tree_lookup(&cities, a->repo, git_tree_entry_id(e))) < 0)
+		goto fail;
+	for (size_t i = 0; i < git_tree_entrycount(cities) && !rc; i++) {
+		const char *city = git_tree_entry_name(git_tree_entry_byindex(cities, i));
+		git_tree_entry *s = NULL;
+		char path[300];
+		snprintf(path, sizeof(path), "%s/services", city);
+		if (git_tree_entry_bypath(&s, cities, path) == 0)
+			rc = finding(a, "public", git_commit_id(commit), "", "cities/%s: service "
+				     "records in public, which every city fetches", path);
+		git_tree_entry_free(s);
+	}
+	goto done;
+fail:
+	rc = fs_error_git(rc, "commit %s: cannot read its tree",
+			  git_oid_tostr_s(git_commit_id(commit)));
+done:
+	git_tree_free(cities);
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	return rc;
+}
+
+/* `public` is the hub's alone, and never holds a service record. */
+static int public_commit(audit *a, git_commit *commit, void *payload)
+{
+	int rc;
+
+	(void)payload;
+	a->st->commits++;
+	if ((rc = hub_signed(a, "public", git_commit_id(commit))) != 0)
+		return rc;
+	return no_services(a, commit);
+}
+
+int fs_audit_run(git_repository *repo, const unsigned char *hub_key, fs_audit_cb cb,
+		 void *payload, fs_audit_stats *stats)
+{
+	fs_audit_stats st;
+	audit a = { repo, cb, payload, &st, NULL, 0 };
+	git_oid tip;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	if (hub_key) {
+		memcpy(st.hub_key, hub_key, FS_KEY_PUBLIC_BYTES);
+		st.hub_key_given = 1;
+	}
+	if ((rc = find_prefix(&a)) < 0)
+		goto done;
+	if ((rc = audit_registry(&a)) != 0 || (rc = audit_cities(&a)) != 0 ||
+	    (rc = audit_unified(&a)) != 0)
+		goto done;
+	if ((rc = ref_tip(&tip, &a, "public")) == 0)
+		rc = each_commit(&a, &tip, 0, public_commit, NULL);
+	else if (rc == FS_ENOTFOUND)
+		rc = 0;
+	if (rc != 0)
+		goto done;
+	if (st.findings)
+		rc = fs_error_set(FS_EVERIFY, "%zu finding%s", st.findings,
+				  st.findings == 1 ? "" : "s");
+done:
+	if (a.stop)
+		rc = a.stop;
+	fs_signers_free(a.registry);
+	if (stats)
+		*stats = st;
+	return rc;
+}
