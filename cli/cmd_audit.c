@@ -190,6 +190,13 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 			     : fs_error_git(rc, "cannot open '%s'", where);
 		goto done;
 	}
+	/*
+	 * The walk reads each tree twice, as a commit's and as its child's
+	 * parent's, and hub packs keep trees as deltas of deltas that a small
+	 * object is not cached against: parsed trees are worth keeping here.
+	 */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)(64 << 10));
+	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(16 << 20));
 	rc = fs_audit_run(repo, key_arg ? pk : NULL, print_finding, &out, &st);
 	if (rc < 0 && rc != FS_EVERIFY)
 		goto done;

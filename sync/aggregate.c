@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/treediff.h"
 #include "util/buf.h"
 #include "util/counter.h"
 #include "util/csv.h"
@@ -12,7 +13,6 @@
 
 #define TABLE_FORMAT 1
 /* records sit four folders below actions/ and services/ (node/record.h) */
-#define MAX_DEPTH 8
 #define UNKNOWN "unknown"
 
 typedef struct {
@@ -141,66 +141,21 @@ static int count_blob(walk *w, const git_oid *id, long long sign)
 }
 
 /*
- * Count the records that differ between two trees: those only in `old` -1,
- * those only in `new_` +1 (a changed record is both). Equal subtrees are
- * skipped by id, so the cost follows the change.
+ * A record that differs between two trees: the old one counts -1, the new
+ * one +1 (a changed record is both). Equal subtrees are skipped by id
+ * (node/treediff.h), so the cost follows the change.
  */
-static int diff(walk *w, const git_tree *old, const git_tree *new_, int depth);
-
-static int diff_entry(walk *w, const git_tree_entry *e, long long sign, int depth)
+static int count_path(const char *path, const git_tree_entry *old, const git_tree_entry *new_,
+		      void *payload)
 {
-	git_tree *sub = NULL;
-	int rc;
-
-	if (git_tree_entry_type(e) == GIT_OBJECT_BLOB)
-		return count_blob(w, git_tree_entry_id(e), sign);
-	if (git_tree_entry_type(e) != GIT_OBJECT_TREE)
-		return 0;
-	if ((rc = git_tree_lookup(&sub, w->a->repo, git_tree_entry_id(e))) < 0)
-		return fs_error_git(rc, "city '%s': cannot read a folder", w->city);
-	rc = sign > 0 ? diff(w, NULL, sub, depth + 1) : diff(w, sub, NULL, depth + 1);
-	git_tree_free(sub);
-	return rc;
-}
-
-static int diff(walk *w, const git_tree *old, const git_tree *new_, int depth)
-{
-	size_t i = 0, j = 0, ni = old ? git_tree_entrycount(old) : 0,
-	       nj = new_ ? git_tree_entrycount(new_) : 0;
+	walk *w = payload;
 	int rc = 0;
 
-	if (depth > MAX_DEPTH)
-		return fs_error_set(FS_EINVALID, "city '%s': folders nested deeper than records are",
-				    w->city);
-	while (rc == 0 && (i < ni || j < nj)) {
-		const git_tree_entry *a = i < ni ? git_tree_entry_byindex(old, i) : NULL;
-		const git_tree_entry *b = j < nj ? git_tree_entry_byindex(new_, j) : NULL;
-		int cmp = !a ? 1 : !b ? -1 : git_tree_entry_cmp(a, b);
-		if (cmp < 0) {
-			rc = diff_entry(w, a, -1, depth);
-			i++;
-		} else if (cmp > 0) {
-			rc = diff_entry(w, b, +1, depth);
-			j++;
-		} else {
-			i++, j++;
-			if (git_oid_equal(git_tree_entry_id(a), git_tree_entry_id(b)))
-				continue;
-			if (git_tree_entry_type(a) == GIT_OBJECT_TREE &&
-			    git_tree_entry_type(b) == GIT_OBJECT_TREE) {
-				git_tree *ta = NULL, *tb = NULL;
-				if ((rc = git_tree_lookup(&ta, w->a->repo, git_tree_entry_id(a))) < 0 ||
-				    (rc = git_tree_lookup(&tb, w->a->repo, git_tree_entry_id(b))) < 0)
-					rc = fs_error_git(rc, "city '%s': cannot read a folder", w->city);
-				else
-					rc = diff(w, ta, tb, depth + 1);
-				git_tree_free(ta);
-				git_tree_free(tb);
-			} else if ((rc = diff_entry(w, a, -1, depth)) == 0) {
-				rc = diff_entry(w, b, +1, depth);
-			}
-		}
-	}
+	(void)path;
+	if (old && git_tree_entry_type(old) == GIT_OBJECT_BLOB)
+		rc = count_blob(w, git_tree_entry_id(old), -1);
+	if (rc == 0 && new_ && git_tree_entry_type(new_) == GIT_OBJECT_BLOB)
+		rc = count_blob(w, git_tree_entry_id(new_), +1);
 	return rc;
 }
 
@@ -225,7 +180,9 @@ static int diff_folder(walk *w, const git_tree *old, const git_tree *new_, const
 	if ((rc = folder(&a, w->a->repo, old, name)) == 0 &&
 	    (rc = folder(&b, w->a->repo, new_, name)) == 0 &&
 	    !(a && b && git_oid_equal(git_tree_id(a), git_tree_id(b))))
-		rc = diff(w, a, b, 0);
+		rc = fs_tree_diff(w->a->repo, a, b, count_path, w);
+	if (rc == FS_EINVALID)
+		fs_error_prefix("city '%s': %s", w->city, name);
 	git_tree_free(a);
 	git_tree_free(b);
 	return rc;

@@ -7,6 +7,7 @@
 #include "node/node.h"
 #include "node/record.h"
 #include "node/signers.h"
+#include "node/treediff.h"
 #include "node/verify.h"
 #include "sync/aggregate.h"
 #include "sync/uplink.h"
@@ -87,7 +88,6 @@ typedef struct {
 	char *path; /* where a refusal names the file, when the caller wants it apart */
 	size_t path_size;
 	size_t files;
-	int rc;
 } diff_ctx;
 
 /* The message names the file too; the caller who asked gets it apart. */
@@ -95,21 +95,20 @@ static int refuse_file(diff_ctx *x, const char *path, int rc)
 {
 	if (x->path)
 		snprintf(x->path, x->path_size, "%s", path);
-	return x->rc = rc;
+	return rc;
 }
 
-static int check_delta(const git_diff_delta *d, float progress, void *payload)
+static int check_path(const char *path, const git_tree_entry *old, const git_tree_entry *new_,
+		      void *payload)
 {
 	diff_ctx *x = payload;
-	const char *path = d->new_file.path;
 	git_blob *blob = NULL;
 	char city_json[128], table[160];
 	int rc;
 
-	(void)progress;
 	snprintf(city_json, sizeof(city_json), "cities/%s/city.json", x->city);
-	if (d->status == GIT_DELTA_DELETED) {
-		path = d->old_file.path;
+	(void)old;
+	if (!new_) {
 		if (strcmp(path, city_json) == 0)
 			return refuse_file(x, path, fs_error_set(FS_EREFUSED, "removes %s", path));
 		if (strncmp(path, city_json, strlen(city_json) - strlen("city.json")) != 0)
@@ -118,11 +117,11 @@ static int check_delta(const git_diff_delta *d, float progress, void *payload)
 								 path, x->city, x->city));
 		return 0;
 	}
-	if (d->new_file.mode != GIT_FILEMODE_BLOB)
+	if (git_tree_entry_filemode(new_) != GIT_FILEMODE_BLOB)
 		return refuse_file(x, path, fs_error_set(FS_EREFUSED, "%s: not a regular file (mode %o)",
-							 path, d->new_file.mode));
-	if ((rc = git_blob_lookup(&blob, x->c->repo, &d->new_file.id)) < 0)
-		return x->rc = fs_error_git(rc, "%s: cannot read", path);
+							 path, git_tree_entry_filemode(new_)));
+	if ((rc = git_blob_lookup(&blob, x->c->repo, git_tree_entry_id(new_))) < 0)
+		return fs_error_git(rc, "%s: cannot read", path);
 	/* the one file that is not a record: a city's services table, sent up by a regional hub */
 	snprintf(table, sizeof(table), "cities/%s/" FS_UPLINK_TABLE, x->city);
 	if (strcmp(path, table) == 0)
@@ -135,7 +134,7 @@ static int check_delta(const git_diff_delta *d, float progress, void *payload)
 	x->files++;
 	if (rc == FS_EINVALID || rc == FS_ETOOBIG)
 		return refuse_file(x, path, FS_EREFUSED);
-	return x->rc = rc;
+	return rc;
 }
 
 int fs_check_commit(fs_check *c, const char *city, git_commit *commit, char *path,
@@ -146,14 +145,11 @@ int fs_check_commit(fs_check *c, const char *city, git_commit *commit, char *pat
 	char problem[512];
 	git_commit *parent = NULL;
 	git_tree *old_tree = NULL, *new_tree = NULL;
-	git_diff *diff = NULL;
-	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
-	diff_ctx x = { c, city, path, path_size, 0, 0 };
+	diff_ctx x = { c, city, path, path_size, 0 };
 	int rc;
 
 	if (path && path_size)
 		path[0] = '\0';
-
 	if ((rc = fs_verify_commit(c->repo, git_commit_id(commit), &trust, &r, problem,
 				   sizeof(problem))) < 0)
 		return rc;
@@ -171,21 +167,13 @@ int fs_check_commit(fs_check *c, const char *city, git_commit *commit, char *pat
 		rc = fs_error_git(rc, "cannot read its tree");
 		goto done;
 	}
-	/* no rename or type detection: every path is judged as itself */
-	opts.flags = GIT_DIFF_SKIP_BINARY_CHECK;
-	if ((rc = git_diff_tree_to_tree(&diff, c->repo, old_tree, new_tree, &opts)) < 0) {
-		rc = fs_error_git(rc, "cannot compare it with its parent");
-		goto done;
-	}
-	rc = git_diff_foreach(diff, check_delta, NULL, NULL, NULL, &x);
-	if (x.rc < 0)
-		rc = x.rc;
-	else if (rc < 0)
-		rc = fs_error_git(rc, "cannot compare it with its parent");
+	/* every path judged as itself: no rename detection */
+	rc = fs_tree_diff(c->repo, old_tree, new_tree, check_path, &x);
+	if (rc == FS_EINVALID)
+		rc = FS_EREFUSED;
 	if (files)
 		*files = x.files;
 done:
-	git_diff_free(diff);
 	git_tree_free(old_tree);
 	git_tree_free(new_tree);
 	git_commit_free(parent);

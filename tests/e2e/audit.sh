@@ -234,6 +234,33 @@ invalid_record_is_found() {
 	stock_git "$c" || { cat stock; fail "stock git: the signature is good"; }
 }
 
+# with_entry PATH MODE OBJECT: a tree of $tip with PATH set to OBJECT with MODE
+with_entry() {
+	rm -f "$TMP/idx"
+	GIT_INDEX_FILE="$TMP/idx" g read-tree "$tip"
+	GIT_INDEX_FILE="$TMP/idx" g update-index --add --cacheinfo "$2,$3,$1"
+	GIT_INDEX_FILE="$TMP/idx" g write-tree
+}
+
+odd_entries_are_found() {
+	audited_hub
+	tip=$(g rev-parse refs/heads/cities/tunis)
+	path=$(g ls-tree -r --name-only "$tip" -- cities/tunis/services | head -n 1)
+	blob=$(g rev-parse "$tip:$path")
+	deep=cities/tunis/$(printf 'd/%.0s' $(seq 1 40))x.json
+	for e in "100755 $blob $path" "120000 $blob $path" "160000 $tip cities/tunis/sub" \
+		"100644 $blob $deep"; do
+		set -- $e
+		c=$(signed tunis "$(with_entry "$3" "$1" "$2")" "$tip" -- "odd")
+		g update-ref refs/heads/cities/tunis "$c"
+		run 1 "$FS" audit hub --json
+		case $1 in
+		100644) finds cities/tunis "$c" "folders nested deeper than 32" ;;
+		*) finds cities/tunis "$c" "$3: not a regular file (mode $1)" ;;
+		esac
+	done
+}
+
 registry_tampering_is_found() {
 	audited_hub
 	h=$(g rev-parse refs/heads/hub)
@@ -295,6 +322,7 @@ t "a unified tree that is not the union of its parents is found" unified_leaving
 t "service records in public are found" services_in_public_are_found
 t "a dropped city is found, once" dropped_city_is_found_once
 t "a record that fails its schema is found, with its path" invalid_record_is_found
+t "executables, links, submodules and deep folders are found" odd_entries_are_found
 t "registry changes not signed by the hub, backdated or erasing a key are found" registry_tampering_is_found
 t "a wrong hub key is found" wrong_hub_key_is_found
 t "bad input: a clear error, nothing changed" bad_input_is_refused

@@ -1,0 +1,100 @@
+#include "node/treediff.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "util/error.h"
+
+typedef struct {
+	git_repository *repo;
+	fs_tree_diff_cb cb;
+	void *payload;
+	char path[4096];
+} walk;
+
+static int diff(walk *w, const git_tree *old, const git_tree *new_, size_t at, int depth);
+
+/* Descend into `name` below path[0..at), then cut the path back. */
+static int descend(walk *w, const git_tree_entry *a, const git_tree_entry *b, size_t at,
+		   int depth)
+{
+	const char *name = git_tree_entry_name(a ? a : b);
+	size_t len = strlen(name);
+	git_tree *ta = NULL, *tb = NULL;
+	int rc;
+
+	if (depth >= FS_TREE_DIFF_MAX_DEPTH)
+		return fs_error_set(FS_EINVALID, "%.*s: folders nested deeper than %d", (int)at,
+				    w->path, FS_TREE_DIFF_MAX_DEPTH);
+	if (at + len + 2 > sizeof(w->path))
+		return fs_error_set(FS_EINVALID, "%.*s%s: path too long", (int)at, w->path, name);
+	memcpy(w->path + at, name, len);
+	w->path[at + len] = '/';
+	w->path[at + len + 1] = '\0';
+	if ((a && (rc = git_tree_lookup(&ta, w->repo, git_tree_entry_id(a))) < 0) ||
+	    (b && (rc = git_tree_lookup(&tb, w->repo, git_tree_entry_id(b))) < 0))
+		rc = fs_error_git(rc, "%s: cannot read the folder", w->path);
+	else
+		rc = diff(w, ta, tb, at + len + 1, depth + 1);
+	git_tree_free(ta);
+	git_tree_free(tb);
+	w->path[at] = '\0';
+	return rc;
+}
+
+/* A name that differs: a folder is walked into, anything else reported. */
+static int one(walk *w, const git_tree_entry *a, const git_tree_entry *b, size_t at, int depth)
+{
+	const git_tree_entry *e = a ? a : b;
+	int rc;
+
+	if (git_tree_entry_type(e) == GIT_OBJECT_TREE)
+		return descend(w, a, b, at, depth);
+	snprintf(w->path + at, sizeof(w->path) - at, "%s", git_tree_entry_name(e));
+	rc = w->cb(w->path, a, b, w->payload);
+	w->path[at] = '\0';
+	return rc;
+}
+
+static int diff(walk *w, const git_tree *old, const git_tree *new_, size_t at, int depth)
+{
+	size_t i = 0, j = 0, ni = old ? git_tree_entrycount(old) : 0,
+	       nj = new_ ? git_tree_entrycount(new_) : 0;
+	int rc = 0;
+
+	while (rc == 0 && (i < ni || j < nj)) {
+		const git_tree_entry *a = i < ni ? git_tree_entry_byindex(old, i) : NULL;
+		const git_tree_entry *b = j < nj ? git_tree_entry_byindex(new_, j) : NULL;
+		/* git's order: a folder sorts as its name and a slash, so a folder and
+		   a file of one name are two paths, one removed and one added */
+		int cmp = !a ? 1 : !b ? -1 : git_tree_entry_cmp(a, b);
+		if (cmp < 0) {
+			rc = one(w, a, NULL, at, depth);
+			i++;
+		} else if (cmp > 0) {
+			rc = one(w, NULL, b, at, depth);
+			j++;
+		} else {
+			i++, j++;
+			if (git_oid_equal(git_tree_entry_id(a), git_tree_entry_id(b)) &&
+			    git_tree_entry_filemode(a) == git_tree_entry_filemode(b))
+				continue;
+			rc = one(w, a, b, at, depth);
+		}
+	}
+	return rc;
+}
+
+int fs_tree_diff(git_repository *repo, const git_tree *old, const git_tree *new_,
+		 fs_tree_diff_cb cb, void *payload)
+{
+	walk w;
+
+	w.repo = repo;
+	w.cb = cb;
+	w.payload = payload;
+	w.path[0] = '\0';
+	if (old && new_ && git_oid_equal(git_tree_id(old), git_tree_id(new_)))
+		return 0;
+	return diff(&w, old, new_, 0, 0);
+}

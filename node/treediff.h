@@ -1,0 +1,36 @@
+/*
+ * treediff.h - what differs between two trees, at the cost of the difference
+ *
+ * libgit2's tree-to-tree diff walks every file of both trees even where a
+ * whole folder is the same object, so checking one commit of a city that
+ * holds 100,000 records compared 100,000 entries, and an audit of a history
+ * cost its length times the size of the dataset. Here a folder that is the
+ * same object on both sides is skipped by its id: the cost is the changed
+ * paths times their depth.
+ */
+#ifndef FS_TREEDIFF_H
+#define FS_TREEDIFF_H
+
+#include <git2.h>
+
+/* Folders nested deeper than this are refused (records sit at depth 7). */
+#define FS_TREE_DIFF_MAX_DEPTH 32
+
+/*
+ * One path that differs: `old` only (removed), `new_` only (added), or both
+ * (changed: another object or mode). Never a folder on both sides: those
+ * are walked into. `path` is relative to the trees compared. A non-zero
+ * return stops the walk and is returned by fs_tree_diff.
+ */
+typedef int (*fs_tree_diff_cb)(const char *path, const git_tree_entry *old,
+			       const git_tree_entry *new_, void *payload);
+
+/*
+ * Compare `old` and `new_` (either may be NULL: an empty tree). Entries in
+ * git's tree order. FS_EINVALID when a side nests folders deeper than
+ * FS_TREE_DIFF_MAX_DEPTH.
+ */
+int fs_tree_diff(git_repository *repo, const git_tree *old, const git_tree *new_,
+		 fs_tree_diff_cb cb, void *payload);
+
+#endif
