@@ -9,6 +9,8 @@
 #include "util/error.h"
 #include "util/file.h"
 
+#include <sodium.h>
+
 static const char help[] =
 	"Checks every commit of a hub's history, in a clone of it (a mirror, or an\n"
 	"ordinary `git clone`, whose branches are under refs/remotes/NAME/), in the\n"
@@ -33,8 +35,13 @@ static const char help[] =
 	"options:\n"
 	"  --hub-key KEY|FILE  the hub's public key (ssh-ed25519 AAAA..., or a file\n"
 	"                      holding it, such as the hub's fieldsync/key.pub)\n"
+	"  --checkpoint FILE   compare with the checkpoint a previous audit wrote: every\n"
+	"                      head in it must still be in its branch (no rewrite, no\n"
+	"                      rollback, no dropped city); after a clean audit FILE\n"
+	"                      is written again, signed with --key\n"
+	"  --key KEYFILE       the auditor's key (make one with: fieldsync key new FILE)\n"
 	"  --json              {\"clean\", \"commits\", \"records\", \"cities\", \"keys\",\n"
-	"                      \"hub_key\", \"hub_key_from\", \"findings\": [...]}\n"
+	"                      \"hub_key\", \"hub_key_from\", \"checkpoint\", \"findings\": [...]}\n"
 	"\n"
 	"exit codes: 0 nothing wrong, 1 findings (or no hub history there),\n"
 	"2 usage, 5 the history cannot be read, 6 the URL cannot be fetched\n";
@@ -118,6 +125,20 @@ static int clone_url(git_repository **out, char *tmp, size_t size, const char *u
 	return 0;
 }
 
+/* The auditor's key, asking for its passphrase when it has one. */
+static int load_key(fs_key **out, const char *path)
+{
+	char pass[CLI_PASSPHRASE_BYTES] = "";
+	int rc;
+
+	if ((rc = fs_key_file_encrypted(path)) > 0)
+		rc = cli_read_passphrase(pass, "passphrase of the auditor's key: ", 0);
+	if (rc >= 0)
+		rc = fs_key_load(out, path, pass);
+	sodium_memzero(pass, sizeof(pass));
+	return rc;
+}
+
 static void print_summary(const fs_audit_stats *st, int rc)
 {
 	fs_buf fp = FS_BUF_INIT;
@@ -157,10 +178,14 @@ static cJSON *summary_json(const fs_audit_stats *st, int rc, cJSON *findings)
 
 static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
 {
-	const char *key_arg = NULL, *where;
+	const char *key_arg = NULL, *where, *cp_path = NULL, *auditor_path = NULL, *cp_state = NULL;
 	int json = 0, nargs, rc, exit_code = 0;
 	const cli_option opts[] = { { "json", 0, NULL, &json }, { "hub-key", 0, &key_arg, NULL },
-				    { NULL, 0, NULL, NULL } };
+				    { "checkpoint", 0, &cp_path, NULL },
+				    { "key", 0, &auditor_path, NULL }, { NULL, 0, NULL, NULL } };
+	fs_audit_opts aopts = { NULL, NULL };
+	fs_checkpoint *since = NULL;
+	fs_key *auditor = NULL;
 	unsigned char pk[FS_KEY_PUBLIC_BYTES];
 	audit_out out = { 0, NULL };
 	fs_audit_stats st;
@@ -172,10 +197,22 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		return rc == CLI_HELP ? 0 : rc;
 	if (nargs > 1)
 		return cli_usage_error(cmd, "audit: expected at most one PATH or URL");
+	if (cp_path && !auditor_path)
+		return cli_usage_error(cmd, "audit: --checkpoint needs the auditor's --key");
 	where = nargs ? argv[1] : ctx->dir;
 	out.json = json;
 	if (key_arg && (rc = hub_key_arg(pk, key_arg)) < 0)
 		goto done;
+	if (auditor_path && (rc = load_key(&auditor, auditor_path)) < 0)
+		goto done;
+	/* a checkpoint that is not the auditor's is an error before anything is judged */
+	if (cp_path) {
+		rc = fs_checkpoint_read(&since, cp_path, fs_key_public(auditor));
+		if (rc < 0 && rc != FS_ENOTFOUND)
+			goto done;
+		fs_error_clear();
+		cp_state = since ? "compared" : "first";
+	}
 	if (json && !(out.list = cJSON_CreateArray())) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
@@ -197,20 +234,37 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	 */
 	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)(64 << 10));
 	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(16 << 20));
-	rc = fs_audit_run(repo, key_arg ? pk : NULL, print_finding, &out, &st);
+	aopts.hub_key = key_arg ? pk : NULL;
+	aopts.since = since;
+	rc = fs_audit_run(repo, &aopts, print_finding, &out, &st);
 	if (rc < 0 && rc != FS_EVERIFY)
 		goto done;
+	/* a checkpoint only ever records a clean state */
+	if (cp_path && rc == 0) {
+		if ((rc = fs_checkpoint_write(cp_path, auditor, repo, st.prefix, st.hub_key)) < 0)
+			goto done;
+		cp_state = since ? "moved" : "written";
+	}
 	if (json) {
-		rc = cli_print_json(summary_json(&st, rc, out.list)) < 0 ? FS_ENOMEM : rc;
+		cJSON *o = summary_json(&st, rc, out.list);
 		out.list = NULL;
+		if (cp_state)
+			cJSON_AddStringToObject(o, "checkpoint", cp_state);
+		rc = cli_print_json(o) < 0 ? FS_ENOMEM : rc;
 	} else {
 		print_summary(&st, rc);
+		if (cp_state)
+			printf("checkpoint %s: %s\n", cp_path,
+			       rc == 0 ? (since ? "moved forward" : "written")
+				       : "left as it was (an audit with findings never moves it)");
 	}
 	if (rc == FS_EVERIFY) {
 		exit_code = FS_EXIT_FAILED;
 		rc = 0;
 	}
 done:
+	fs_checkpoint_free(since);
+	fs_key_free(auditor);
 	cJSON_Delete(out.list);
 	git_repository_free(repo);
 	if (tmp[0])
@@ -219,6 +273,6 @@ done:
 }
 
 const cli_command cli_cmd_audit = {
-	"audit", run, "audit [PATH|URL] [--hub-key KEY|FILE] [--json]",
+	"audit", run, "audit [PATH|URL] [--hub-key KEY|FILE] [--checkpoint FILE --key KEYFILE] [--json]",
 	"Verify a hub's whole signed history (signatures, ownership, schema, merges).", help
 };

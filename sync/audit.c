@@ -671,9 +671,40 @@ static int public_commit(audit *a, git_commit *commit, void *payload)
 	return no_services(a, commit);
 }
 
-int fs_audit_run(git_repository *repo, const unsigned char *hub_key, fs_audit_cb cb,
+/* Every head of the checkpoint is still there, or has only moved forward. */
+static int audit_since(audit *a, const fs_checkpoint *cp)
+{
+	char when[FS_TIME_RFC3339_BYTES];
+	git_oid then, now;
+	int rc = 0;
+
+	fs_time_rfc3339(when, fs_checkpoint_time(cp));
+	if (sodium_memcmp(fs_checkpoint_hub_key(cp), a->st->hub_key, FS_KEY_PUBLIC_BYTES) != 0 &&
+	    (rc = finding(a, "hub", NULL, "", "the hub key is not the one of the checkpoint of "
+			  "%s", when)) != 0)
+		return rc;
+	for (size_t i = 0; i < fs_checkpoint_count(cp) && rc == 0; i++) {
+		const char *name = fs_checkpoint_ref(cp, i, &then);
+		if ((rc = ref_tip(&now, a, name)) == FS_ENOTFOUND) {
+			rc = finding(a, name, &then, "", "was at %.12s at the checkpoint of %s, and is "
+				     "gone (a branch was dropped)", git_oid_tostr_s(&then), when);
+			continue;
+		}
+		if (rc < 0 || git_oid_equal(&then, &now))
+			continue;
+		if ((rc = git_graph_descendant_of(a->repo, &now, &then)) < 0)
+			return fs_error_git(rc, "%s: cannot read the history", name);
+		rc = rc ? 0 : finding(a, name, &now, "", "was at %.12s at the checkpoint of %s; "
+				      "%.12s does not contain it (history rewritten or rolled back)",
+				      git_oid_tostr_s(&then), when, git_oid_tostr_s(&now));
+	}
+	return rc;
+}
+
+int fs_audit_run(git_repository *repo, const fs_audit_opts *opts, fs_audit_cb cb,
 		 void *payload, fs_audit_stats *stats)
 {
+	const unsigned char *hub_key = opts ? opts->hub_key : NULL;
 	fs_audit_stats st;
 	audit a = { repo, cb, payload, &st, NULL, 0 };
 	git_oid tip;
@@ -693,7 +724,7 @@ int fs_audit_run(git_repository *repo, const unsigned char *hub_key, fs_audit_cb
 		rc = each_commit(&a, &tip, 0, public_commit, NULL);
 	else if (rc == FS_ENOTFOUND)
 		rc = 0;
-	if (rc != 0)
+	if (rc != 0 || (opts && opts->since && (rc = audit_since(&a, opts->since)) != 0))
 		goto done;
 	if (st.findings)
 		rc = fs_error_set(FS_EVERIFY, "%zu finding%s", st.findings,

@@ -28,6 +28,7 @@
 #include <git2.h>
 
 #include "node/key.h"
+#include "sync/checkpoint.h"
 
 typedef struct {
 	const char *ref;     /* "cities/tunis", "unified", ...: without the prefix */
@@ -50,15 +51,21 @@ typedef struct {
 	char prefix[128];  /* where the hub's branches were found, e.g. "refs/heads/" */
 } fs_audit_stats;
 
+typedef struct {
+	const unsigned char *hub_key; /* NULL: the one the registry's first commit names */
+	const fs_checkpoint *since;   /* NULL, or a previous audit's: no head may go back */
+} fs_audit_opts;
+
 /*
- * Audit the hub history in `repo`. `hub_key` may be NULL: the key is then
- * the one the registry's first commit names for the hub, which the report
- * must say. Trees recomputed for `unified` are kept in memory, so `repo`
+ * Audit the hub history in `repo`. Without opts->hub_key the key is the
+ * one the registry's first commit names for the hub, which the report must
+ * say. With opts->since, every head of that checkpoint must still be in its
+ * branch (sync/checkpoint.h). Trees recomputed for `unified` are kept in memory, so `repo`
  * is left as it was. Returns 0 when there is no finding, FS_EVERIFY when
  * there is any, FS_ENOTFOUND when `repo` holds no hub history, another
  * code when it cannot be read.
  */
-int fs_audit_run(git_repository *repo, const unsigned char *hub_key, fs_audit_cb cb,
+int fs_audit_run(git_repository *repo, const fs_audit_opts *opts, fs_audit_cb cb,
 		 void *payload, fs_audit_stats *stats);
 
 #endif

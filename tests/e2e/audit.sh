@@ -296,6 +296,43 @@ wrong_hub_key_is_found() {
 	jq -e '.hub_key_from == "given"' out >/dev/null || fail "key source"
 }
 
+checkpoint_catches_a_hidden_rollback() {
+	audited_hub
+	FIELDSYNC_PASSPHRASE="" "$FS" key new auditor >/dev/null
+	run 0 "$FS" audit hub --checkpoint cp --key auditor --json
+	jq -e '.clean and .checkpoint == "written"' out >/dev/null || { cat out; fail "first"; }
+	grep -qx "ref cities/tunis $(g rev-parse refs/heads/cities/tunis)" cp || { cat cp; fail "tunis head"; }
+	# ssh-keygen checks the auditor's signature of it
+	sed '/^-----BEGIN SSH SIGNATURE-----/,$d' cp >cp.body
+	sed -n '/^-----BEGIN SSH SIGNATURE-----/,$p' cp >cp.sig
+	printf 'auditor %s\n' "$(cut -d' ' -f1,2 auditor.pub)" >allowed
+	ssh-keygen -Y verify -f allowed -I auditor -n fieldsync-audit -s cp.sig <cp.body >/dev/null
+	# the city goes on: the checkpoint moves forward with it
+	service_json 2026-11-24 food "$(printf '%032x' 777)" | "$FS" -C tunis add service >/dev/null
+	"$FS" -C tunis sync >/dev/null
+	"$FS" -C hub hub merge >/dev/null
+	run 0 "$FS" audit hub --checkpoint cp --key auditor
+	has out "moved forward"
+	cp cp saved
+	# the hub rolls tunis and unified back together: the history alone is consistent
+	g update-ref refs/heads/cities/tunis refs/heads/cities/tunis~1
+	g update-ref refs/heads/unified refs/heads/unified^1
+	run 1 "$FS" audit hub --checkpoint cp --key auditor --json
+	finds cities/tunis "" "does not contain it (history rewritten or rolled back)"
+	finds unified "" "does not contain it"
+	[ "$(jq '.findings | length' out)" = 2 ] || { cat out; fail "only the checkpoint sees it"; }
+	cmp -s cp saved || fail "a checkpoint moved over findings"
+	# a checkpoint changed after it was written is refused before any audit
+	sed 's/^time .*/time 2020-01-01T00:00:00Z/' cp >forged
+	fails_clearly 1 "checkpoint 'forged': not signed by this auditor's key" \
+		"$FS" audit hub --checkpoint forged --key auditor
+	FIELDSYNC_PASSPHRASE="" "$FS" key new other >/dev/null
+	fails_clearly 1 "not signed by this auditor's key" "$FS" audit hub --checkpoint cp --key other
+	fails_clearly 2 "--checkpoint needs the auditor's --key" "$FS" audit hub --checkpoint cp
+	fails_clearly 3 "key 'auditor': the file exists" env FIELDSYNC_PASSPHRASE= "$FS" key new auditor
+	cmp -s cp saved || fail "the checkpoint changed"
+}
+
 bad_input_is_refused() {
 	audited_hub
 	audit_snapshot before
@@ -325,4 +362,5 @@ t "a record that fails its schema is found, with its path" invalid_record_is_fou
 t "executables, links, submodules and deep folders are found" odd_entries_are_found
 t "registry changes not signed by the hub, backdated or erasing a key are found" registry_tampering_is_found
 t "a wrong hub key is found" wrong_hub_key_is_found
+t "a checkpoint catches a rollback the history hides, and is signed by the auditor" checkpoint_catches_a_hidden_rollback
 t "bad input: a clear error, nothing changed" bad_input_is_refused
