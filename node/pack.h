@@ -14,18 +14,21 @@
  * A city node leaves packs above FS_PACK_AUTO_MAX to `fieldsync gc`, so that
  * no single `add` (~50 ms) pays for rewriting the whole store.
  *
- * A hub has no cap. Each push and each merge leaves a pack, and every large
- * pack costs each lookup a binary search through its index: on the bench hub
- * (100 cities x 10,000 records, 3.2 million objects, 440 MB) an incremental
- * `hub merge` took 130 ms with eight packs of 25-95 MB and 60-70 ms with one.
- * Without the cap the geometric rule keeps one large pack and a tail of
- * small ones, each at most half the size of all before it (small indexes
- * cost a lookup next to nothing), and an object is still rewritten
- * O(log N) times: the whole hub is copied again only once the packs that
- * came after it add up to half its size (on the bench hub, 3 s and 6 MiB to
- * copy 440 MB; that merge pays it, a hub merge is not interactive). Past
- * FS_PACK_HUB_PACKS packs the smallest are merged too, which the geometric
- * rule makes cheap, so that a run of equal pushes cannot pile up packs.
+ * A hub has no cap. Each push and each merge leaves a pack, which a
+ * capped roll-up would let pile up past 64 MiB (the bench hub of 100 cities
+ * x 10,000 records held eight of 25-95 MB, 440 MB in all), and every pack is
+ * one more index for each lookup that misses to search. Without the cap the
+ * geometric rule keeps one large pack and a tail of small ones, each at most
+ * half the size of all before it, and an object is still rewritten O(log N)
+ * times: the whole hub is copied again only once the packs after it add up
+ * to half its size (for the bench hub: 3 s and 6 MiB to copy 440 MB, paid
+ * by that one merge; merges are not interactive). Past FS_PACK_HUB_PACKS
+ * packs the smallest are merged too, cheap by the same rule, so that a run
+ * of equal pushes cannot pile up packs. Measured on the bench hub, one
+ * large pack does not make a merge faster than eight (a merge with nothing
+ * new: 108 ms of CPU against 84 ms; docs/benchmarks.md): what the hub
+ * policy buys is a bounded pack count and a usable gc, not speed.
+ *
  * A hub's gc concatenates every pack (the packbuilder's walk and delta
  * search took 14 minutes and 680 MiB there) and drops nothing.
  */
