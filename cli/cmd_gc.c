@@ -35,7 +35,8 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	if (nargs != 0)
 		return cli_usage_error(cmd, "gc: takes no arguments");
 	if ((rc = cli_open_write(&node, ctx)) < 0 ||
-	    (rc = fs_pack_gc(fs_node_repo(node), &before, &after)) < 0)
+	    (rc = fs_pack_gc(fs_node_repo(node), fs_node_is_hub(node) ? FS_PACK_HUB : FS_PACK_NODE,
+			     &before, &after)) < 0)
 		goto done;
 	if (json) {
 		cJSON *o = cJSON_CreateObject();

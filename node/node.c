@@ -209,7 +209,8 @@ int fs_node_rescan(fs_node *node)
 /* Pack upkeep is best effort: the commit it follows is already safe. */
 static void upkeep(fs_node *node)
 {
-	if (fs_pack_maintain(node->repo) < 0 || fs_packs_rescan(node->packs) < 0)
+	if (fs_pack_maintain(node->repo, node->hub ? FS_PACK_HUB : FS_PACK_NODE) < 0 ||
+	    fs_packs_rescan(node->packs) < 0)
 		fs_error_clear();
 }
 

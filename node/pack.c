@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,35 +91,34 @@ static int by_size(const void *a, const void *b)
 	return (x->size > y->size) - (x->size < y->size);
 }
 
-static int insert_cb(const git_oid *id, void *payload)
-{
-	return git_packbuilder_insert(payload, id, NULL);
-}
-
-static int add_pack_objects(git_packbuilder *pb, git_repository *repo, const char *name)
+/* Add packdir/<name> to `odb`, alone in its backend. */
+static int add_pack(git_odb *odb, git_repository *repo, const char *name)
 {
 	char idx[4200], rel[128];
-	git_odb *odb = NULL;
 	git_odb_backend *be = NULL;
 	int rc;
 
 	snprintf(rel, sizeof(rel), "objects/pack/%s.idx", name);
 	if ((rc = path_of(idx, sizeof(idx), repo, rel)) < 0)
 		return rc;
-	if ((rc = git_odb_new(&odb)) < 0 || (rc = git_odb_backend_one_pack(&be, idx)) < 0) {
-		rc = fs_error_git(rc, "cannot open pack '%s'", idx);
-		goto done;
-	}
+	if ((rc = git_odb_backend_one_pack(&be, idx)) < 0)
+		return fs_error_git(rc, "cannot open pack '%s'", idx);
 	if ((rc = git_odb_add_backend(odb, be, 1)) < 0) {
 		be->free(be);
-		rc = fs_error_git(rc, "cannot open pack '%s'", idx);
-		goto done;
+		return fs_error_git(rc, "cannot open pack '%s'", idx);
 	}
-	if ((rc = git_odb_foreach(odb, insert_cb, pb)) < 0)
-		rc = fs_error_git(rc, "cannot read pack '%s'", idx);
-done:
-	git_odb_free(odb);
-	return rc;
+	return 0;
+}
+
+typedef struct {
+	git_packbuilder *pb;
+	git_odb *later;
+} insert_ctx;
+
+static int insert_cb(const git_oid *id, void *payload)
+{
+	insert_ctx *c = payload;
+	return git_odb_exists(c->later, id) ? 0 : git_packbuilder_insert(c->pb, id, NULL);
 }
 
 static void remove_pack(git_repository *repo, const char *name)
@@ -147,61 +147,146 @@ static int write_pack(git_packbuilder *pb, git_repository *repo, char *name_out,
 	return 0;
 }
 
-/* The old way, with deltas: libgit2's packbuilder (slower: see packfile.h). */
-static int repack_objects(git_repository *repo, const pack_info *packs, size_t n,
-			  char *written, size_t size)
+/*
+ * Write names[i] again without the objects that names[i+1..n) hold too, with
+ * libgit2's packbuilder (deltas and all). Callers put the small packs first,
+ * so this is the small pack of a push that sent what the store had: the
+ * packbuilder's cost grows with it alone. `written` is "" when nothing is
+ * left of it.
+ */
+static int without_later(git_repository *repo, const char *const *names, size_t i, size_t n,
+			 char *written, size_t size)
 {
-	git_packbuilder *pb = NULL;
+	git_odb *self = NULL, *later = NULL;
+	insert_ctx c = { NULL, NULL };
 	int rc;
 
-	if ((rc = git_packbuilder_new(&pb, repo)) < 0) {
+	written[0] = '\0';
+	if ((rc = git_odb_new(&self)) < 0 || (rc = git_odb_new(&later)) < 0) {
+		rc = fs_error_git(rc, "out of memory");
+		goto done;
+	}
+	for (size_t j = i + 1; j < n; j++)
+		if ((rc = add_pack(later, repo, names[j])) < 0)
+			goto done;
+	if ((rc = add_pack(self, repo, names[i])) < 0)
+		goto done;
+	if ((rc = git_packbuilder_new(&c.pb, repo)) < 0) {
 		rc = fs_error_git(rc, "cannot start a pack");
 		goto done;
 	}
-	git_packbuilder_set_threads(pb, 1);
-	for (size_t i = 0; i < n; i++)
-		if ((rc = add_pack_objects(pb, repo, packs[i].name)) < 0)
-			goto done;
-	rc = write_pack(pb, repo, written, size);
+	git_packbuilder_set_threads(c.pb, 1);
+	c.later = later;
+	if ((rc = git_odb_foreach(self, insert_cb, &c)) < 0) {
+		rc = fs_error_git(rc, "cannot read pack '%s'", names[i]);
+		goto done;
+	}
+	if (git_packbuilder_object_count(c.pb) > 0)
+		rc = write_pack(c.pb, repo, written, size);
 done:
-	git_packbuilder_free(pb);
+	git_packbuilder_free(c.pb);
+	git_odb_free(later);
+	git_odb_free(self);
 	return rc;
 }
 
-int fs_pack_maintain(git_repository *repo)
+/*
+ * Concatenate the packs `names` (small ones first) into one, `written`, and
+ * remove them. An object in two of them makes the smaller pack be written
+ * again without it first (a pack holding an object twice fails `git
+ * verify-pack`).
+ */
+static int combine(git_repository *repo, const char *const *names, size_t n, char *written)
+{
+	typedef char name_t[80];
+	name_t *again = NULL;
+	const char **cur = NULL;
+	unsigned char *twice = NULL;
+	char dir[4096];
+	size_t m = n;
+	int rc;
+
+	written[0] = '\0';
+	if ((rc = path_of(dir, sizeof(dir), repo, "objects/pack")) < 0)
+		return rc;
+	if (!(again = calloc(n, sizeof(*again))) || !(cur = calloc(n, sizeof(*cur))) ||
+	    !(twice = calloc(n, 1))) {
+		rc = fs_error_set(FS_ENOMEM, "out of memory");
+		goto done;
+	}
+	memcpy(cur, names, n * sizeof(*cur));
+	for (int round = 0;; round++) {
+		size_t k = 0;
+
+		memset(twice, 0, m);
+		if (m < 2) {
+			snprintf(written, 80, "%s", m ? cur[0] : "");
+			break;
+		}
+		rc = fs_packfile_concat(dir, cur, m, written, twice);
+		/* one round of rewrites leaves every object in one pack: a second is a bug */
+		if (rc != FS_EEXISTS || round > 0)
+			break;
+		fs_error_clear();
+		for (size_t i = 0; i < m; i++) {
+			if (twice[i]) {
+				if ((rc = without_later(repo, cur, i, m, again[i], sizeof(again[i]))) < 0)
+					goto done;
+				cur[i] = again[i];
+			}
+		}
+		for (size_t i = 0; i < m; i++)
+			if (cur[i][0])
+				cur[k++] = cur[i];
+		m = k;
+	}
+	if (rc < 0)
+		goto done;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(names[i], written) != 0)
+			remove_pack(repo, names[i]);
+		if (again[i][0] && strcmp(again[i], written) != 0)
+			remove_pack(repo, again[i]);
+	}
+done:
+	if (rc < 0 && again)
+		for (size_t i = 0; i < n; i++)
+			if (again[i][0])
+				remove_pack(repo, again[i]);
+	free(twice);
+	free(cur);
+	free(again);
+	return rc;
+}
+
+int fs_pack_maintain(git_repository *repo, fs_pack_policy policy)
 {
 	pack_list packs;
 	const char *names[64];
-	char written[80], dir[4096];
+	char written[80];
+	long long cap = policy == FS_PACK_HUB ? LLONG_MAX : FS_PACK_AUTO_MAX, sum = 0;
 	size_t upto = 0;
-	long long sum = 0;
 	int rc;
 
 	if ((rc = list_packs(repo, &packs)) < 0)
 		goto done;
 	qsort(packs.v, packs.n, sizeof(pack_info), by_size);
 	/* roll up everything below the last pack that breaks the progression */
-	for (size_t i = 0; i < packs.n && packs.v[i].size < FS_PACK_AUTO_MAX; i++) {
+	for (size_t i = 0; i < packs.n && packs.v[i].size < cap; i++) {
 		if (i > 0 && packs.v[i].size < 2 * sum)
 			upto = i + 1;
 		sum += packs.v[i].size;
 	}
+	/* a hub also merges its smallest packs past FS_PACK_HUB_PACKS: cheap, they are small */
+	if (policy == FS_PACK_HUB && (upto ? packs.n - upto + 1 : packs.n) > FS_PACK_HUB_PACKS)
+		upto = packs.n - FS_PACK_HUB_PACKS + 1;
 	if (upto > sizeof(names) / sizeof(names[0]))
 		upto = sizeof(names) / sizeof(names[0]);
 	if (upto < 2)
 		goto done;
 	for (size_t i = 0; i < upto; i++)
 		names[i] = packs.v[i].name;
-	if ((rc = path_of(dir, sizeof(dir), repo, "objects/pack")) < 0)
-		goto done;
-	rc = fs_packfile_concat(dir, names, upto, written);
-	if (rc == FS_EEXISTS) /* an object in two packs: the packbuilder sorts it out */
-		rc = repack_objects(repo, packs.v, upto, written, sizeof(written));
-	if (rc < 0)
-		goto done;
-	for (size_t i = 0; i < upto; i++)
-		if (strcmp(packs.v[i].name, written) != 0)
-			remove_pack(repo, packs.v[i].name);
+	rc = combine(repo, names, upto, written);
 done:
 	free(packs.v);
 	return rc;
@@ -286,18 +371,14 @@ static int push_ref(git_reference *ref, void *payload)
 	return rc;
 }
 
-int fs_pack_gc(git_repository *repo, fs_pack_stats *before, fs_pack_stats *after)
+/* What is reachable from any ref, into one pack with deltas; the rest goes. */
+static int gc_node(git_repository *repo, const pack_list *packs, size_t *objects)
 {
-	pack_list packs = { 0 };
 	git_packbuilder *pb = NULL;
 	git_revwalk *walk = NULL;
 	char written[80];
 	int rc;
 
-	if (before && (rc = fs_pack_stat(repo, before)) < 0)
-		return rc;
-	if ((rc = list_packs(repo, &packs)) < 0)
-		goto done;
 	if ((rc = git_packbuilder_new(&pb, repo)) == 0) {
 		git_packbuilder_set_threads(pb, 1);
 		if ((rc = git_revwalk_new(&walk, repo)) == 0 &&
@@ -308,25 +389,80 @@ int fs_pack_gc(git_repository *repo, fs_pack_stats *before, fs_pack_stats *after
 		rc = fs_error_git(rc, "cannot collect the objects to pack");
 		goto done;
 	}
-	if (git_packbuilder_object_count(pb) > 0) {
-		if ((rc = write_pack(pb, repo, written, sizeof(written))) < 0)
-			goto done;
-	} else {
-		written[0] = '\0';
-	}
-	for (size_t i = 0; i < packs.n; i++)
-		if (strcmp(packs.v[i].name, written) != 0)
-			remove_pack(repo, packs.v[i].name);
+	written[0] = '\0';
+	if (git_packbuilder_object_count(pb) > 0 &&
+	    (rc = write_pack(pb, repo, written, sizeof(written))) < 0)
+		goto done;
+	for (size_t i = 0; i < packs->n; i++)
+		if (strcmp(packs->v[i].name, written) != 0)
+			remove_pack(repo, packs->v[i].name);
 	if ((rc = loose_objects(repo, 1, NULL)) < 0)
 		goto done;
-	if (after) {
-		if ((rc = fs_pack_stat(repo, after)) < 0)
-			goto done;
-		after->objects = git_packbuilder_object_count(pb);
-	}
+	*objects = git_packbuilder_object_count(pb);
 done:
 	git_revwalk_free(walk);
 	git_packbuilder_free(pb);
+	return rc;
+}
+
+/* The objects of an index: the last entry of its fan-out table. */
+static size_t idx_objects(git_repository *repo, const char *name)
+{
+	unsigned char c[4] = { 0 };
+	char rel[128], path[4200];
+	FILE *f;
+
+	snprintf(rel, sizeof(rel), "objects/pack/%s.idx", name);
+	if (path_of(path, sizeof(path), repo, rel) < 0 || !(f = fopen(path, "rb")))
+		return 0;
+	if (fseek(f, 8 + 255 * 4, SEEK_SET) != 0 || fread(c, 1, 4, f) != 4)
+		memset(c, 0, sizeof(c));
+	fclose(f);
+	return (size_t)c[0] << 24 | (size_t)c[1] << 16 | (size_t)c[2] << 8 | c[3];
+}
+
+/*
+ * Every pack into one by concatenation: no reachability walk and no delta
+ * search, which the packbuilder cannot do for a hub of millions of objects
+ * in bounded memory (680 MiB, 14 minutes). A hub drops nothing: what it
+ * received stays. Loose objects (small pushes that git receive-pack
+ * unpacked) stay loose.
+ */
+static int gc_hub(git_repository *repo, pack_list *packs, size_t *objects)
+{
+	const char **names = NULL;
+	char written[80];
+	int rc;
+
+	qsort(packs->v, packs->n, sizeof(pack_info), by_size);
+	if (!(names = calloc(packs->n ? packs->n : 1, sizeof(*names))))
+		return fs_error_set(FS_ENOMEM, "out of memory");
+	for (size_t i = 0; i < packs->n; i++)
+		names[i] = packs->v[i].name;
+	if ((rc = combine(repo, names, packs->n, written)) == 0)
+		*objects = written[0] ? idx_objects(repo, written) : 0;
+	free(names);
+	return rc;
+}
+
+int fs_pack_gc(git_repository *repo, fs_pack_policy policy, fs_pack_stats *before,
+	       fs_pack_stats *after)
+{
+	pack_list packs = { 0 };
+	size_t objects = 0;
+	int rc;
+
+	if (before && (rc = fs_pack_stat(repo, before)) < 0)
+		return rc;
+	if ((rc = list_packs(repo, &packs)) < 0)
+		goto done;
+	if (policy == FS_PACK_HUB)
+		rc = gc_hub(repo, &packs, &objects);
+	else
+		rc = gc_node(repo, &packs, &objects);
+	if (rc == 0 && after && (rc = fs_pack_stat(repo, after)) == 0)
+		after->objects = objects;
+done:
 	free(packs.v);
 	return rc;
 }

@@ -11,6 +11,7 @@
 
 #include <zlib.h>
 
+#include "node/packidx.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -100,15 +101,24 @@ static int close_synced(int fd, const char *path)
 	return rc;
 }
 
-static int write_tmp(char *path, const char *dir, const fs_buf *data)
+static int open_tmp(char *path, const char *dir)
 {
-	int fd, rc;
+	int fd;
 
 	sprintf(path, "%s/tmp_fieldsync_XXXXXX", dir);
 	if ((fd = mkstemp(path)) < 0) {
 		path[0] = '\0';
 		return fs_error_os("cannot create a file in '%s'", dir);
 	}
+	return fd;
+}
+
+static int write_tmp(char *path, const char *dir, const fs_buf *data)
+{
+	int fd, rc;
+
+	if ((fd = open_tmp(path, dir)) < 0)
+		return fd;
 	if ((rc = write_all_fd(fd, data->ptr, data->size, path)) < 0) {
 		close(fd);
 	} else if ((rc = close_synced(fd, path)) == 0) {
@@ -131,15 +141,38 @@ static int by_entry_id(const void *a, const void *b)
 }
 
 /*
+ * Both files are written and fsynced: rename them into place, the pack first
+ * (git readers only see a pack through its index), then fsync the folder.
+ */
+static int place(const char *packdir, char *tmp_pack, char *tmp_idx,
+		 const unsigned char sum[FS_SHA1_BYTES], char *name)
+{
+	char hex[2 * FS_SHA1_BYTES + 1], final_path[4300];
+
+	for (size_t i = 0; i < FS_SHA1_BYTES; i++)
+		sprintf(hex + 2 * i, "%02x", sum[i]);
+	snprintf(final_path, sizeof(final_path), "%s/pack-%s.pack", packdir, hex);
+	if (rename(tmp_pack, final_path) < 0)
+		return fs_error_os("cannot rename '%s' to '%s'", tmp_pack, final_path);
+	tmp_pack[0] = '\0';
+	snprintf(final_path, sizeof(final_path), "%s/pack-%s.idx", packdir, hex);
+	if (rename(tmp_idx, final_path) < 0)
+		return fs_error_os("cannot rename '%s' to '%s'", tmp_idx, final_path);
+	tmp_idx[0] = '\0';
+	sprintf(name, "pack-%s", hex);
+	return fs_file_sync_dir(final_path);
+}
+
+/*
  * The pack is written (tmp_pack, fsynced) and `sum` is its checksum: write
- * the index of entries `e`, rename both into place, fsync the folder.
+ * the index of entries `e`, then place both.
  */
 static int install(const char *packdir, char *tmp_pack, const unsigned char sum[FS_SHA1_BYTES],
 		   entry *e, size_t n, char *name)
 {
 	fs_buf idx = FS_BUF_INIT;
 	unsigned char isum[FS_SHA1_BYTES];
-	char hex[2 * FS_SHA1_BYTES + 1], tmp_idx[4200], final_path[4300];
+	char tmp_idx[4200];
 	size_t big = 0;
 	fs_sha1 h;
 	int rc = 0;
@@ -179,23 +212,7 @@ static int install(const char *packdir, char *tmp_pack, const unsigned char sum[
 	fs_buf_put(&idx, isum, sizeof(isum));
 	if ((rc = fs_buf_check(&idx)) < 0 || (rc = write_tmp(tmp_idx, packdir, &idx)) < 0)
 		goto done;
-	for (size_t i = 0; i < FS_SHA1_BYTES; i++)
-		sprintf(hex + 2 * i, "%02x", sum[i]);
-	snprintf(final_path, sizeof(final_path), "%s/pack-%s.pack", packdir, hex);
-	if (rename(tmp_pack, final_path) < 0) {
-		rc = fs_error_os("cannot rename '%s' to '%s'", tmp_pack, final_path);
-		goto done;
-	}
-	tmp_pack[0] = '\0';
-	snprintf(final_path, sizeof(final_path), "%s/pack-%s.idx", packdir, hex);
-	if (rename(tmp_idx, final_path) < 0) {
-		rc = fs_error_os("cannot rename '%s' to '%s'", tmp_idx, final_path);
-		goto done;
-	}
-	tmp_idx[0] = '\0';
-	if ((rc = fs_file_sync_dir(final_path)) < 0)
-		goto done;
-	sprintf(name, "pack-%s", hex);
+	rc = place(packdir, tmp_pack, tmp_idx, sum, name);
 done:
 	if (tmp_idx[0])
 		unlink(tmp_idx);
@@ -247,76 +264,6 @@ done:
 	return rc;
 }
 
-static uint32_t get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* Read the index of packdir/<name>: its entries, offsets shifted by `shift`. */
-static int read_index(entry **e, size_t *n, size_t *cap, uint64_t *pack_size,
-		      const char *packdir, const char *name, uint64_t shift)
-{
-	fs_buf idx = FS_BUF_INIT;
-	char path[4300];
-	const unsigned char *ix;
-	size_t count, big_at;
-	struct stat st;
-	int rc;
-
-	snprintf(path, sizeof(path), "%s/%s.pack", packdir, name);
-	if (stat(path, &st) < 0)
-		return fs_error_os("pack '%s'", path);
-	*pack_size = (uint64_t)st.st_size;
-	snprintf(path, sizeof(path), "%s/%s.idx", packdir, name);
-	if ((rc = fs_file_read(&idx, path, (size_t)1 << 31, path)) < 0)
-		goto done;
-	ix = (const unsigned char *)idx.ptr;
-	if (idx.size < 8 + 1024 + 40 || memcmp(ix, "\377tOc", 4) != 0 || get32(ix + 4) != 2) {
-		rc = fs_error_set(FS_EINVALID, "pack index '%s': not a version 2 index", name);
-		goto done;
-	}
-	count = get32(ix + 8 + 255 * 4);
-	big_at = 8 + 1024 + count * 28;
-	if (idx.size < big_at + 40 || *pack_size < 32) {
-		rc = fs_error_set(FS_EINVALID, "pack index '%s': truncated", name);
-		goto done;
-	}
-	if (*n + count > *cap) {
-		size_t c = (*n + count) * 2;
-		entry *v = realloc(*e, c * sizeof(*v));
-		if (!v) {
-			rc = fs_error_set(FS_ENOMEM, "out of memory");
-			goto done;
-		}
-		*e = v;
-		*cap = c;
-	}
-	for (size_t i = 0; i < count; i++) {
-		entry *x = &(*e)[*n + i];
-		uint32_t o = get32(ix + 8 + 1024 + count * 24 + i * 4);
-		uint64_t off = o;
-		memcpy(x->id.id, ix + 8 + 1024 + i * 20, GIT_OID_RAWSZ);
-		x->crc = get32(ix + 8 + 1024 + count * 20 + i * 4);
-		if (o & 0x80000000u) {
-			size_t at = big_at + (size_t)(o & 0x7fffffffu) * 8;
-			if (at + 8 > idx.size - 40) {
-				rc = fs_error_set(FS_EINVALID, "pack index '%s': bad offset", name);
-				goto done;
-			}
-			off = (uint64_t)get32(ix + at) << 32 | get32(ix + at + 4);
-		}
-		if (off < 12 || off >= *pack_size - 20) {
-			rc = fs_error_set(FS_EINVALID, "pack index '%s': offset past the pack", name);
-			goto done;
-		}
-		/* entries move as one block: offsets shift by one amount, CRCs stay */
-		x->offset = off - 12 + shift;
-	}
-	*n += count;
-done:
-	fs_buf_dispose(&idx);
-	return rc;
-}
 
 /* Copy bytes [12, size - 20) of a pack to `out`, hashing them on the way. */
 static int copy_entries(int out, fs_sha1 *h, const char *packdir, const char *name, uint64_t size)
@@ -332,6 +279,8 @@ static int copy_entries(int out, fs_sha1 *h, const char *packdir, const char *na
 	while (at < end) {
 		size_t want = end - at < sizeof(chunk) ? (size_t)(end - at) : sizeof(chunk);
 		ssize_t got = pread(fd, chunk, want, (off_t)at);
+		if (got < 0 && errno == EINTR)
+			continue;
 		if (got <= 0) {
 			rc = got < 0 ? fs_error_os("cannot read '%s'", path)
 				     : fs_error_set(FS_EINVALID, "pack '%s': shorter than it says", path);
@@ -346,61 +295,66 @@ static int copy_entries(int out, fs_sha1 *h, const char *packdir, const char *na
 	return rc;
 }
 
-int fs_packfile_concat(const char *packdir, const char *const *names, size_t count, char *name)
+/* The new pack: a header counting every entry, each input's entries, the checksum. */
+static int concat_pack(int fd, const char *tmp, fs_packidx *x, const char *packdir,
+		       const char *const *names, size_t count, unsigned char sum[FS_SHA1_BYTES])
 {
-	unsigned char hdr[12], sum[FS_SHA1_BYTES];
-	uint64_t *sizes = NULL, shift = 12;
-	char tmp_pack[4200];
-	entry *e = NULL;
-	size_t n = 0, cap = 0;
+	unsigned char hdr[12];
+	uint32_t n = fs_packidx_objects(x);
 	fs_sha1 h;
-	int fd = -1, rc = 0;
+	int rc;
 
-	tmp_pack[0] = '\0';
-	if (strlen(packdir) > 4000)
-		return fs_error_set(FS_EINVALID, "path too long: '%s'", packdir);
-	if (!(sizes = calloc(count ? count : 1, sizeof(*sizes)))) {
-		rc = fs_error_set(FS_ENOMEM, "out of memory");
-		goto done;
-	}
-	for (size_t i = 0; i < count; i++) {
-		if ((rc = read_index(&e, &n, &cap, &sizes[i], packdir, names[i], shift)) < 0)
-			goto done;
-		shift += sizes[i] - 32;
-	}
 	memcpy(hdr, "PACK\0\0\0\2", 8);
 	hdr[8] = (unsigned char)(n >> 24);
 	hdr[9] = (unsigned char)(n >> 16);
 	hdr[10] = (unsigned char)(n >> 8);
 	hdr[11] = (unsigned char)n;
-	sprintf(tmp_pack, "%s/tmp_fieldsync_XXXXXX", packdir);
-	if ((fd = mkstemp(tmp_pack)) < 0) {
-		tmp_pack[0] = '\0';
-		rc = fs_error_os("cannot create a file in '%s'", packdir);
-		goto done;
-	}
 	fs_sha1_init(&h);
 	fs_sha1_update(&h, hdr, sizeof(hdr));
-	if ((rc = write_all_fd(fd, hdr, sizeof(hdr), tmp_pack)) < 0)
-		goto done;
+	if ((rc = write_all_fd(fd, hdr, sizeof(hdr), tmp)) < 0)
+		return rc;
 	for (size_t i = 0; i < count; i++)
-		if ((rc = copy_entries(fd, &h, packdir, names[i], sizes[i])) < 0)
-			goto done;
+		if ((rc = copy_entries(fd, &h, packdir, names[i], fs_packidx_pack_size(x, i))) < 0)
+			return rc;
 	fs_sha1_final(&h, sum);
-	if ((rc = write_all_fd(fd, sum, sizeof(sum), tmp_pack)) < 0)
+	return write_all_fd(fd, sum, FS_SHA1_BYTES, tmp);
+}
+
+int fs_packfile_concat(const char *packdir, const char *const *names, size_t count, char *name,
+		       unsigned char *twice)
+{
+	unsigned char sum[FS_SHA1_BYTES];
+	char tmp_pack[4200], tmp_idx[4200];
+	fs_packidx *x = NULL;
+	int fd = -1, ifd = -1, rc = 0;
+
+	tmp_pack[0] = tmp_idx[0] = '\0';
+	if (strlen(packdir) > 4000)
+		return fs_error_set(FS_EINVALID, "path too long: '%s'", packdir);
+	/* the index first: it finds the objects in two packs before a byte of the pack is copied */
+	if ((rc = fs_packidx_open(&x, packdir, names, count)) < 0 ||
+	    (ifd = rc = open_tmp(tmp_idx, packdir)) < 0 ||
+	    (rc = fs_packidx_write(x, ifd, tmp_idx, twice)) < 0 ||
+	    (fd = rc = open_tmp(tmp_pack, packdir)) < 0 ||
+	    (rc = concat_pack(fd, tmp_pack, x, packdir, names, count, sum)) < 0 ||
+	    (rc = fs_packidx_seal(x, ifd, tmp_idx, sum)) < 0)
 		goto done;
-	if ((rc = close_synced(fd, tmp_pack)) < 0) {
-		fd = -1;
-		goto done;
-	}
+	rc = close_synced(fd, tmp_pack);
 	fd = -1;
-	rc = install(packdir, tmp_pack, sum, e, n, name);
+	if (rc == 0)
+		rc = close_synced(ifd, tmp_idx);
+	ifd = -1;
+	if (rc == 0)
+		rc = place(packdir, tmp_pack, tmp_idx, sum, name);
 done:
 	if (fd >= 0)
 		close(fd);
+	if (ifd >= 0)
+		close(ifd);
 	if (tmp_pack[0])
 		unlink(tmp_pack);
-	free(sizes);
-	free(e);
+	if (tmp_idx[0])
+		unlink(tmp_idx);
+	fs_packidx_free(x);
 	return rc;
 }

@@ -35,9 +35,13 @@ int fs_packfile_write(const char *packdir, fs_pack_object *objs, size_t n, char 
  * Write one pack holding the entries of the packs `names` ("pack-<sum>", in
  * packdir) by copying each one's entries as a block: nothing is inflated or
  * compressed again, and deltas inside a pack stay valid because their bases
- * move with them. FS_EEXISTS if an object is in two of the packs (the caller
- * then repacks another way). The old packs are left for the caller to remove.
+ * move with them. Memory stays the same however large the packs (the index
+ * is a merge of theirs: node/packidx.h). FS_EEXISTS if an object is in two
+ * of the packs: then twice[i] (count bytes, zeroed by the caller) marks each
+ * pack that holds one again found later, for the caller to write it again
+ * without those. The old packs are left for the caller to remove.
  */
-int fs_packfile_concat(const char *packdir, const char *const *names, size_t count, char *name);
+int fs_packfile_concat(const char *packdir, const char *const *names, size_t count, char *name,
+		       unsigned char *twice);
 
 #endif
