@@ -144,12 +144,11 @@ static int find_prefix(audit *a)
 	return 0;
 }
 
-/* hub/signers as of `commit`: parsed, or NULL with a finding. */
-static int read_registry(fs_signers **out, audit *a, git_commit *commit)
+/* The file at `path` in `commit`'s tree, or NULL when there is none. */
+static int blob_at(git_blob **out, audit *a, git_commit *commit, const char *path)
 {
 	git_tree *tree = NULL;
 	git_tree_entry *e = NULL;
-	git_blob *blob = NULL;
 	int rc;
 
 	*out = NULL;
@@ -158,24 +157,34 @@ static int read_registry(fs_signers **out, audit *a, git_commit *commit)
 				  git_oid_tostr_s(git_commit_id(commit)));
 		goto done;
 	}
-	if (git_tree_entry_bypath(&e, tree, FS_HUB_SIGNERS_PATH) < 0 ||
-	    git_tree_entry_type(e) != GIT_OBJECT_BLOB) {
-		rc = finding(a, "hub", git_commit_id(commit), FS_HUB_SIGNERS_PATH,
-			     "the registry has no " FS_HUB_SIGNERS_PATH " file");
+	if (git_tree_entry_bypath(&e, tree, path) < 0 || git_tree_entry_type(e) != GIT_OBJECT_BLOB)
 		goto done;
-	}
-	if ((rc = git_blob_lookup(&blob, a->repo, git_tree_entry_id(e))) < 0) {
-		rc = fs_error_git(rc, "cannot read " FS_HUB_SIGNERS_PATH);
-		goto done;
-	}
+	if ((rc = git_blob_lookup(out, a->repo, git_tree_entry_id(e))) < 0)
+		rc = fs_error_git(rc, "commit %s: cannot read %s",
+				  git_oid_tostr_s(git_commit_id(commit)), path);
+done:
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	return rc;
+}
+
+/* hub/signers as of `commit`: parsed, or NULL with a finding. */
+static int read_registry(fs_signers **out, audit *a, git_commit *commit)
+{
+	git_blob *blob = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = blob_at(&blob, a, commit, FS_HUB_SIGNERS_PATH)) < 0)
+		return rc;
+	if (!blob)
+		return finding(a, "hub", git_commit_id(commit), FS_HUB_SIGNERS_PATH,
+			       "the registry has no " FS_HUB_SIGNERS_PATH " file");
 	if (fs_signers_parse(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob),
 			     FS_HUB_SIGNERS_PATH) < 0)
 		rc = finding(a, "hub", git_commit_id(commit), FS_HUB_SIGNERS_PATH, "%s",
 			     fs_error_last()->message);
-done:
 	git_blob_free(blob);
-	git_tree_entry_free(e);
-	git_tree_free(tree);
 	return rc;
 }
 
@@ -296,9 +305,8 @@ static int hub_signed(audit *a, const char *ref, const git_oid *id)
 
 typedef int (*commit_fn)(audit *a, git_commit *commit, void *payload);
 
-/* `fn` on `tip` and each of its ancestors, oldest first; first parents only if asked. */
-static int each_commit(audit *a, const git_oid *tip, int first_parent, commit_fn fn,
-		       void *payload)
+/* `fn` on `tip` and each of its ancestors, oldest first. */
+static int each_commit(audit *a, const git_oid *tip, commit_fn fn, void *payload)
 {
 	git_revwalk *walk = NULL;
 	git_commit *commit = NULL;
@@ -307,7 +315,6 @@ static int each_commit(audit *a, const git_oid *tip, int first_parent, commit_fn
 
 	if ((rc = git_revwalk_new(&walk, a->repo)) < 0 ||
 	    (rc = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE)) < 0 ||
-	    (first_parent && (rc = git_revwalk_simplify_first_parent(walk)) < 0) ||
 	    (rc = git_revwalk_push(walk, tip)) < 0) {
 		rc = fs_error_git(rc, "cannot walk the history of %s", git_oid_tostr_s(tip));
 		goto done;
@@ -402,7 +409,7 @@ static int audit_registry(audit *a)
 	int rc;
 
 	if ((rc = ref_tip(&tip, a, "hub")) < 0 ||
-	    (rc = each_commit(a, &tip, 0, registry_commit, &n)) != 0)
+	    (rc = each_commit(a, &tip, registry_commit, &n)) != 0)
 		return rc;
 	if (!a->registry)
 		return fs_error_set(FS_EVERIFY, "no readable registry on the hub branch");
@@ -458,7 +465,7 @@ static int audit_cities(audit *a)
 			rc = finding(a, name, NULL, "", "not a city's branch: %s",
 				     tip ? fs_error_last()->message : "a symbolic ref");
 		else
-			rc = each_commit(a, tip, 0, city_commit,
+			rc = each_commit(a, tip, city_commit,
 					 &(city_walk){ check, name, city, 0 });
 		git_reference_free(ref);
 		ref = NULL;
@@ -473,38 +480,32 @@ done:
 	return rc;
 }
 
-/* hub/unified.json of a unified commit: its "cities" map, or NULL when absent. */
+#define HEADS_PATH "hub/unified.json"
+
+/* Does `commit` hold hub/unified.json, i.e. is it a merge of the unified history? */
+static int is_unified(audit *a, git_commit *commit)
+{
+	git_blob *blob = NULL;
+	int rc = blob_at(&blob, a, commit, HEADS_PATH);
+
+	git_blob_free(blob);
+	return rc < 0 ? rc : blob != NULL;
+}
+
+/* The heads a unified commit names; NULL when they do not parse (merge verify says why). */
 static int read_heads(cJSON **out, audit *a, git_commit *commit)
 {
-	git_tree *tree = NULL;
-	git_tree_entry *e = NULL;
 	git_blob *blob = NULL;
-	cJSON *doc = NULL;
-	int rc = 0;
+	int rc;
 
 	*out = NULL;
-	if ((rc = git_commit_tree(&tree, commit)) < 0) {
-		rc = fs_error_git(rc, "commit %s: cannot read its tree",
-				  git_oid_tostr_s(git_commit_id(commit)));
-		goto done;
-	}
-	if (git_tree_entry_bypath(&e, tree, "hub/unified.json") < 0)
-		goto done;
-	if ((rc = git_blob_lookup(&blob, a->repo, git_tree_entry_id(e))) < 0) {
-		rc = fs_error_git(rc, "cannot read hub/unified.json");
-		goto done;
-	}
-	if (fs_json_parse(&doc, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob),
-			  "hub/unified.json") < 0) {
+	if ((rc = blob_at(&blob, a, commit, HEADS_PATH)) < 0 || !blob)
+		return rc;
+	if (fs_json_parse(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob),
+			  HEADS_PATH) < 0)
 		fs_error_clear();
-		goto done;
-	}
-	*out = doc;
-done:
 	git_blob_free(blob);
-	git_tree_entry_free(e);
-	git_tree_free(tree);
-	return rc;
+	return 0;
 }
 
 /* A head that a unified commit merged must still be in its branch. */
@@ -515,7 +516,7 @@ static int still_there(audit *a, const git_oid *unified, const char *ref, const 
 	int rc;
 
 	if (git_oid_fromstr(&merged, hex) < 0)
-		return finding(a, "unified", unified, "hub/unified.json", "'%s': not a commit id",
+		return finding(a, "unified", unified, HEADS_PATH, "'%s': not a commit id",
 			       name);
 	if ((rc = ref_tip(&tip, a, ref)) == FS_ENOTFOUND) {
 		/* one finding per lost branch, not one per merge that named it */
@@ -552,16 +553,14 @@ typedef struct {
 	cJSON *gone;          /* branches found gone, to say it once */
 } unified_walk;
 
-static int unified_commit(audit *a, git_commit *commit, void *payload)
+static int unified_commit(audit *a, git_commit *commit, unified_walk *w)
 {
-	unified_walk *w = payload;
 	const git_oid *id = git_commit_id(commit);
 	const cJSON *c;
 	cJSON *heads = NULL;
 	int rc;
 
-	/* a unified history starts with the first merge; below it are the parts */
-	if ((rc = read_heads(&heads, a, commit)) < 0 || !heads)
+	if ((rc = read_heads(&heads, a, commit)) < 0)
 		return rc;
 	a->st->commits++;
 	if ((rc = hub_signed(a, "unified", id)) != 0)
@@ -570,7 +569,7 @@ static int unified_commit(audit *a, git_commit *commit, void *payload)
 	git_mempack_reset(w->mem);
 	if (rc == FS_EVERIFY || rc == FS_EINVALID)
 		rc = finding(a, "unified", id, "", "%s", fs_error_last()->message);
-	if (rc != 0)
+	if (rc != 0 || !heads)
 		goto done;
 	/* each head once: where a merge left one as it was, it is already checked */
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(heads, "cities")) {
@@ -593,11 +592,18 @@ done:
 	return rc;
 }
 
+/*
+ * The merges of `unified`, oldest first: its first-parent line down to the
+ * first commit that is not a merge of the unified history (the part the
+ * first merge started from, a city's history, which is not walked again).
+ */
 static int audit_unified(audit *a)
 {
 	unified_walk w = { NULL, NULL, cJSON_CreateObject() };
+	git_commit *c = NULL, *parent = NULL;
+	git_oid *chain = NULL, tip;
 	git_odb *odb = NULL;
-	git_oid tip;
+	size_t n = 0, cap = 0;
 	int rc;
 
 	if (!w.gone)
@@ -608,6 +614,36 @@ static int audit_unified(audit *a)
 	}
 	if (rc < 0)
 		goto done;
+	if ((rc = git_commit_lookup(&c, a->repo, &tip)) < 0) {
+		rc = fs_error_git(rc, "commit %s", git_oid_tostr_s(&tip));
+		goto done;
+	}
+	while (c && (rc = is_unified(a, c)) > 0) {
+		if (n == cap) {
+			git_oid *v = realloc(chain, (cap = cap ? 2 * cap : 64) * sizeof(*v));
+			if (!v) {
+				rc = fs_error_set(FS_ENOMEM, "out of memory");
+				goto done;
+			}
+			chain = v;
+		}
+		git_oid_cpy(&chain[n++], git_commit_id(c));
+		parent = NULL;
+		if (git_commit_parentcount(c) > 0 && (rc = git_commit_parent(&parent, c, 0)) < 0) {
+			rc = fs_error_git(rc, "commit %s: cannot read its parent",
+					  git_oid_tostr_s(git_commit_id(c)));
+			goto done;
+		}
+		git_commit_free(c);
+		c = parent;
+	}
+	if (rc < 0)
+		goto done;
+	if (n == 0) {
+		rc = finding(a, "unified", &tip, "", "not a merge of the unified dataset (no "
+			     HEADS_PATH ")");
+		goto done;
+	}
 	/* recomputed trees stay in memory: an audit leaves the clone as it was */
 	if ((rc = git_repository_odb(&odb, a->repo)) < 0 || (rc = git_mempack_new(&w.mem)) < 0 ||
 	    (rc = git_odb_add_backend(odb, w.mem, 1000)) < 0) {
@@ -616,8 +652,18 @@ static int audit_unified(audit *a)
 		rc = fs_error_git(rc, "cannot set up the object database");
 		goto done;
 	}
-	rc = each_commit(a, &tip, 1, unified_commit, &w);
+	for (size_t i = n; i-- > 0 && rc == 0;) {
+		git_commit *u = NULL;
+		if ((rc = git_commit_lookup(&u, a->repo, &chain[i])) < 0) {
+			rc = fs_error_git(rc, "commit %s", git_oid_tostr_s(&chain[i]));
+			break;
+		}
+		rc = unified_commit(a, u, &w);
+		git_commit_free(u);
+	}
 done:
+	git_commit_free(c);
+	free(chain);
 	cJSON_Delete(w.prev);
 	cJSON_Delete(w.gone);
 	git_odb_free(odb);
@@ -721,7 +767,7 @@ int fs_audit_run(git_repository *repo, const fs_audit_opts *opts, fs_audit_cb cb
 	    (rc = audit_unified(&a)) != 0)
 		goto done;
 	if ((rc = ref_tip(&tip, &a, "public")) == 0)
-		rc = each_commit(&a, &tip, 0, public_commit, NULL);
+		rc = each_commit(&a, &tip, public_commit, NULL);
 	else if (rc == FS_ENOTFOUND)
 		rc = 0;
 	if (rc != 0 || (opts && opts->since && (rc = audit_since(&a, opts->since)) != 0))

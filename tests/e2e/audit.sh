@@ -31,13 +31,17 @@ signed() {
 	g cat-file commit "$_raw" | "$FORGE" "$_key" --sign | g hash-object -t commit -w --stdin
 }
 
-# with_file TREE PATH FILE: TREE with PATH set to FILE's bytes (a tree id)
-with_file() {
-	_blob=$(g hash-object -w "$3")
+# with_entry TREE PATH MODE OBJECT: TREE with PATH set to OBJECT with MODE (a tree id)
+with_entry() {
 	rm -f "$TMP/idx"
 	GIT_INDEX_FILE="$TMP/idx" g read-tree "$1"
-	GIT_INDEX_FILE="$TMP/idx" g update-index --add --cacheinfo "100644,$_blob,$2"
+	GIT_INDEX_FILE="$TMP/idx" g update-index --add --cacheinfo "$3,$4,$2"
 	GIT_INDEX_FILE="$TMP/idx" g write-tree
+}
+
+# with_file TREE PATH FILE: TREE with PATH set to FILE's bytes
+with_file() {
+	with_entry "$1" "$2" 100644 "$(g hash-object -w "$3")"
 }
 
 # stock_git COMMIT: stock git's verdict, with the hub's registry as allowed signers
@@ -191,6 +195,10 @@ unified_leaving_a_city_out_is_found() {
 	g update-ref refs/heads/unified "$c"
 	run 1 "$FS" audit hub --json
 	finds unified "$c" "its tree is $tree, but its parents make"
+	# unified moved to a commit that is no merge at all
+	g update-ref refs/heads/unified refs/heads/cities/tunis
+	run 1 "$FS" audit hub --json
+	finds unified "$(g rev-parse refs/heads/cities/tunis)" "not a merge of the unified dataset"
 }
 
 services_in_public_are_found() {
@@ -234,14 +242,6 @@ invalid_record_is_found() {
 	stock_git "$c" || { cat stock; fail "stock git: the signature is good"; }
 }
 
-# with_entry PATH MODE OBJECT: a tree of $tip with PATH set to OBJECT with MODE
-with_entry() {
-	rm -f "$TMP/idx"
-	GIT_INDEX_FILE="$TMP/idx" g read-tree "$tip"
-	GIT_INDEX_FILE="$TMP/idx" g update-index --add --cacheinfo "$2,$3,$1"
-	GIT_INDEX_FILE="$TMP/idx" g write-tree
-}
-
 odd_entries_are_found() {
 	audited_hub
 	tip=$(g rev-parse refs/heads/cities/tunis)
@@ -251,7 +251,7 @@ odd_entries_are_found() {
 	for e in "100755 $blob $path" "120000 $blob $path" "160000 $tip cities/tunis/sub" \
 		"100644 $blob $deep"; do
 		set -- $e
-		c=$(signed tunis "$(with_entry "$3" "$1" "$2")" "$tip" -- "odd")
+		c=$(signed tunis "$(with_entry "$tip" "$3" "$1" "$2")" "$tip" -- "odd")
 		g update-ref refs/heads/cities/tunis "$c"
 		run 1 "$FS" audit hub --json
 		case $1 in
@@ -329,7 +329,14 @@ checkpoint_catches_a_hidden_rollback() {
 	FIELDSYNC_PASSPHRASE="" "$FS" key new other >/dev/null
 	fails_clearly 1 "not signed by this auditor's key" "$FS" audit hub --checkpoint cp --key other
 	fails_clearly 2 "--checkpoint needs the auditor's --key" "$FS" audit hub --checkpoint cp
+	echo "not a checkpoint" >garbage
+	fails_clearly 1 "checkpoint 'garbage': not a signed fieldsync checkpoint" \
+		"$FS" audit hub --checkpoint garbage --key auditor
+	[ "$(cat garbage)" = "not a checkpoint" ] || fail "garbage rewritten"
+	fails_clearly 3 "key 'nokey': missing" "$FS" audit hub --checkpoint cp --key nokey
+	cp auditor auditor.saved
 	fails_clearly 3 "key 'auditor': the file exists" env FIELDSYNC_PASSPHRASE= "$FS" key new auditor
+	cmp -s auditor auditor.saved || fail "a key was overwritten"
 	cmp -s cp saved || fail "the checkpoint changed"
 }
 
