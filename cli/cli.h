@@ -74,7 +74,8 @@ void cli_print_help(const cli_command *cmd, FILE *out);
 
 /*
  * Open the node for writing, asking for the key's passphrase if it has one
- * (FIELDSYNC_PASSPHRASE, else the terminal).
+ * (FIELDSYNC_PASSPHRASE, else the terminal). Both open the keystore when a
+ * record needs it (cli_use_keystore).
  */
 int cli_open_write(fs_node **out, const cli_context *ctx);
 int cli_open_read(fs_node **out, const cli_context *ctx);
@@ -90,6 +91,16 @@ int cli_open_hub(fs_node **out, const cli_context *ctx, unsigned flags);
 
 /* Read a passphrase: FIELDSYNC_PASSPHRASE, else ask on the terminal (twice when `confirm`). */
 int cli_read_passphrase(char out[CLI_PASSPHRASE_BYTES], const char *prompt, int confirm);
+
+/* The same from the environment variable `env`. */
+int cli_read_secret(char out[CLI_PASSPHRASE_BYTES], const char *env, const char *prompt,
+		    int confirm);
+
+#define CLI_KEYSTORE_ENV "FIELDSYNC_KEYSTORE_PASSPHRASE"
+#define CLI_BACKUP_ENV "FIELDSYNC_BACKUP_PASSPHRASE"
+
+/* Let the node open its keystore when a record needs it, asking for its passphrase then. */
+void cli_use_keystore(fs_node *node);
 
 /* Print a cJSON value on one line to stdout, then free it. */
 int cli_print_json(cJSON *value);
@@ -107,6 +118,6 @@ extern const cli_command cli_cmd_init, cli_cmd_add, cli_cmd_edit, cli_cmd_rm, cl
 	cli_cmd_help, cli_cmd_version, cli_cmd_hub, cli_cmd_hub_init, cli_cmd_hub_enroll,
 	cli_cmd_hub_revoke, cli_cmd_hub_receive_check, cli_cmd_hub_import, cli_cmd_hub_merge, cli_cmd_remote,
 	cli_cmd_sync, cli_cmd_bundle, cli_cmd_hub_serve, cli_cmd_status, cli_cmd_export, cli_cmd_report,
-	cli_cmd_audit;
+	cli_cmd_audit, cli_cmd_keystore, cli_cmd_person, cli_cmd_forget;
 
 #endif

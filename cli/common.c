@@ -167,7 +167,17 @@ int cli_progress_enabled(void)
 
 /* ---- passphrases ---------------------------------------------------------- */
 
-static int prompt_tty(char out[CLI_PASSPHRASE_BYTES], const char *prompt)
+/* What needs the passphrase that `env` holds, for the message when there is none. */
+static const char *secret_of(const char *env)
+{
+	if (strcmp(env, CLI_KEYSTORE_ENV) == 0)
+		return "the keystore has a passphrase";
+	if (strcmp(env, CLI_BACKUP_ENV) == 0)
+		return "a keystore backup needs a passphrase";
+	return "the key has a passphrase";
+}
+
+static int prompt_tty(char out[CLI_PASSPHRASE_BYTES], const char *prompt, const char *env)
 {
 	struct termios old, quiet;
 	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC), rc = 0;
@@ -175,8 +185,7 @@ static int prompt_tty(char out[CLI_PASSPHRASE_BYTES], const char *prompt)
 	char c;
 
 	if (fd < 0)
-		return fs_error_set(FS_EKEY, "the key has a passphrase: set FIELDSYNC_PASSPHRASE "
-				    "or run on a terminal");
+		return fs_error_set(FS_EKEY, "%s: set %s or run on a terminal", secret_of(env), env);
 	if (write(fd, prompt, strlen(prompt)) < 0 || tcgetattr(fd, &old) < 0) {
 		rc = fs_error_os("cannot ask for the passphrase");
 		goto done;
@@ -198,22 +207,23 @@ done:
 	return rc;
 }
 
-int cli_read_passphrase(char out[CLI_PASSPHRASE_BYTES], const char *prompt, int confirm)
+int cli_read_secret(char out[CLI_PASSPHRASE_BYTES], const char *env, const char *prompt,
+		    int confirm)
 {
 	char again[CLI_PASSPHRASE_BYTES];
-	const char *env = getenv("FIELDSYNC_PASSPHRASE");
+	const char *value = getenv(env);
 	int rc = 0;
 
-	if (env) {
-		if (strlen(env) >= CLI_PASSPHRASE_BYTES)
-			return fs_error_set(FS_EKEY, "FIELDSYNC_PASSPHRASE is too long");
-		memcpy(out, env, strlen(env) + 1);
+	if (value) {
+		if (strlen(value) >= CLI_PASSPHRASE_BYTES)
+			return fs_error_set(FS_EKEY, "%s is too long", env);
+		memcpy(out, value, strlen(value) + 1);
 		return 0;
 	}
-	if ((rc = prompt_tty(out, prompt)) < 0)
+	if ((rc = prompt_tty(out, prompt, env)) < 0)
 		goto done;
 	if (confirm) {
-		if ((rc = prompt_tty(again, "again: ")) < 0)
+		if ((rc = prompt_tty(again, "again: ", env)) < 0)
 			goto done;
 		if (strcmp(out, again) != 0)
 			rc = fs_error_set(FS_EKEY, "the two passphrases differ");
@@ -223,6 +233,31 @@ done:
 	if (rc < 0)
 		sodium_memzero(out, CLI_PASSPHRASE_BYTES);
 	return rc;
+}
+
+int cli_read_passphrase(char out[CLI_PASSPHRASE_BYTES], const char *prompt, int confirm)
+{
+	return cli_read_secret(out, "FIELDSYNC_PASSPHRASE", prompt, confirm);
+}
+
+static int open_keystore(fs_keystore **out, const fs_node *node, void *payload)
+{
+	char pass[CLI_PASSPHRASE_BYTES];
+	int rc;
+	(void)payload;
+
+	/* no prompt for a keystore that is not there: that message is the useful one */
+	if (!fs_keystore_exists(fs_node_private_dir(node)))
+		return fs_keystore_open(out, fs_node_private_dir(node), fs_node_city(node), NULL);
+	if ((rc = cli_read_secret(pass, CLI_KEYSTORE_ENV, "passphrase of the keystore: ", 0)) == 0)
+		rc = fs_keystore_open(out, fs_node_private_dir(node), fs_node_city(node), pass);
+	sodium_memzero(pass, sizeof(pass));
+	return rc;
+}
+
+void cli_use_keystore(fs_node *node)
+{
+	fs_node_set_keystore_source(node, open_keystore, NULL);
 }
 
 /* The passphrase of the key of the node in `dir`, asked for only when the key has one. */
@@ -250,8 +285,9 @@ int cli_open_write(fs_node **out, const cli_context *ctx)
 	char pass[CLI_PASSPHRASE_BYTES];
 	int rc;
 
-	if ((rc = ask_passphrase(pass, ctx->dir)) == 0)
-		rc = fs_node_open(out, ctx->dir, FS_NODE_WRITE, pass[0] ? pass : NULL);
+	if ((rc = ask_passphrase(pass, ctx->dir)) == 0 &&
+	    (rc = fs_node_open(out, ctx->dir, FS_NODE_WRITE, pass[0] ? pass : NULL)) == 0)
+		cli_use_keystore(*out);
 	sodium_memzero(pass, sizeof(pass));
 	return rc;
 }
@@ -269,7 +305,11 @@ int cli_load_key(fs_node *node, const cli_context *ctx)
 
 int cli_open_read(fs_node **out, const cli_context *ctx)
 {
-	return fs_node_open(out, ctx->dir, FS_NODE_READ, NULL);
+	int rc = fs_node_open(out, ctx->dir, FS_NODE_READ, NULL);
+
+	if (rc == 0)
+		cli_use_keystore(*out);
+	return rc;
 }
 
 int cli_open_hub(fs_node **out, const cli_context *ctx, unsigned flags)

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "node/pwhash.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -27,8 +28,6 @@
 #define MAGIC "FSKEY01\n"
 #define OFF_KDF 8
 #define OFF_OPS 16
-#define OFF_MEM 24
-#define OFF_SALT 32
 #define OFF_NONCE 48
 #define OFF_PK 72
 #define OFF_SEED 104
@@ -86,31 +85,6 @@ int fs_key_sign(const fs_key *key, unsigned char sig[FS_KEY_SIGNATURE_BYTES],
 	return 0;
 }
 
-static void put64(unsigned char *p, unsigned long long v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static unsigned long long get64(const unsigned char *p)
-{
-	unsigned long long v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static int stretch(unsigned char k[crypto_aead_xchacha20poly1305_ietf_KEYBYTES],
-		   const char *passphrase, const unsigned char *salt,
-		   unsigned long long ops, size_t mem)
-{
-	if (crypto_pwhash(k, crypto_aead_xchacha20poly1305_ietf_KEYBYTES, passphrase,
-			  strlen(passphrase), salt, ops, mem, crypto_pwhash_ALG_ARGON2ID13) != 0)
-		return fs_error_set(FS_ENOMEM, "not enough memory to stretch the passphrase "
-				    "(Argon2id needs %zu MiB)", mem >> 20);
-	return 0;
-}
-
 int fs_key_save(const fs_key *key, const char *path, const char *passphrase)
 {
 	unsigned char file[FILE_BYTES], k[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
@@ -120,14 +94,10 @@ int fs_key_save(const fs_key *key, const char *path, const char *passphrase)
 	memcpy(file, MAGIC, 8);
 	memcpy(file + OFF_PK, key->pk, FS_KEY_PUBLIC_BYTES);
 	if (passphrase && *passphrase) {
-		unsigned long long ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
-		size_t mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
 		file[OFF_KDF] = KDF_ARGON2ID;
-		put64(file + OFF_OPS, ops);
-		put64(file + OFF_MEM, mem);
-		randombytes_buf(file + OFF_SALT, crypto_pwhash_SALTBYTES);
+		fs_pwhash_params_new(file + OFF_OPS);
 		randombytes_buf(file + OFF_NONCE, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
-		if ((rc = stretch(k, passphrase, file + OFF_SALT, ops, mem)) < 0)
+		if ((rc = fs_pwhash_key(k, passphrase, file + OFF_OPS, "key")) < 0)
 			goto done;
 		/* the seed is the first half of libsodium's secret key */
 		crypto_aead_xchacha20poly1305_ietf_encrypt(file + OFF_SEED, NULL, key->sk,
@@ -234,19 +204,16 @@ int fs_key_load(fs_key **out, const char *path, const char *passphrase)
 	if (file[OFF_KDF] == KDF_NONE) {
 		memcpy(seed, file + OFF_SEED, sizeof(seed));
 	} else if (file[OFF_KDF] == KDF_ARGON2ID) {
-		unsigned long long ops = get64(file + OFF_OPS), mem = get64(file + OFF_MEM);
 		if (!passphrase || !*passphrase) {
 			rc = fs_error_set(FS_EKEY, "key '%s': protected by a passphrase; set "
 					  "FIELDSYNC_PASSPHRASE or run on a terminal", path);
 			goto done;
 		}
-		/* bounds keep a damaged or hostile file from asking for absurd work */
-		if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > crypto_pwhash_OPSLIMIT_SENSITIVE ||
-		    mem < crypto_pwhash_MEMLIMIT_MIN || mem > crypto_pwhash_MEMLIMIT_SENSITIVE) {
-			rc = fs_error_set(FS_EKEY, "key '%s': damaged (bad Argon2id limits)", path);
-			goto done;
-		}
-		if ((rc = stretch(k, passphrase, file + OFF_SALT, ops, (size_t)mem)) < 0)
+		fs_buf what = FS_BUF_INIT;
+		fs_buf_printf(&what, "key '%s'", path);
+		rc = fs_pwhash_key(k, passphrase, file + OFF_OPS, fs_buf_cstr(&what));
+		fs_buf_dispose(&what);
+		if (rc < 0)
 			goto done;
 		if (crypto_aead_xchacha20poly1305_ietf_decrypt(seed, NULL, NULL, file + OFF_SEED,
 							       FS_KEY_SEED_BYTES + 16, file,

@@ -58,11 +58,11 @@ static int by_id(const void *a, const void *b)
 static int walk_city(listing *l, git_repository *repo, const git_tree *city, const char *name,
 		     unsigned kinds, fs_record_cb cb, void *payload)
 {
-	static const fs_kind all[] = { FS_KIND_ACTION, FS_KIND_SERVICE };
+	static const fs_kind all[] = { FS_KIND_ACTION, FS_KIND_SERVICE, FS_KIND_ERASURE };
 	int rc = 0;
 
 	l->n = 0;
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < 3; i++) {
 		const git_tree_entry *e = git_tree_entry_byname(city, fs_kind_folder(all[i]));
 		git_tree *sub = NULL;
 		if (!(kinds & all[i]) || !e || git_tree_entry_type(e) != GIT_OBJECT_TREE)

@@ -42,6 +42,9 @@ struct fs_node {
 	fs_packs *packs;     /* both owned by the repository's object database */
 	fs_lock *lock;
 	fs_key *key;
+	fs_keystore *keystore; /* opened on first use, through keystore_open */
+	fs_node_keystore_cb keystore_open;
+	void *keystore_payload;
 };
 
 int fs_global_init(void)
@@ -112,12 +115,36 @@ void fs_node_free(fs_node *node)
 	if (!node)
 		return;
 	fs_key_free(node->key);
+	fs_keystore_free(node->keystore);
 	git_repository_free(node->repo);
 	fs_lock_release(node->lock);
 	free(node->dir);
 	free(node->fsdir);
 	free(node->name);
 	free(node);
+}
+
+void fs_node_set_keystore_source(fs_node *node, fs_node_keystore_cb open, void *payload)
+{
+	node->keystore_open = open;
+	node->keystore_payload = payload;
+}
+
+int fs_node_keystore(fs_keystore **out, const fs_node *node)
+{
+	/* a cache: opening changes nothing the node's readers can see */
+	fs_node *n = (fs_node *)node;
+	int rc;
+
+	*out = NULL;
+	if (!n->keystore) {
+		if (!n->keystore_open)
+			return fs_error_set(FS_EKEY, "keystore: needed here and not open");
+		if ((rc = n->keystore_open(&n->keystore, node, n->keystore_payload)) < 0)
+			return rc;
+	}
+	*out = n->keystore;
+	return 0;
 }
 
 long long fs_node_config_int(const fs_node *node, const char *name, long long def)
@@ -307,6 +334,9 @@ int fs_node_commit(fs_node *node, const git_tree_update *updates, size_t n,
 		rc = fs_error_git(rc, "node '%s': cannot read the head commit", node->dir);
 		goto done;
 	}
+	/* a key sealed into this commit's records is on disk before the commit is */
+	if ((rc = fs_keystore_flush(node->keystore)) < 0)
+		goto done;
 	if ((rc = git_tree_create_updated(&tree_id, node->repo, base, n, updates)) < 0) {
 		rc = fs_error_git(rc, "node '%s': cannot build the new tree", node->dir);
 		goto done;

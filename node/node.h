@@ -17,6 +17,7 @@
 #include <git2.h>
 
 #include "node/key.h"
+#include "node/keystore.h"
 
 typedef struct fs_node fs_node;
 
@@ -90,6 +91,17 @@ const char *fs_node_name(const fs_node *node);
 const char *fs_node_country(const fs_node *node);
 git_repository *fs_node_repo(const fs_node *node);
 const unsigned char *fs_node_public_key(const fs_node *node); /* FS_KEY_PUBLIC_BYTES */
+
+/*
+ * The keystore (node/keystore.h) is opened only when a record needs it, since
+ * opening asks for its passphrase: `open` is called then, once. Without a
+ * source set, a record that needs it is FS_EKEY.
+ */
+typedef int (*fs_node_keystore_cb)(fs_keystore **out, const fs_node *node, void *payload);
+void fs_node_set_keystore_source(fs_node *node, fs_node_keystore_cb open, void *payload);
+
+/* The node's keystore (borrowed), opened on first use. */
+int fs_node_keystore(fs_keystore **out, const fs_node *node);
 
 /* Path of the secret key file of the node or hub in `dir` (a fs_buf is filled). */
 int fs_node_key_path(fs_buf *out, const char *dir);

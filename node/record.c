@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "node/protect.h"
 #include "schema/builtin.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -13,12 +14,13 @@
 
 const char *fs_kind_name(fs_kind kind)
 {
-	return kind == FS_KIND_ACTION ? "action" : "service";
+	return kind == FS_KIND_ACTION ? "action" : kind == FS_KIND_SERVICE ? "service" : "erasure";
 }
 
 const char *fs_kind_folder(fs_kind kind)
 {
-	return kind == FS_KIND_ACTION ? "actions" : "services";
+	return kind == FS_KIND_ACTION ? "actions" : kind == FS_KIND_SERVICE ? "services"
+									     : "erasures";
 }
 
 int fs_kind_parse(fs_kind *out, const char *name)
@@ -102,11 +104,50 @@ static int check_dates(const cJSON *rec, const char *what)
 	return 0;
 }
 
+/*
+ * Seal the plain protected part `*prot` of service `rec`, in place. On an
+ * edit, the stored part given back as it is, or plain content equal to what
+ * it holds, keeps the stored ciphertext: the same content is the same blob.
+ */
+static int protect(cJSON **prot, const cJSON *rec, const fs_node *node, const cJSON *old,
+		   const char *what)
+{
+	const char *person = fs_json_string(rec, "person"), *id = fs_json_string(rec, "id");
+	const cJSON *was = old ? cJSON_GetObjectItemCaseSensitive(old, "protected") : NULL;
+	const char *was_person = old ? fs_json_string(old, "person") : NULL;
+	cJSON *sealed = NULL, *opened = NULL;
+	fs_keystore *ks;
+	int rc, same;
+
+	if (was && cJSON_Compare(*prot, was, 1))
+		return 0;
+	if (fs_protect_is_sealed(*prot))
+		return fs_error_set(FS_EINVALID, "%s: /protected: sealed, but not this record's "
+				    "stored part; give the fields in plain form (as 'fieldsync show' "
+				    "prints them) and the node seals them", what);
+	if ((rc = fs_node_keystore(&ks, node)) < 0)
+		return fs_error_prefix("%s: /protected", what);
+	same = was && was_person && strcmp(was_person, person) == 0 &&
+	       fs_protect_open(&opened, ks, fs_node_city(node), id, person, was) == 0 &&
+	       cJSON_Compare(opened, *prot, 1);
+	cJSON_Delete(opened);
+	fs_error_clear();
+	if (same)
+		sealed = cJSON_Duplicate(was, 1);
+	else if ((rc = fs_protect_seal(&sealed, ks, fs_node_city(node), id, person, *prot)) < 0)
+		return fs_error_prefix("%s", what);
+	if (!sealed)
+		return fs_error_set(FS_ENOMEM, "out of memory");
+	cJSON_Delete(*prot);
+	*prot = sealed;
+	return 0;
+}
+
 int fs_record_prepare(cJSON **out, const fs_node *node, fs_kind kind, const char *json,
 		      size_t len, const cJSON *old, const char *what)
 {
 	char id[FS_ID_BYTES], now[FS_TIME_RFC3339_BYTES], want[32];
-	cJSON *rec = NULL;
+	cJSON *rec = NULL, *prot = NULL;
 	const cJSON *v;
 	const char *s;
 	int rc;
@@ -131,7 +172,7 @@ int fs_record_prepare(cJSON **out, const fs_node *node, fs_kind kind, const char
 			goto done;
 	} else if (!cJSON_IsString(v) || strncmp(v->valuestring, want, strlen(want)) != 0) {
 		rc = fs_error_set(FS_EINVALID, "%s: /schema: expected %s %s schema such as \"%s1\", "
-				  "found %s%s%s", what, kind == FS_KIND_ACTION ? "an" : "a",
+				  "found %s%s%s", what, kind == FS_KIND_SERVICE ? "a" : "an",
 				  fs_kind_name(kind), want,
 				  cJSON_IsString(v) ? "\"" : json_type_name(v),
 				  cJSON_IsString(v) ? v->valuestring : "",
@@ -149,13 +190,9 @@ int fs_record_prepare(cJSON **out, const fs_node *node, fs_kind kind, const char
 				  cJSON_IsString(v) ? v->valuestring : "", cJSON_IsString(v) ? "\"" : "");
 		goto done;
 	}
-	if (cJSON_GetObjectItemCaseSensitive(rec, "protected")) {
-		/* never let plaintext about a person reach git */
-		rc = fs_error_set(FS_EINVALID,
-				  "%s: /protected: this node cannot encrypt protected fields yet, and "
-				  "they are never stored in plain text; leave them out", what);
-		goto done;
-	}
+	/* sealed once the rest is valid: the person it is sealed for must be */
+	if (kind == FS_KIND_SERVICE)
+		prot = cJSON_DetachItemFromObjectCaseSensitive(rec, "protected");
 	fs_time_rfc3339(now, fs_time_now());
 	if (old) {
 		s = fs_json_string(old, "id");
@@ -172,12 +209,19 @@ int fs_record_prepare(cJSON **out, const fs_node *node, fs_kind kind, const char
 		goto done;
 	if ((rc = fs_schema_check(rec, what)) < 0)
 		goto done;
+	if (prot) {
+		if ((rc = protect(&prot, rec, node, old, what)) < 0)
+			goto done;
+		cJSON_AddItemToObject(rec, "protected", prot);
+		prot = NULL;
+	}
 	if (kind == FS_KIND_ACTION && (rc = check_dates(rec, what)) < 0)
 		goto done;
 	*out = rec;
 	rec = NULL;
 done:
 	cJSON_Delete(rec);
+	cJSON_Delete(prot);
 	return rc;
 }
 
@@ -201,11 +245,11 @@ static int head_tree(git_tree **out, const fs_node *node)
 static int locate(fs_kind *kind, git_oid *blob, git_tree *tree, const fs_node *node,
 		  const char *id)
 {
-	static const fs_kind kinds[] = { FS_KIND_ACTION, FS_KIND_SERVICE };
+	static const fs_kind kinds[] = { FS_KIND_ACTION, FS_KIND_SERVICE, FS_KIND_ERASURE };
 	fs_buf path = FS_BUF_INIT;
 	int rc = FS_ENOTFOUND;
 
-	for (size_t i = 0; i < 2 && rc == FS_ENOTFOUND; i++) {
+	for (size_t i = 0; i < 3 && rc == FS_ENOTFOUND; i++) {
 		git_tree_entry *e = NULL;
 		fs_buf_clear(&path);
 		if ((rc = fs_record_path(&path, fs_node_city(node), kinds[i], id)) < 0)

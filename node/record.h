@@ -10,7 +10,9 @@
  *
  * The node sets "id", "city" (when absent), "created" and "updated"; the
  * person gives the rest, which must validate against the schema the record
- * names ("schema": "action/1", filled in when absent).
+ * names ("schema": "action/1", filled in when absent). A service's
+ * "protected" part is given in plain form and sealed here (node/protect.h)
+ * with the node's keystore.
  */
 #ifndef FS_RECORD_H
 #define FS_RECORD_H
@@ -25,9 +27,11 @@
 
 typedef enum {
 	FS_KIND_ACTION = 1,
-	FS_KIND_SERVICE = 2
+	FS_KIND_SERVICE = 2,
+	FS_KIND_ERASURE = 4 /* written by forget only (node/forget.h) */
 } fs_kind;
 
+/* What people record and list; erasures are the node's own. */
 #define FS_KIND_ALL (FS_KIND_ACTION | FS_KIND_SERVICE)
 
 /* A record larger than this is refused: nothing a clerk types comes near it. */

@@ -22,6 +22,8 @@ static int kind_of(fs_kind *kind, const char *rest)
 		*kind = FS_KIND_ACTION;
 	else if (strncmp(rest, "services/", 9) == 0)
 		*kind = FS_KIND_SERVICE;
+	else if (strncmp(rest, "erasures/", 9) == 0)
+		*kind = FS_KIND_ERASURE;
 	else
 		return -1;
 	return 0;
@@ -47,7 +49,7 @@ int fs_record_check_stored(const char *city, const char *path, const char *data,
 	is_city = strcmp(rest, "city.json") == 0;
 	if (!is_city && kind_of(&kind, rest) < 0) {
 		rc = fs_error_set(FS_EINVALID, "%s: not a place for a file (expected city.json, "
-				  "actions/... or services/...)", path);
+				  "actions/..., services/... or erasures/...)", path);
 		goto done;
 	}
 	if (len > FS_RECORD_MAX_BYTES) {
@@ -79,7 +81,7 @@ int fs_record_check_stored(const char *city, const char *path, const char *data,
 	} else if (!schema || strncmp(schema, fs_kind_name(kind), strlen(fs_kind_name(kind))) != 0 ||
 		   schema[strlen(fs_kind_name(kind))] != '/') {
 		rc = fs_error_set(FS_EINVALID, "%s: /schema: expected %s %s schema (the folder is "
-				  "%s), found \"%s\"", path, kind == FS_KIND_ACTION ? "an" : "a",
+				  "%s), found \"%s\"", path, kind == FS_KIND_SERVICE ? "a" : "an",
 				  fs_kind_name(kind), fs_kind_folder(kind), schema ? schema : "");
 		goto done;
 	}

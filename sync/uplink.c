@@ -31,11 +31,14 @@ static int send_services(fs_node *hub, const char *remote)
 	return on;
 }
 
-/* The tree that goes up for one city: its city.json, actions/, and services/ or its table. */
+/*
+ * The tree that goes up for one city: its city.json, actions/, and services/
+ * (with erasures/, which say which of them can no longer be read) or its table.
+ */
 static int up_tree(git_oid *out, git_repository *repo, const git_tree *unified, const char *city,
 		   int services)
 {
-	static const char *const keep[] = { "actions", "city.json", "services" };
+	static const char *const keep[] = { "actions", "city.json", "services", "erasures" };
 	git_treebuilder *cb = NULL, *ab = NULL, *cities = NULL, *root = NULL;
 	git_tree *sub = NULL;
 	git_tree_entry *e = NULL;
@@ -50,7 +53,7 @@ static int up_tree(git_oid *out, git_repository *repo, const git_tree *unified, 
 	    (rc = git_tree_lookup(&sub, repo, git_tree_entry_id(e))) < 0 ||
 	    (rc = git_treebuilder_new(&cb, repo, NULL)) < 0)
 		goto fail;
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		const git_tree_entry *k = git_tree_entry_byname(sub, keep[i]);
 		if (k && (i < 2 || services) &&
 		    (rc = git_treebuilder_insert(NULL, cb, keep[i], git_tree_entry_id(k),

@@ -111,7 +111,7 @@ TEST(schema_builtin, schema_names)
 	fs_buf_clear(&uri);
 	CHECK(fs_schema_uri(&uri, "action/2") == FS_EINVALID);
 	CHECK_STR(fs_error_last()->message, "expected a schema this version of fieldsync knows "
-					    "(action/1, city/1, service/1), found \"action/2\"");
+					    "(action/1, city/1, erasure/1, service/1), found \"action/2\"");
 	/* a shared file is not a record schema */
 	CHECK(fs_schema_uri(&uri, "defs/1") == FS_EINVALID);
 	CHECK(fs_schema_uri(&uri, "action/01") == FS_EINVALID);
@@ -251,7 +251,7 @@ TEST(schema_builtin, the_schema_member_must_name_a_shipped_record_schema)
 {
 	VARIANT(action, "schema", "\"action/9\"",
 		"record: /schema: expected a schema this version of fieldsync knows (action/1, city/1, "
-		"service/1), found \"action/9\"");
+		"erasure/1, service/1), found \"action/9\"");
 	VARIANT(service, "schema", NULL,
 		"record: /schema: expected the name of a schema such as \"action/1\", found nothing");
 	VARIANT(service, "schema", "5",
@@ -259,7 +259,7 @@ TEST(schema_builtin, the_schema_member_must_name_a_shipped_record_schema)
 		"number 5");
 	VARIANT(service, "schema", "\"defs/1\"",
 		"record: /schema: expected a schema this version of fieldsync knows (action/1, city/1, "
-		"service/1), found \"defs/1\"");
+		"erasure/1, service/1), found \"defs/1\"");
 	VARIANT(service, "schema", "\"service\"",
 		"record: /schema: expected the name of a schema such as \"action/1\", found \"service\"");
 	{
