@@ -97,10 +97,18 @@ int cli_read_secret(char out[CLI_PASSPHRASE_BYTES], const char *env, const char 
 		    int confirm);
 
 #define CLI_KEYSTORE_ENV "FIELDSYNC_KEYSTORE_PASSPHRASE"
+#define CLI_LOCAL_ID_BYTES 260 /* FS_LOCAL_ID_MAX, a CRLF, a NUL, and one over */
 #define CLI_BACKUP_ENV "FIELDSYNC_BACKUP_PASSPHRASE"
 
 /* Let the node open its keystore when a record needs it, asking for its passphrase then. */
 void cli_use_keystore(fs_node *node);
+
+/*
+ * Read one local id from stdin ('-' in place of LOCAL-ID keeps it out of
+ * argv, shell history and ps): a line without its LF or CRLF. 0, or
+ * FS_ENOTFOUND at the end of input.
+ */
+int cli_read_local_id(char out[CLI_LOCAL_ID_BYTES]);
 
 /* Print a cJSON value on one line to stdout, then free it. */
 int cli_print_json(cJSON *value);

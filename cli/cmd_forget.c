@@ -1,4 +1,6 @@
 /* fieldsync forget: erase a person from every copy of the history */
+#include <string.h>
+
 #include <sodium.h>
 
 #include "cli/cli.h"
@@ -19,7 +21,8 @@ static const char help[] =
 	"already forgotten it changes nothing.\n"
 	"\n"
 	"options:\n"
-	"  --local ID   the person's local id instead of the pseudonym\n"
+	"  --local ID   the person's local id instead of the pseudonym ('-': read it\n"
+	"               from stdin, to keep it out of the shell's history)\n"
 	"  --json       {\"person\", \"erasure\", \"records\", \"keys\"}\n";
 
 static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
@@ -29,7 +32,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	const cli_option opts[] = { { "json", 0, NULL, &json },
 				    { "local", 0, &local, NULL },
 				    { NULL, 0, NULL, NULL } };
-	char derived[FS_PERSON_HEX_BYTES], erasure[FS_ID_BYTES];
+	char derived[FS_PERSON_HEX_BYTES], erasure[FS_ID_BYTES], line[CLI_LOCAL_ID_BYTES];
 	size_t records = 0, keys = 0;
 	fs_node *node = NULL;
 	fs_keystore *ks;
@@ -41,6 +44,11 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	if ((rc = cli_open_write(&node, ctx)) < 0)
 		goto done;
 	person = nargs ? argv[1] : derived;
+	if (local && strcmp(local, "-") == 0) {
+		if ((rc = cli_read_local_id(line)) < 0)
+			goto done;
+		local = line;
+	}
 	if (local && ((rc = fs_node_keystore(&ks, node)) < 0 ||
 		      (rc = fs_keystore_pseudonym(ks, derived, local)) < 0))
 		goto done;
@@ -60,6 +68,9 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		cJSON_AddNumberToObject(o, "records", (double)records);
 		cJSON_AddNumberToObject(o, "keys", (double)keys);
 		rc = cli_print_json(o);
+	} else if (!*erasure) {
+		printf("forgot person %s: %zu key%s destroyed; no record names them, so none was "
+		       "needed\n", person, keys, keys == 1 ? "" : "s");
 	} else {
 		printf("forgot person %s: %zu key%s destroyed, %zu service record%s sealed under "
 		       "them can no longer be read (erasure %s)\n", person, keys,
@@ -68,6 +79,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 done:
 	fs_node_free(node);
 	sodium_memzero(derived, sizeof(derived));
+	sodium_memzero(line, sizeof(line));
 	return rc < 0 ? cli_fail(rc, json) : 0;
 }
 

@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "node/keystore.h"
 #include "util/error.h"
+#include "util/json.h"
 
 static const char help[] =
 	"Prints the pseudonym that service records carry as \"person\" for the person\n"
@@ -15,24 +16,46 @@ static const char help[] =
 	"pseudonym in this city, two cities give unrelated ones, and without the\n"
 	"secret nobody can find which LOCAL-ID a pseudonym stands for by trying them.\n"
 	"LOCAL-ID is used byte for byte (no trimming, no case folding); it never\n"
-	"reaches git.\n"
+	"reaches git. With '-', the local ids are read from stdin, one per line, and\n"
+	"stay out of the shell's history and of the process list.\n"
 	"\n"
 	"options:\n"
 	"  --json    [{\"local_id\", \"person\"}, ...]\n";
+
+static int one(cJSON *list, const fs_keystore *ks, const char *local, size_t n)
+{
+	char person[FS_PERSON_HEX_BYTES];
+	cJSON *o;
+
+	if (fs_keystore_pseudonym(ks, person, local) < 0)
+		return fs_error_prefix("local id %zu", n);
+	if (!list) {
+		printf("%s\n", person);
+		return 0;
+	}
+	if (!(o = cJSON_CreateObject()) || !cJSON_AddStringToObject(o, "local_id", local) ||
+	    !cJSON_AddStringToObject(o, "person", person)) {
+		cJSON_Delete(o);
+		return fs_error_set(FS_ENOMEM, "out of memory");
+	}
+	cJSON_AddItemToArray(list, o);
+	return 0;
+}
 
 static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
 {
 	int json = 0, nargs, rc;
 	const cli_option opts[] = { { "json", 0, NULL, &json }, { NULL, 0, NULL, NULL } };
-	char person[FS_PERSON_HEX_BYTES];
+	char line[CLI_LOCAL_ID_BYTES];
 	cJSON *list = NULL;
 	fs_node *node = NULL;
 	fs_keystore *ks;
+	size_t n = 0;
 
 	if ((rc = cli_parse(cmd, argc, argv, opts, &nargs)) != 0)
 		return rc == CLI_HELP ? 0 : rc;
 	if (nargs < 2 || strcmp(argv[1], "id") != 0)
-		return cli_usage_error(cmd, "person: expected 'id LOCAL-ID...'");
+		return cli_usage_error(cmd, "person: expected 'id LOCAL-ID...' or 'id -'");
 	if ((rc = cli_open_read(&node, ctx)) < 0)
 		goto done;
 	if ((rc = fs_node_keystore(&ks, node)) < 0)
@@ -41,31 +64,27 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}
-	for (int i = 2; i <= nargs; i++) {
-		if ((rc = fs_keystore_pseudonym(ks, person, argv[i])) < 0) {
-			fs_error_prefix("argument %d", i - 1);
-			goto done;
-		}
-		if (json) {
-			cJSON *o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "local_id", argv[i]);
-			cJSON_AddStringToObject(o, "person", person);
-			cJSON_AddItemToArray(list, o);
-		} else {
-			printf("%s\n", person);
-		}
+	if (nargs == 2 && strcmp(argv[2], "-") == 0) {
+		while ((rc = cli_read_local_id(line)) == 0 && (rc = one(list, ks, line, ++n)) == 0)
+			;
+		if (rc == FS_ENOTFOUND)
+			fs_error_clear(), rc = 0;
+	} else {
+		for (int i = 2; i <= nargs && rc == 0; i++)
+			rc = one(list, ks, argv[i], ++n);
 	}
-	if (json) {
+	if (rc == 0 && json) {
 		rc = cli_print_json(list);
 		list = NULL;
 	}
 done:
-	cJSON_Delete(list);
+	sodium_memzero(line, sizeof(line));
+	fs_json_delete_secure(list);
 	fs_node_free(node);
 	return rc < 0 ? cli_fail(rc, json) : 0;
 }
 
 const cli_command cli_cmd_person = {
-	"person", run, "person id LOCAL-ID... [--json]",
+	"person", run, "person id LOCAL-ID...|- [--json]",
 	"Print the pseudonym of a person the city knows by a local id.", help
 };

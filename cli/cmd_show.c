@@ -20,34 +20,18 @@ static const char help[] =
 	"  --raw     the record exactly as stored (the protected part sealed)\n"
 	"  --json    accepted for symmetry with the other reading commands\n";
 
-/* Why a sealed part does not open, for the note; FS_EKEY and the like stay errors. */
-static int explain(const fs_node *node, const char *id, const char *person, const char *kid)
-{
-	fs_erasures *e = NULL;
-	const char *erasure, *when = NULL;
-	int rc = fs_erasures_load(&e, node);
-
-	if (rc == 0 && (erasure = fs_erasures_find(e, person, kid, &when)))
-		fprintf(stderr, "note: record '%s': the protected part cannot be read: the person "
-			"was forgotten on %s (erasure %s)\n", id, when, erasure);
-	else if (rc == 0)
-		fprintf(stderr, "note: record '%s': the protected part cannot be read: its key is "
-			"not in this keystore (lost? restore the keystore from a backup with "
-			"'fieldsync keystore import')\n", id);
-	fs_erasures_free(e);
-	return rc;
-}
-
 /* Replace the sealed part of `rec` by what it holds, or leave it and say why. */
 static int open_protected(cJSON *rec, const fs_node *node, const char *id)
 {
 	const cJSON *sealed = cJSON_GetObjectItemCaseSensitive(rec, "protected");
-	const char *person = fs_json_string(rec, "person");
+	const char *person = fs_json_string(rec, "person"), *kid = fs_json_string(sealed, "kid");
+	const char *erasure, *when = NULL;
+	fs_erasures *e = NULL;
 	cJSON *plain = NULL;
 	fs_keystore *ks;
 	int rc;
 
-	if (!sealed || !person)
+	if (!sealed || !person || !kid)
 		return 0;
 	if ((rc = fs_node_keystore(&ks, node)) == FS_ENOTFOUND) {
 		fprintf(stderr, "note: record '%s': the protected part is shown sealed: %s\n", id,
@@ -55,17 +39,29 @@ static int open_protected(cJSON *rec, const fs_node *node, const char *id)
 		fs_error_clear();
 		return 0;
 	}
-	if (rc < 0)
-		return rc;
+	if (rc < 0 || (rc = fs_erasures_load(&e, node)) < 0)
+		goto done;
+	/* an erased key stays unused even if an old keystore brought it back */
+	if ((erasure = fs_erasures_find(e, person, kid, &when))) {
+		fprintf(stderr, "note: record '%s': the protected part cannot be read: the person "
+			"was forgotten on %s (erasure %s)\n", id, when, erasure);
+		goto done;
+	}
 	rc = fs_protect_open(&plain, ks, fs_node_city(node), id, person, sealed);
 	if (rc == FS_ENOTFOUND) {
+		fprintf(stderr, "note: record '%s': the protected part cannot be read: %s (lost? "
+			"restore the keystore from a backup with 'fieldsync keystore import')\n",
+			id, fs_error_last()->message);
 		fs_error_clear();
-		return explain(node, id, person, fs_json_string(sealed, "kid"));
+		rc = 0;
+	} else if (rc < 0) {
+		rc = fs_error_prefix("record '%s'", id);
+	} else {
+		cJSON_ReplaceItemInObjectCaseSensitive(rec, "protected", plain);
 	}
-	if (rc < 0)
-		return fs_error_prefix("record '%s'", id);
-	cJSON_ReplaceItemInObjectCaseSensitive(rec, "protected", plain);
-	return 0;
+done:
+	fs_erasures_free(e);
+	return rc;
 }
 
 static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
@@ -95,11 +91,9 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		goto done;
 	fwrite(out.ptr, 1, out.size, stdout);
 done:
-	cJSON_Delete(rec);
+	fs_json_delete_secure(rec);
 	fs_node_free(node);
-	if (out.ptr)
-		sodium_memzero(out.ptr, out.size);
-	fs_buf_dispose(&out);
+	fs_buf_dispose_secure(&out);
 	fs_buf_dispose(&data);
 	return rc < 0 ? cli_fail(rc, json) : 0;
 }

@@ -240,6 +240,23 @@ int cli_read_passphrase(char out[CLI_PASSPHRASE_BYTES], const char *prompt, int 
 	return cli_read_secret(out, "FIELDSYNC_PASSPHRASE", prompt, confirm);
 }
 
+int cli_read_local_id(char out[CLI_LOCAL_ID_BYTES])
+{
+	size_t n;
+
+	if (!fgets(out, CLI_LOCAL_ID_BYTES, stdin))
+		return ferror(stdin) ? fs_error_os("cannot read local ids from stdin")
+				     : fs_error_set(FS_ENOTFOUND, "no more local ids on stdin");
+	n = strlen(out);
+	if (n && out[n - 1] == '\n')
+		out[--n] = '\0';
+	else if (!feof(stdin))
+		return fs_error_set(FS_EINVALID, "a local id on stdin is over 256 bytes");
+	if (n && out[n - 1] == '\r')
+		out[--n] = '\0';
+	return 0;
+}
+
 static int open_keystore(fs_keystore **out, const fs_node *node, void *payload)
 {
 	char pass[CLI_PASSPHRASE_BYTES];

@@ -188,8 +188,9 @@ int fs_person_forget(fs_node *node, const char *person, char erasure_id[FS_ID_BY
 	fs_erasures *erasures = NULL;
 	fs_keystore *ks;
 	fs_buf json = FS_BUF_INIT;
+	const char *was;
 	gather *g = NULL;
-	int rc;
+	int rc, has_key;
 
 	erasure_id[0] = '\0';
 	*records = *keys = 0;
@@ -213,22 +214,29 @@ int fs_person_forget(fs_node *node, const char *person, char erasure_id[FS_ID_BY
 	if (rc < 0)
 		goto done;
 	*records = g->records;
-	if (g->nkids == 0 && fs_erasures_find(erasures, person, NULL, NULL)) {
-		rc = fs_error_set(FS_EUNCHANGED, "person '%s': already forgotten (erasure %s)",
-				  person, fs_erasures_find(erasures, person, NULL, NULL));
+	has_key = fs_keystore_has_key(ks, person);
+	was = fs_erasures_find(erasures, person, NULL, NULL);
+	if (g->nkids == 0 && !has_key) {
+		rc = was ? fs_error_set(FS_EUNCHANGED, "person '%s': already forgotten (erasure %s)",
+					person, was)
+			 : fs_error_set(FS_ENOTFOUND, "person '%s': no key and no service record in "
+					"this node", person);
 		goto done;
 	}
-	if (g->nkids == 0 && g->records == 0) {
-		rc = fs_error_set(FS_ENOTFOUND, "person '%s': no key and no service record in this "
-				  "node", person);
+	/*
+	 * The erasure first, then the key: killed in between, the record says
+	 * the key is gone, nothing opens with an erased key (show, import) and
+	 * a rerun finds the key file and destroys it.
+	 */
+	if (g->nkids > 0 && ((rc = erasure_json(&json, g)) < 0 ||
+			     (rc = fs_record_add(node, FS_KIND_ERASURE, json.ptr, json.size,
+						 erasure_id)) < 0))
 		goto done;
-	}
-	/* the key first: a crash before the commit leaves it destroyed, and a rerun records it */
-	if ((rc = fs_keystore_forget(ks, person, gone)) < 0 || (rc = erasure_json(&json, g)) < 0)
+	if (g->nkids == 0)
+		snprintf(erasure_id, FS_ID_BYTES, "%s", was ? was : "");
+	if ((rc = fs_keystore_forget(ks, person, gone)) < 0)
 		goto done;
-	if ((rc = fs_record_add(node, FS_KIND_ERASURE, json.ptr, json.size, erasure_id)) < 0)
-		goto done;
-	*keys = g->nkids;
+	*keys = g->nkids ? g->nkids : (size_t)has_key;
 done:
 	fs_erasures_free(erasures);
 	fs_buf_dispose(&json);

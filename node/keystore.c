@@ -86,8 +86,10 @@ static int person_check(const char *person)
 		if (!((person[i] >= '0' && person[i] <= '9') || (person[i] >= 'a' && person[i] <= 'f')))
 			break;
 	if (i != 2 * FS_PERSON_BYTES || person[i])
-		return fs_error_set(FS_EINVALID, "person '%s': expected a pseudonym of 32 lower-case "
-				    "hex digits (as 'fieldsync person id' prints it)", person);
+		/* not echoed: what was typed may be a local id, which must not reach a log */
+		return fs_error_set(FS_EINVALID, "person: expected a pseudonym of 32 lower-case hex "
+				    "digits (as 'fieldsync person id' prints it; a local id goes "
+				    "with --local)");
 	return 0;
 }
 
@@ -360,6 +362,9 @@ static int read_person(fs_keystore *ks, const char *person, unsigned char plain[
 	snprintf(what, sizeof(what), "keystore: person '%s'", person);
 	if ((rc = read_exact(path, file, sizeof(file), what)) < 0)
 		return rc;
+	/* zeros: a forget killed between overwriting and removing the file */
+	if (sodium_is_zero(file, sizeof(file)))
+		return fs_error_set(FS_ENOTFOUND, "%s: no key (destroyed)", what);
 	if (memcmp(file, "FSKP001\n", 8) != 0 ||
 	    crypto_aead_xchacha20poly1305_ietf_decrypt(plain, NULL, NULL, file + 8 + AEAD_NONCE,
 						       PERSON_PLAIN + AEAD_TAG, ad, adlen, file + 8,
@@ -445,10 +450,17 @@ static int shred(const char *path)
 {
 	unsigned char zeros[PERSON_FILE_BYTES] = { 0 };
 	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW), rc = 0;
+	struct stat st;
 
 	if (fd < 0)
 		return errno == ENOENT ? 0 : fs_error_os("keystore: cannot open '%s'", path);
-	if (pwrite(fd, zeros, sizeof(zeros), 0) != (ssize_t)sizeof(zeros) || fsync(fd) < 0)
+	/* all of it, should the file have grown (a key file is never over one block) */
+	if (fstat(fd, &st) < 0)
+		rc = fs_error_os("keystore: cannot read '%s'", path);
+	for (off_t at = 0; rc == 0 && at < (st.st_size > 0 ? st.st_size : 1); at += sizeof(zeros))
+		if (pwrite(fd, zeros, sizeof(zeros), at) != (ssize_t)sizeof(zeros))
+			rc = fs_error_os("keystore: cannot overwrite '%s'", path);
+	if (rc == 0 && fsync(fd) < 0)
 		rc = fs_error_os("keystore: cannot overwrite '%s'", path);
 	close(fd);
 	if (rc == 0 && unlink(path) < 0)
@@ -456,6 +468,15 @@ static int shred(const char *path)
 	if (rc == 0)
 		rc = fs_file_sync_dir(path);
 	return rc;
+}
+
+int fs_keystore_has_key(const fs_keystore *ks, const char *person)
+{
+	char path[PATH_BYTES], name[64];
+
+	snprintf(name, sizeof(name), "people/%s", person);
+	return pending_find((fs_keystore *)ks, person) != NULL ||
+	       (path_of(path, ks->dir, name) == 0 && fs_file_exists(path));
 }
 
 int fs_keystore_forget(fs_keystore *ks, const char *person, char kid[FS_KID_HEX_BYTES])
@@ -467,17 +488,12 @@ int fs_keystore_forget(fs_keystore *ks, const char *person, char kid[FS_KID_HEX_
 
 	rc = fs_keystore_person_key(ks, person, 0, kid, key);
 	sodium_memzero(key, sizeof(key));
-	if (rc == FS_ENOTFOUND) {
+	/* none, or a damaged file: the file goes all the same, forgetting must not need reading */
+	if (rc == FS_ENOTFOUND || rc == FS_EKEY) {
 		fs_error_clear();
 		kid[0] = '\0';
-		return 0;
-	}
-	if (rc < 0 && rc != FS_EKEY)
+	} else if (rc < 0) {
 		return rc;
-	/* a damaged file is destroyed all the same: forgetting must not depend on reading */
-	if (rc == FS_EKEY) {
-		fs_error_clear();
-		kid[0] = '\0';
 	}
 	if ((e = pending_find(ks, person))) {
 		*e = ks->pending[--ks->npending];
@@ -518,7 +534,7 @@ int fs_keystore_export(const fs_keystore *ks, const char *path, const char *pass
 	size_t count = 0, cap = 0, head, len;
 	struct dirent *d;
 	DIR *dp = NULL;
-	int rc = 0, fd;
+	int rc = 0;
 
 	if (!passphrase || !*passphrase)
 		return fs_error_set(FS_EKEY, "backup: a passphrase is needed");
@@ -557,6 +573,9 @@ int fs_keystore_export(const fs_keystore *ks, const char *path, const char *pass
 				       NULL);
 			memcpy(at + FS_PERSON_BYTES, e.plain, PERSON_PLAIN);
 			count++;
+		} else if (rc == FS_ENOTFOUND) { /* destroyed, its file not yet removed */
+			fs_error_clear();
+			rc = 0;
 		}
 		sodium_memzero(&e, sizeof(e));
 		if (rc < 0)
@@ -581,15 +600,8 @@ int fs_keystore_export(const fs_keystore *ks, const char *path, const char *pass
 	crypto_aead_xchacha20poly1305_ietf_encrypt(file + HEADER_BYTES, NULL, plain, len, hdr,
 						   HEADER_BYTES, NULL, hdr + 40, k);
 	/* never over an older backup: it may be the only one */
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		rc = errno == EEXIST ? fs_error_set(FS_EEXISTS, "backup '%s': already exists", path)
-				     : fs_error_os("backup '%s'", path);
-		goto done;
-	}
-	close(fd);
-	if ((rc = fs_file_write_atomic(path, file, HEADER_BYTES + len + AEAD_TAG, 0600)) < 0)
-		unlink(path);
+	if ((rc = fs_file_write_new(path, file, HEADER_BYTES + len + AEAD_TAG, 0600)) < 0)
+		rc = fs_error_prefix("backup");
 done:
 	if (dp)
 		closedir(dp);
@@ -646,15 +658,15 @@ int fs_keystore_import(const char *private_dir, const char *city, const char *pa
 	}
 	count = fs_get64(plain);
 	clen = plain[8];
-	if (clen != strlen(city) || memcmp(plain + 9, city, clen) != 0) {
-		rc = fs_error_set(FS_EINVALID, "%s: a backup of city '%.*s', not of '%s'", what,
-				  (int)clen, (const char *)plain + 9, city);
-		goto done;
-	}
 	at = 9 + clen + SECRET_BYTES;
 	if (at > len || count != (len - at) / ENTRY_BYTES || (len - at) % ENTRY_BYTES) {
 		rc = fs_error_set(FS_EINVALID, "%s: damaged (its length does not match its count)",
 				  what);
+		goto done;
+	}
+	if (clen != strlen(city) || memcmp(plain + 9, city, clen) != 0) {
+		rc = fs_error_set(FS_EINVALID, "%s: a backup of city '%.*s', not of '%s'", what,
+				  (int)clen, (const char *)plain + 9, city);
 		goto done;
 	}
 	if (count && !(v = sodium_allocarray((size_t)count, sizeof(*v)))) {

@@ -73,6 +73,9 @@ int fs_keystore_person_key(fs_keystore *ks, const char *person, int create,
  */
 int fs_keystore_flush(fs_keystore *ks);
 
+/* Does `person` have a key file (readable or not) or a key waiting for the flush? */
+int fs_keystore_has_key(const fs_keystore *ks, const char *person);
+
 /*
  * Destroy the key of `person`: its file is overwritten, synced, removed.
  * `kid` gets the id of the key destroyed, or "" when there was none.

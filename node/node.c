@@ -286,7 +286,8 @@ int fs_node_commit_tree(fs_node *node, const char *refname, const git_oid *expec
 		rc = fs_error_git(rc, "node '%s': cannot write the commit", node->dir);
 		goto done;
 	}
-	if ((rc = flush_pack(node)) < 0)
+	/* a key sealed into this commit's records is on disk before the commit is */
+	if ((rc = fs_keystore_flush(node->keystore)) < 0 || (rc = flush_pack(node)) < 0)
 		goto done;
 	/* compare-and-swap: a head moved by someone else is never overwritten */
 	if (expected)
@@ -334,9 +335,6 @@ int fs_node_commit(fs_node *node, const git_tree_update *updates, size_t n,
 		rc = fs_error_git(rc, "node '%s': cannot read the head commit", node->dir);
 		goto done;
 	}
-	/* a key sealed into this commit's records is on disk before the commit is */
-	if ((rc = fs_keystore_flush(node->keystore)) < 0)
-		goto done;
 	if ((rc = git_tree_create_updated(&tree_id, node->repo, base, n, updates)) < 0) {
 		rc = fs_error_git(rc, "node '%s': cannot build the new tree", node->dir);
 		goto done;

@@ -54,7 +54,9 @@ int fs_protect_seal(cJSON **out, fs_keystore *ks, const char *city, const char *
 	if (!cJSON_IsObject(plain))
 		return fs_error_set(FS_EINVALID, "/protected: expected an object of the fields to "
 				    "protect (\"name\", \"phone\", ...)");
-	if ((rc = fs_json_compact(&text, plain)) < 0)
+	/* room enough up front: a growing buffer would leave copies of the plaintext behind */
+	if ((rc = fs_buf_grow(&text, FS_PROTECT_MAX_BYTES + 1)) < 0 ||
+	    (rc = fs_json_compact(&text, plain)) < 0)
 		goto done;
 	if (text.size > FS_PROTECT_MAX_BYTES) {
 		rc = fs_error_set(FS_ETOOBIG, "/protected: %zu bytes, over the limit of %d bytes",
@@ -99,9 +101,7 @@ done:
 	sodium_free(padded);
 	free(ct);
 	free(ct64);
-	if (text.ptr)
-		sodium_memzero(text.ptr, text.size);
-	fs_buf_dispose(&text);
+	fs_buf_dispose_secure(&text);
 	fs_buf_dispose(&ad);
 	sodium_memzero(key, sizeof(key));
 	return rc;
@@ -112,6 +112,7 @@ int fs_protect_open(cJSON **out, fs_keystore *ks, const char *city, const char *
 {
 	const char *kid = fs_json_string(sealed, "kid"), *nonce64 = fs_json_string(sealed, "nonce"),
 		   *ct64 = fs_json_string(sealed, "ct");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(sealed, "v");
 	unsigned char key[FS_PERSON_KEY_BYTES], nonce[AEAD_NONCE], *ct = NULL, *plain = NULL;
 	char have[FS_KID_HEX_BYTES];
 	fs_buf ad = FS_BUF_INIT;
@@ -120,8 +121,9 @@ int fs_protect_open(cJSON **out, fs_keystore *ks, const char *city, const char *
 	int rc;
 
 	*out = NULL;
-	if (!fs_protect_is_sealed(sealed) || !kid || !nonce64 || !ct64)
-		return fs_error_set(FS_EINVALID, "/protected: not in the sealed form");
+	if (!fs_protect_is_sealed(sealed) || !kid || !nonce64 || !ct64 || !cJSON_IsNumber(v) ||
+	    v->valuedouble != 1)
+		return fs_error_set(FS_EINVALID, "/protected: not in the sealed form of version 1");
 	if ((rc = fs_keystore_person_key(ks, person, 0, have, key)) < 0)
 		goto done;
 	if (strcmp(have, kid) != 0) {

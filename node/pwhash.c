@@ -36,6 +36,9 @@ int fs_pwhash_key(unsigned char key[FS_PWHASH_KEY_BYTES], const char *passphrase
 	if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > crypto_pwhash_OPSLIMIT_SENSITIVE ||
 	    mem < crypto_pwhash_MEMLIMIT_MIN || mem > crypto_pwhash_MEMLIMIT_SENSITIVE)
 		return fs_error_set(FS_EKEY, "%s: damaged (bad Argon2id limits)", what);
+	/* Argon2id aborts the process in a libsodium not yet initialised */
+	if (sodium_init() < 0)
+		return fs_error_set(FS_ERROR, "libsodium cannot start");
 	if (crypto_pwhash(key, FS_PWHASH_KEY_BYTES, passphrase, strlen(passphrase), params + 16,
 			  ops, (size_t)mem, crypto_pwhash_ALG_ARGON2ID13) != 0)
 		return fs_error_set(FS_ENOMEM, "not enough memory to stretch the passphrase "

@@ -115,22 +115,24 @@ static int protect(cJSON **prot, const cJSON *rec, const fs_node *node, const cJ
 	const char *person = fs_json_string(rec, "person"), *id = fs_json_string(rec, "id");
 	const cJSON *was = old ? cJSON_GetObjectItemCaseSensitive(old, "protected") : NULL;
 	const char *was_person = old ? fs_json_string(old, "person") : NULL;
+	int same_person = was_person && strcmp(was_person, person) == 0;
 	cJSON *sealed = NULL, *opened = NULL;
 	fs_keystore *ks;
 	int rc, same;
 
-	if (was && cJSON_Compare(*prot, was, 1))
+	/* sealed for the person: kept only while the record stays that person's */
+	if (was && same_person && cJSON_Compare(*prot, was, 1))
 		return 0;
 	if (fs_protect_is_sealed(*prot))
 		return fs_error_set(FS_EINVALID, "%s: /protected: sealed, but not this record's "
-				    "stored part; give the fields in plain form (as 'fieldsync show' "
-				    "prints them) and the node seals them", what);
+				    "stored part for this person; give the fields in plain form (as "
+				    "'fieldsync show' prints them) and the node seals them", what);
 	if ((rc = fs_node_keystore(&ks, node)) < 0)
 		return fs_error_prefix("%s: /protected", what);
-	same = was && was_person && strcmp(was_person, person) == 0 &&
+	same = was && same_person &&
 	       fs_protect_open(&opened, ks, fs_node_city(node), id, person, was) == 0 &&
 	       cJSON_Compare(opened, *prot, 1);
-	cJSON_Delete(opened);
+	fs_json_delete_secure(opened);
 	fs_error_clear();
 	if (same)
 		sealed = cJSON_Duplicate(was, 1);
@@ -138,7 +140,7 @@ static int protect(cJSON **prot, const cJSON *rec, const fs_node *node, const cJ
 		return fs_error_prefix("%s", what);
 	if (!sealed)
 		return fs_error_set(FS_ENOMEM, "out of memory");
-	cJSON_Delete(*prot);
+	fs_json_delete_secure(*prot);
 	*prot = sealed;
 	return 0;
 }
@@ -221,7 +223,7 @@ int fs_record_prepare(cJSON **out, const fs_node *node, fs_kind kind, const char
 	rec = NULL;
 done:
 	cJSON_Delete(rec);
-	cJSON_Delete(prot);
+	fs_json_delete_secure(prot);
 	return rc;
 }
 

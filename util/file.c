@@ -90,7 +90,9 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int fs_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+/* Write a temporary file, fsync it, then rename it over `path` or link it as a new `path`. */
+static int write_then_place(const char *path, const void *data, size_t len, mode_t mode,
+			    int exclusive)
 {
 	char tmp[4096];
 	int fd = -1, rc = 0;
@@ -116,17 +118,33 @@ int fs_file_write_atomic(const char *path, const void *data, size_t len, mode_t 
 		goto done;
 	}
 	fd = -1;
-	if (rename(tmp, path) < 0) {
+	if (exclusive && link(tmp, path) < 0) {
+		rc = errno == EEXIST ? fs_error_set(FS_EEXISTS, "'%s' already exists", path)
+				     : fs_error_os("cannot link '%s' to '%s'", tmp, path);
+		goto done;
+	}
+	if (!exclusive && rename(tmp, path) < 0) {
 		rc = fs_error_os("cannot rename '%s' to '%s'", tmp, path);
 		goto done;
 	}
-	rc = fs_file_sync_dir(path);
-	return rc;
+	if (exclusive)
+		unlink(tmp);
+	return fs_file_sync_dir(path);
 done:
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
 	return rc;
+}
+
+int fs_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_then_place(path, data, len, mode, 0);
+}
+
+int fs_file_write_new(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_then_place(path, data, len, mode, 1);
 }
 
 int fs_file_mkdir_p(const char *path, mode_t mode)

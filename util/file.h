@@ -23,6 +23,12 @@ int fs_file_read(fs_buf *out, const char *path, size_t max, const char *what);
  */
 int fs_file_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
+/*
+ * The same for a file that must not exist yet (a backup never replaces an
+ * older one): it appears whole or not at all. FS_EEXISTS if it exists.
+ */
+int fs_file_write_new(const char *path, const void *data, size_t len, mode_t mode);
+
 /* fsync the folder that holds `path`, so that a rename or create in it lasts. */
 int fs_file_sync_dir(const char *path);
 

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "util/error.h"
 #include "util/utf8.h"
 
@@ -450,4 +452,28 @@ const char *fs_json_string(const cJSON *obj, const char *name)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
 	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void wipe(cJSON *item)
+{
+	for (; item; item = item->next) {
+		if (item->string)
+			sodium_memzero(item->string, strlen(item->string));
+		if (item->valuestring)
+			sodium_memzero(item->valuestring, strlen(item->valuestring));
+		wipe(item->child);
+	}
+}
+
+void fs_json_delete_secure(cJSON *item)
+{
+	if (!item)
+		return;
+	/* the siblings of a detached item are not its own: wipe only below it */
+	if (item->string)
+		sodium_memzero(item->string, strlen(item->string));
+	if (item->valuestring)
+		sodium_memzero(item->valuestring, strlen(item->valuestring));
+	wipe(item->child);
+	cJSON_Delete(item);
 }

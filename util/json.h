@@ -32,6 +32,12 @@ int fs_json_parse(cJSON **out, const char *data, size_t len, const char *what);
 /* The string member `name` of `obj` (borrowed), or NULL when absent or not a string. */
 const char *fs_json_string(const cJSON *obj, const char *name);
 
+/*
+ * cJSON_Delete after wiping every key and string of `item` (NULL is fine):
+ * for trees that held a person's protected fields in plain text.
+ */
+void fs_json_delete_secure(cJSON *item);
+
 /* Append the canonical form of `item` (with trailing newline) to `out`. */
 int fs_json_canonical(fs_buf *out, const cJSON *item);
 

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "node/keystore.h"
+#include "node/pwhash.h"
 #include "node/protect.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -299,4 +300,78 @@ TEST(keystore, backups_restore_the_same_pseudonyms_and_keys)
 	cJSON_Delete(s);
 	fs_keystore_free(ks);
 	fs_keystore_free(back);
+}
+
+/* A backup sealed under a known passphrase, whose plaintext says what we like. */
+static void craft_backup(const char *path, const unsigned char *plain, size_t len)
+{
+	unsigned char file[512], k[FS_PWHASH_KEY_BYTES];
+
+	REQUIRE(64 + len + crypto_aead_xchacha20poly1305_ietf_ABYTES <= sizeof(file));
+	memcpy(file, "FSKB001\n", 8);
+	fs_pwhash_params_new(file + 8);
+	randombytes_buf(file + 40, 24);
+	REQUIRE(fs_pwhash_key(k, "bpw", file + 8, "test") == 0);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(file + 64, NULL, plain, len, file, 64, NULL,
+						   file + 40, k);
+	REQUIRE(fs_file_write_atomic(path, file, 64 + len + 16, 0600) == 0);
+}
+
+TEST(keystore, a_crafted_backup_is_refused_without_reading_past_it)
+{
+	unsigned char plain[8 + 1 + 5 + 32 + 64] = { 0 };
+	size_t restored, skipped;
+
+	fs_file_mkdir_p("m", 0700);
+	/* a city length of 255 in 41 bytes */
+	plain[8] = 255;
+	craft_backup("long-city", plain, 41);
+	CHECK(fs_keystore_import("m", "tunis", "long-city", "bpw", "pw", NULL, NULL, &restored,
+				 &skipped) == FS_EINVALID);
+	CHECK(strstr(fs_error_last()->message, "damaged") != NULL);
+	/* a count of 2 with room for one key */
+	plain[0] = 2;
+	plain[8] = 5;
+	memcpy(plain + 9, "tunis", 5);
+	craft_backup("count", plain, sizeof(plain));
+	CHECK(fs_keystore_import("m", "tunis", "count", "bpw", "pw", NULL, NULL, &restored,
+				 &skipped) == FS_EINVALID);
+	/* well formed: the same bytes with a count of 1 restore one key */
+	plain[0] = 1;
+	craft_backup("good", plain, sizeof(plain));
+	REQUIRE(fs_keystore_import("m", "tunis", "good", "bpw", "pw", NULL, NULL, &restored,
+				   &skipped) == 0);
+	CHECK_INT(restored, 1);
+}
+
+TEST(keystore, key_files_stay_with_their_person_and_zeros_are_no_key)
+{
+	fs_keystore *ks = made("n", "tunis");
+	unsigned char key[FS_PERSON_KEY_BYTES], zeros[96] = { 0 };
+	char kid[FS_KID_HEX_BYTES];
+	fs_buf b = FS_BUF_INIT;
+
+	REQUIRE(fs_keystore_person_key(ks, PERSON, 1, kid, key) == 0);
+	REQUIRE(fs_keystore_flush(ks) == 0);
+	/* copied to another person's name: does not open as theirs */
+	REQUIRE(fs_file_read(&b, "n/keystore/people/" PERSON, 4096, "key") == 0);
+	REQUIRE(fs_file_write_atomic("n/keystore/people/" OTHER, b.ptr, b.size, 0600) == 0);
+	CHECK(fs_keystore_person_key(ks, OTHER, 0, kid, key) == FS_EKEY);
+	/* zeros: a forget killed before the file went; no key, and backups go on */
+	REQUIRE(fs_file_write_atomic("n/keystore/people/" OTHER, zeros, sizeof(zeros), 0600) == 0);
+	CHECK(fs_keystore_person_key(ks, OTHER, 0, kid, key) == FS_ENOTFOUND);
+	CHECK(fs_keystore_has_key(ks, OTHER));
+	CHECK(fs_keystore_export(ks, "backup", "bpw") == 0);
+	REQUIRE(fs_keystore_forget(ks, OTHER, kid) == 0);
+	CHECK(!fs_keystore_has_key(ks, OTHER));
+	CHECK(!fs_file_exists("n/keystore/people/" OTHER));
+	fs_keystore_free(ks);
+	/* one flipped byte in the master file's header (Argon2id salt): refused */
+	fs_buf_clear(&b);
+	REQUIRE(fs_file_read(&b, "n/keystore/master", 4096, "master") == 0);
+	b.ptr[40] ^= 1;
+	REQUIRE(fs_file_write_atomic("n/keystore/master", b.ptr, b.size, 0600) == 0);
+	CHECK(fs_keystore_open(&ks, "n", "tunis", "pw") == FS_EKEY);
+	fs_buf_dispose(&b);
+	sodium_memzero(key, sizeof(key));
 }
