@@ -6,6 +6,7 @@
 #   make bench      benchmarks against stock git (not a test; prints ratios)
 #   make bench-merge the hub: merge, export (100 cities x 10,000 records)
 #   make bench-audit the auditor: 100,000 signed commits, against stock git
+#   make fuzz       libFuzzer (clang) on every target, FUZZ_TIME seconds each
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # `make check` and `make demo` install the Debian packages they need first
@@ -18,9 +19,12 @@ DOCDIR ?= $(PREFIX)/share/doc/fieldsync
 CC ?= cc
 PKGS := libgit2 libcjson libsodium zlib
 
-# B is the build folder; SAN=1 builds with AddressSanitizer and UBSan.
+# B is the build folder; SAN=1 builds with AddressSanitizer and UBSan;
+# FUZZ=1 (with CC=clang) instruments for libFuzzer as well.
 B ?= build
 SAN ?=
+FUZZ ?=
+FUZZ_TIME ?= 60
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -31,6 +35,10 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 ifeq ($(SAN),1)
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
+ifeq ($(FUZZ),1)
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+endif
 ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE $(WARN) -I. -I$(B) $(PKG_CFLAGS) $(CFLAGS) $(SANFLAGS)
 ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
 LIBS := $(PKG_LIBS) -lm
@@ -38,11 +46,13 @@ LIBS := $(PKG_LIBS) -lm
 LIB_SRC := $(wildcard util/*.c schema/*.c node/*.c sync/*.c)
 CLI_SRC := $(wildcard cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 SCHEMA_FILES := $(sort $(wildcard schema/*.json schema/vocab/*.json))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/schema_data.o $(B)/gen/serve_data.o
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/%.o)
+FUZZ_BIN := $(FUZZ_SRC:%.c=$(B)/%)
 
 .PHONY: all check test demo bench bench-merge bench-audit install uninstall clean deps fuzz
 
@@ -85,7 +95,18 @@ $(B)/gen/serve_data.o: $(B)/gen/serve_data.c
 $(B)/gen/schema_data.o: $(B)/gen/schema_data.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-tests: $(B)/fieldsync $(B)/tests/unit/unit $(B)/tests/forge $(B)/tests/linkproxy
+tests: $(B)/fieldsync $(B)/tests/unit/unit $(B)/tests/forge $(B)/tests/linkproxy $(FUZZ_BIN)
+
+# Fuzz targets: with tests/fuzz/driver.c they replay their corpus as a test;
+# with FUZZ=1, libFuzzer's own main searches for new inputs.
+.SECONDARY: $(FUZZ_SRC:%.c=$(B)/%.o) $(B)/tests/fuzz/driver.o
+ifeq ($(FUZZ),1)
+$(B)/tests/fuzz/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/libfieldsync.a
+	$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(B)/libfieldsync.a $(LIBS)
+else
+$(B)/tests/fuzz/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/driver.o $(B)/libfieldsync.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(B)/tests/fuzz/driver.o $(B)/libfieldsync.a $(LIBS)
+endif
 
 # a slow, far, unreliable, noisy link between a node and its hub
 $(B)/tests/linkproxy: tests/linkproxy.c
@@ -99,6 +120,19 @@ $(B)/tests/forge: tests/forge.c $(B)/libfieldsync.a
 
 deps:
 	@scripts/install-deps --if-missing
+
+# New inputs land in build/fuzz/corpus/<target>; an input worth keeping (one
+# that broke a target, once fixed) is copied to tests/fuzz/corpus/<target>.
+fuzz: deps
+	@command -v clang >/dev/null || { apt-get update -q && apt-get install -y -q clang; }
+	@$(MAKE) --no-print-directory B=build/fuzz CC=clang FUZZ=1 $(FUZZ_SRC:%.c=build/fuzz/%)
+	@for t in $(FUZZ_SRC:tests/fuzz/%.c=%); do \
+		mkdir -p build/fuzz/corpus/$$t; \
+		echo "fuzz: $$t for $(FUZZ_TIME) s"; \
+		build/fuzz/tests/fuzz/$$t -max_total_time=$(FUZZ_TIME) -max_len=65536 \
+			-artifact_prefix=build/fuzz/$$t- build/fuzz/corpus/$$t \
+			tests/fuzz/corpus/$${t#fuzz_} || exit 1; \
+	done
 
 # The README's test command. The sanitizer pass rebuilds into build/asan.
 check: deps

@@ -32,26 +32,31 @@ void fs_signers_free(fs_signers *s)
 
 /* ---- ssh's wildcard patterns (match.c): * and ?, lists with ! ----------- */
 
+/*
+ * Linear time: on a mismatch only the last '*' is retried one character
+ * further, so a registry of "*a*a*a*...b" patterns cannot stall an audit.
+ */
 static int match_pattern(const char *s, const char *p, size_t plen)
 {
-	while (plen) {
-		if (*p == '*') {
+	const char *end = p + plen, *star = NULL, *resume = NULL;
+
+	while (*s) {
+		if (p < end && *p == '*') {
+			star = ++p;
+			resume = s;
+		} else if (p < end && (*p == '?' || *p == *s)) {
 			p++;
-			plen--;
-			if (!plen)
-				return 1;
-			for (; *s; s++)
-				if (match_pattern(s, p, plen))
-					return 1;
+			s++;
+		} else if (star) {
+			p = star;
+			s = ++resume;
+		} else {
 			return 0;
 		}
-		if (!*s || (*p != '?' && *p != *s))
-			return 0;
-		s++;
-		p++;
-		plen--;
 	}
-	return *s == '\0';
+	while (p < end && *p == '*')
+		p++;
+	return p == end;
 }
 
 /* 1 if `s` matches the list, 0 if not, -1 if a negated pattern matches. */

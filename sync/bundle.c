@@ -150,19 +150,45 @@ static int parse(fs_bundle *b, const char *path)
 	return 0;
 }
 
-int fs_bundle_read(fs_bundle **out, const char *path)
+static fs_bundle *bundle_new(void)
 {
 	fs_bundle *b = calloc(1, sizeof(*b));
-	int rc;
 
-	*out = NULL;
 	if (!b || !(b->refs = calloc(FS_BUNDLE_MAX_REFS, sizeof(*b->refs))) ||
 	    !(b->prereq = calloc(FS_BUNDLE_MAX_REFS, sizeof(*b->prereq)))) {
 		fs_bundle_free(b);
-		return fs_error_set(FS_ENOMEM, "out of memory");
+		fs_error_set(FS_ENOMEM, "out of memory");
+		return NULL;
 	}
+	return b;
+}
+
+int fs_bundle_read(fs_bundle **out, const char *path)
+{
+	fs_bundle *b = bundle_new();
+	int rc;
+
+	*out = NULL;
+	if (!b)
+		return FS_ENOMEM;
 	if ((rc = fs_file_read(&b->data, path, FS_BUNDLE_MAX_BYTES, "bundle")) < 0 ||
 	    (rc = parse(b, path)) < 0) {
+		fs_bundle_free(b);
+		return rc;
+	}
+	*out = b;
+	return 0;
+}
+
+int fs_bundle_parse(fs_bundle **out, const void *data, size_t len, const char *name)
+{
+	fs_bundle *b = bundle_new();
+	int rc;
+
+	*out = NULL;
+	if (!b)
+		return FS_ENOMEM;
+	if ((rc = fs_buf_put(&b->data, data, len)) < 0 || (rc = parse(b, name)) < 0) {
 		fs_bundle_free(b);
 		return rc;
 	}

@@ -48,6 +48,9 @@ typedef struct fs_bundle fs_bundle;
  * itself is checked when it is indexed (fs_hub_apply).
  */
 int fs_bundle_read(fs_bundle **out, const char *path);
+
+/* The same from `len` bytes in memory (copied); `name` stands for the path in messages. */
+int fs_bundle_parse(fs_bundle **out, const void *data, size_t len, const char *name);
 void fs_bundle_free(fs_bundle *b);
 
 size_t fs_bundle_ref_count(const fs_bundle *b);

@@ -68,6 +68,37 @@ TEST(signers, parse_and_find)
 	fs_key_free(b);
 }
 
+/* ssh's match.c semantics, in linear time: fuzzing found "a*a*...*b" took exponential time */
+TEST(signers, wildcards_match_as_ssh_does_and_fast)
+{
+	fs_key *a = NULL;
+	fs_buf text = FS_BUF_INIT;
+	fs_signers *s;
+	char name[200];
+
+	REQUIRE(fs_key_generate(&a) == 0);
+	fs_buf_puts(&text, "ab**,t?nis,*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b,x*y*z ");
+	keyline(&text, a);
+	REQUIRE((s = parse(text.ptr)) != NULL);
+	CHECK(fs_signers_find(s, "ab", fs_key_public(a), "git", 0) != NULL);
+	CHECK(fs_signers_find(s, "abc", fs_key_public(a), "git", 0) != NULL);
+	CHECK(fs_signers_find(s, "a", fs_key_public(a), "git", 0) == NULL);
+	CHECK(fs_signers_find(s, "tunis", fs_key_public(a), "git", 0) != NULL);
+	CHECK(fs_signers_find(s, "tuniss", fs_key_public(a), "git", 0) == NULL);
+	CHECK(fs_signers_find(s, "xay", fs_key_public(a), "git", 0) == NULL);
+	CHECK(fs_signers_find(s, "x-y-z", fs_key_public(a), "git", 0) != NULL);
+	CHECK(fs_signers_find(s, "xyz", fs_key_public(a), "git", 0) != NULL);
+	memset(name, 'a', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	/* 24 stars over 199 characters: hours with backtracking, nothing now */
+	CHECK(fs_signers_find(s, name, fs_key_public(a), "git", 0) == NULL);
+	name[sizeof(name) - 2] = 'b';
+	CHECK(fs_signers_find(s, name, fs_key_public(a), "git", 0) != NULL);
+	fs_signers_free(s);
+	fs_buf_dispose(&text);
+	fs_key_free(a);
+}
+
 static int bad_line(const char *text, const char *needle)
 {
 	fs_signers *s = NULL;
