@@ -55,6 +55,7 @@ typedef struct {
 	size_t bytes;    /* of packs sent */
 	size_t retries;  /* attempts after a failed link */
 	int up_to_date;  /* the hub had everything already */
+	int receipt;     /* the hub's receipt for what it took was checked and kept */
 } fs_sync_stats;
 
 /*
@@ -64,6 +65,14 @@ typedef struct {
  * written when anything is wrong.
  */
 int fs_remote_add(fs_node *node, const char *name, const char *url, const char *host_keys);
+
+/*
+ * Pin the hub's own public key for remote `name` (remote.<name>.fieldsyncHubKey):
+ * the key its public branch and its receipts must be signed by. Without it,
+ * the first fetch of public pins the key hub/signers names (trust on first use).
+ */
+int fs_remote_set_hub_key(fs_node *node, const char *name,
+			  const unsigned char hub_key[FS_KEY_PUBLIC_BYTES]);
 
 /* Replace the pinned host keys of the ssh:// remote `name`. */
 int fs_remote_set_host_keys(fs_node *node, const char *name, const char *host_keys);
