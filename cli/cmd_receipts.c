@@ -21,7 +21,8 @@ static const char help[] =
 	"\n"
 	"A receipt is refused, and nothing kept, when its signature does not hold or\n"
 	"is not by a hub key the node knows (the one pinned for a remote: 'remote add\n"
-	"--hub-key', or on the first sync; or --hub-key here), when it is for another\n"
+	"--hub-key', or on the first sync; or --hub-key here, which the node then keeps\n"
+	"as fieldsync.hubKey), when it is for another\n"
 	"city, or when it names a commit that is not in the node's history.\n"
 	"\n"
 	"With the receipts an auditor shows what a hub dropped: 'fieldsync audit HUB\n"
@@ -30,7 +31,9 @@ static const char help[] =
 	"  ssh-keygen -Y verify -n " FS_RECEIPT_NAMESPACE " -f allowed_signers -I hub -s SIG < TEXT\n"
 	"\n"
 	"options:\n"
-	"  --hub-key KEY|FILE  (add) a hub key to check against, besides the pinned ones\n"
+	"  --hub-key KEY|FILE  (add) the hub's key, besides the pinned ones; kept in\n"
+	"                      the setting fieldsync.hubKey once a receipt it signed is\n"
+	"                      added\n"
 	"  --json              print the receipts as [{\"time\", \"city\", \"head\", \"hub\",\n"
 	"                      \"hub_key\", \"file\"}], or the one added\n"
 	"\n"
@@ -204,6 +207,9 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	    (key_arg && (rc = fs_buf_put(&keys, pk, sizeof(pk))) < 0))
 		goto done;
 	rc = nargs ? add(node, &keys, argv[2], json) : list(node, &keys, json, &failed);
+	/* the key the user vouched for, once a receipt it signed holds: kept for the next ones */
+	if (rc == 0 && key_arg)
+		rc = fs_receipt_trust_key(node, pk);
 done:
 	fs_buf_dispose(&keys);
 	fs_node_free(node);

@@ -216,6 +216,7 @@ int fs_receipt_each_file(const char *dir, fs_receipt_file_cb cb, void *payload)
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		fs_buf_clear(&path);
 		fs_buf_printf(&path, "%s/%s", dir, names[i]);
+		fs_buf_clear(&text);
 		if ((rc = fs_buf_check(&path)) < 0 ||
 		    (rc = fs_file_read(&text, path.ptr, MAX_BYTES, "receipt")) < 0)
 			break;
@@ -240,7 +241,7 @@ int fs_receipt_node_keys(fs_buf *keys, const fs_node *node)
 	int rc;
 
 	if ((rc = git_repository_config_snapshot(&cfg, fs_node_repo(node))) < 0 ||
-	    (rc = git_config_iterator_glob_new(&it, cfg, "^remote\\..*\\.fieldsynchubkey$")) < 0) {
+	    (rc = git_config_iterator_glob_new(&it, cfg, "^(remote\\..*\\.fieldsynchubkey|fieldsync\\.hubkey)$")) < 0) {
 		rc = fs_error_git(rc, "cannot read the settings");
 		goto done;
 	}
@@ -255,6 +256,30 @@ int fs_receipt_node_keys(fs_buf *keys, const fs_node *node)
 done:
 	git_config_iterator_free(it);
 	git_config_free(cfg);
+	return rc;
+}
+
+int fs_receipt_trust_key(const fs_node *node, const unsigned char pk[FS_KEY_PUBLIC_BYTES])
+{
+	fs_buf keys = FS_BUF_INIT, text = FS_BUF_INIT;
+	git_config *cfg = NULL;
+	int rc;
+
+	if ((rc = fs_receipt_node_keys(&keys, node)) < 0)
+		goto done;
+	for (size_t i = 0; i < keys.size / FS_KEY_PUBLIC_BYTES; i++)
+		if (sodium_memcmp(keys.ptr + i * FS_KEY_PUBLIC_BYTES, pk, FS_KEY_PUBLIC_BYTES) == 0)
+			goto done;
+	if ((rc = fs_ssh_pubkey_format(&text, pk, NULL)) < 0)
+		goto done;
+	/* "^$" replaces no value: one more key, as git config --add does */
+	if ((rc = git_repository_config(&cfg, fs_node_repo(node))) < 0 ||
+	    (rc = git_config_set_multivar(cfg, "fieldsync.hubKey", "^$", text.ptr)) < 0)
+		rc = fs_error_git(rc, "cannot keep the hub's key in the settings");
+done:
+	git_config_free(cfg);
+	fs_buf_dispose(&keys);
+	fs_buf_dispose(&text);
 	return rc;
 }
 

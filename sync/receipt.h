@@ -62,9 +62,13 @@ int fs_receipt_each_file(const char *dir, fs_receipt_file_cb cb, void *payload);
 
 /*
  * The node's side. The hub keys the node trusts: the one pinned for each
- * remote (remote.<name>.fieldsyncHubKey), appended to `keys`.
+ * remote (remote.<name>.fieldsyncHubKey) and each fieldsync.hubKey (a hub
+ * the city only meets by bundle), appended to `keys`.
  */
 int fs_receipt_node_keys(fs_buf *keys, const fs_node *node);
+
+/* Trust `pk` for receipts from now on (fieldsync.hubKey), unless it is already. */
+int fs_receipt_trust_key(const fs_node *node, const unsigned char pk[FS_KEY_PUBLIC_BYTES]);
 
 /* Where the node keeps its receipts: <private dir>/receipts. */
 int fs_receipt_dir(fs_buf *out, const fs_node *node);
