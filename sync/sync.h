@@ -101,7 +101,9 @@ int fs_remote_url(fs_buf *out, const fs_node *node, const char *name);
  * hub is logged in to with the node's key: load it first (fs_node_load_key).
  * FS_ENET when the link failed (after the retries), FS_EREFUSED when the hub
  * refused a commit, or its host key is not the pinned one, or it does not
- * take the node's key.
+ * take the node's key. When the city's branch moved, the hub's receipt
+ * (sync/receipt.h) is checked against the hub key pinned for `name` and kept
+ * (stats->receipt); one that does not verify is FS_EVERIFY, after the push.
  */
 int fs_sync_push(fs_node *node, const char *name, const fs_sync_options *opts,
 		 fs_sync_stats *stats);
