@@ -97,8 +97,8 @@ int cli_read_secret(char out[CLI_PASSPHRASE_BYTES], const char *env, const char 
 		    int confirm);
 
 #define CLI_KEYSTORE_ENV "FIELDSYNC_KEYSTORE_PASSPHRASE"
-#define CLI_LOCAL_ID_BYTES 260 /* FS_LOCAL_ID_MAX, a CRLF, a NUL, and one over */
 #define CLI_BACKUP_ENV "FIELDSYNC_BACKUP_PASSPHRASE"
+#define CLI_LOCAL_ID_BYTES 260 /* FS_LOCAL_ID_MAX, a CRLF, a NUL, and one over */
 
 /* Let the node open its keystore when a record needs it, asking for its passphrase then. */
 void cli_use_keystore(fs_node *node);
@@ -109,6 +109,12 @@ void cli_use_keystore(fs_node *node);
  * FS_ENOTFOUND at the end of input.
  */
 int cli_read_local_id(char out[CLI_LOCAL_ID_BYTES]);
+
+/*
+ * A hub's public key given as --hub-key: the key itself (ssh-ed25519 AAAA...)
+ * or a file that holds it (the hub's fieldsync/key.pub). FS_EUSAGE for neither.
+ */
+int cli_hub_key_arg(unsigned char pk[FS_KEY_PUBLIC_BYTES], const char *arg);
 
 /* Print a cJSON value on one line to stdout, then free it. */
 int cli_print_json(cJSON *value);
@@ -124,8 +130,8 @@ void cli_print_commands(FILE *out);
 extern const cli_command cli_cmd_init, cli_cmd_add, cli_cmd_edit, cli_cmd_rm, cli_cmd_show,
 	cli_cmd_list, cli_cmd_log, cli_cmd_import, cli_cmd_verify, cli_cmd_key, cli_cmd_gc,
 	cli_cmd_help, cli_cmd_version, cli_cmd_hub, cli_cmd_hub_init, cli_cmd_hub_enroll,
-	cli_cmd_hub_revoke, cli_cmd_hub_receive_check, cli_cmd_hub_import, cli_cmd_hub_merge, cli_cmd_remote,
+	cli_cmd_hub_revoke, cli_cmd_hub_receive_check, cli_cmd_hub_post_receive, cli_cmd_hub_import, cli_cmd_hub_merge, cli_cmd_remote,
 	cli_cmd_sync, cli_cmd_bundle, cli_cmd_hub_serve, cli_cmd_status, cli_cmd_export, cli_cmd_report,
-	cli_cmd_audit, cli_cmd_keystore, cli_cmd_person, cli_cmd_forget;
+	cli_cmd_audit, cli_cmd_keystore, cli_cmd_person, cli_cmd_forget, cli_cmd_receipts;
 
 #endif

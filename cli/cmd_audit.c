@@ -40,8 +40,13 @@ static const char help[] =
 	"                      rollback, no dropped city); after a clean audit FILE\n"
 	"                      is written again, signed with --key\n"
 	"  --key KEYFILE       the auditor's key (make one with: fieldsync key new FILE)\n"
+	"  --receipts DIR      a city's receipts (its .fieldsync/receipts, or copies):\n"
+	"                      each must be signed by the hub key, and the commit it\n"
+	"                      names must still be in that city's branch; a receipt\n"
+	"                      that fails either is a finding (the hub dropped data)\n"
 	"  --json              {\"clean\", \"commits\", \"records\", \"cities\", \"keys\",\n"
-	"                      \"hub_key\", \"hub_key_from\", \"checkpoint\", \"findings\": [...]}\n"
+	"                      \"hub_key\", \"hub_key_from\", \"checkpoint\", \"receipts\",\n"
+	"                      \"findings\": [...]}\n"
 	"\n"
 	"exit codes: 0 nothing wrong, 1 findings (or no hub history there),\n"
 	"2 usage, 5 the history cannot be read, 6 the URL cannot be fetched\n";
@@ -73,24 +78,6 @@ static int print_finding(const fs_audit_finding *f, void *payload)
 		printf("BAD  %s %.12s  %s\n", f->ref, hex[0] ? hex : "-", f->problem);
 	}
 	return 0;
-}
-
-static int hub_key_arg(unsigned char pk[FS_KEY_PUBLIC_BYTES], const char *arg)
-{
-	fs_buf text = FS_BUF_INIT;
-	int rc;
-
-	if (fs_ssh_pubkey_parse(pk, arg) == 0)
-		return 0;
-	if (!fs_file_exists(arg))
-		return fs_error_set(FS_EUSAGE, "--hub-key '%s': neither a public key "
-				    "(ssh-ed25519 AAAA...) nor a file", arg);
-	if ((rc = fs_file_read(&text, arg, 64 * 1024, "hub key file")) == 0 &&
-	    fs_ssh_pubkey_parse(pk, fs_buf_cstr(&text)) < 0)
-		rc = fs_error_set(FS_EINVALID, "--hub-key '%s': the file holds no ssh-ed25519 "
-				  "public key", arg);
-	fs_buf_dispose(&text);
-	return rc;
 }
 
 /* Every branch of the hub as a branch of the clone, as in `git clone --mirror`. */
@@ -139,7 +126,7 @@ static int load_key(fs_key **out, const char *path)
 	return rc;
 }
 
-static void print_summary(const fs_audit_stats *st, int rc)
+static void print_summary(const fs_audit_stats *st, int rc, int receipts)
 {
 	fs_buf fp = FS_BUF_INIT;
 
@@ -151,6 +138,8 @@ static void print_summary(const fs_audit_stats *st, int rc)
 	printf("audited %zu commit%s, %zu record%s, %zu cit%s, %zu key%s in the registry: ",
 	       st->commits, st->commits == 1 ? "" : "s", st->records, st->records == 1 ? "" : "s",
 	       st->cities, st->cities == 1 ? "y" : "ies", st->keys, st->keys == 1 ? "" : "s");
+	if (receipts)
+		printf("%zu receipt%s, ", st->receipts, st->receipts == 1 ? "" : "s");
 	if (rc == 0)
 		printf("clean\n");
 	else
@@ -178,12 +167,14 @@ static cJSON *summary_json(const fs_audit_stats *st, int rc, cJSON *findings)
 
 static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
 {
-	const char *key_arg = NULL, *where, *cp_path = NULL, *auditor_path = NULL, *cp_state = NULL;
+	const char *key_arg = NULL, *where, *cp_path = NULL, *auditor_path = NULL, *cp_state = NULL,
+		   *receipts = NULL;
 	int json = 0, nargs, rc, exit_code = 0;
 	const cli_option opts[] = { { "json", 0, NULL, &json }, { "hub-key", 0, &key_arg, NULL },
 				    { "checkpoint", 0, &cp_path, NULL },
-				    { "key", 0, &auditor_path, NULL }, { NULL, 0, NULL, NULL } };
-	fs_audit_opts aopts = { NULL, NULL };
+				    { "key", 0, &auditor_path, NULL }, { "receipts", 0, &receipts, NULL },
+				    { NULL, 0, NULL, NULL } };
+	fs_audit_opts aopts = { NULL, NULL, NULL };
 	fs_checkpoint *since = NULL;
 	fs_key *auditor = NULL;
 	unsigned char pk[FS_KEY_PUBLIC_BYTES];
@@ -199,9 +190,11 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		return cli_usage_error(cmd, "audit: expected at most one PATH or URL");
 	if (cp_path && !auditor_path)
 		return cli_usage_error(cmd, "audit: --checkpoint needs the auditor's --key");
+	if (receipts && !fs_file_exists(receipts))
+		return cli_usage_error(cmd, "audit: --receipts '%s': no such folder", receipts);
 	where = nargs ? argv[1] : ctx->dir;
 	out.json = json;
-	if (key_arg && (rc = hub_key_arg(pk, key_arg)) < 0)
+	if (key_arg && (rc = cli_hub_key_arg(pk, key_arg)) < 0)
 		goto done;
 	if (auditor_path && (rc = load_key(&auditor, auditor_path)) < 0)
 		goto done;
@@ -236,6 +229,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(16 << 20));
 	aopts.hub_key = key_arg ? pk : NULL;
 	aopts.since = since;
+	aopts.receipts = receipts;
 	rc = fs_audit_run(repo, &aopts, print_finding, &out, &st);
 	if (rc < 0 && rc != FS_EVERIFY)
 		goto done;
@@ -250,9 +244,11 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		out.list = NULL;
 		if (cp_state)
 			cJSON_AddStringToObject(o, "checkpoint", cp_state);
+		if (receipts)
+			cJSON_AddNumberToObject(o, "receipts", (double)st.receipts);
 		rc = cli_print_json(o) < 0 ? FS_ENOMEM : rc;
 	} else {
-		print_summary(&st, rc);
+		print_summary(&st, rc, receipts != NULL);
 		if (cp_state)
 			printf("checkpoint %s: %s\n", cp_path,
 			       rc == 0 ? (since ? "moved forward" : "written")
@@ -273,6 +269,7 @@ done:
 }
 
 const cli_command cli_cmd_audit = {
-	"audit", run, "audit [PATH|URL] [--hub-key KEY|FILE] [--checkpoint FILE --key KEYFILE] [--json]",
+	"audit", run, "audit [PATH|URL] [--hub-key KEY|FILE] [--checkpoint FILE --key KEYFILE] "
+	"[--receipts DIR] [--json]",
 	"Verify a hub's whole signed history (signatures, ownership, schema, merges).", help
 };

@@ -6,7 +6,7 @@
 static const cli_command *const subcommands[] = {
 	&cli_cmd_hub_init,   &cli_cmd_hub_enroll,        &cli_cmd_hub_revoke,
 	&cli_cmd_hub_import, &cli_cmd_hub_serve,         &cli_cmd_hub_receive_check,
-	&cli_cmd_hub_merge,
+	&cli_cmd_hub_merge,  &cli_cmd_hub_post_receive,
 };
 #define N_SUB (sizeof(subcommands) / sizeof(subcommands[0]))
 
@@ -33,6 +33,6 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 
 const cli_command cli_cmd_hub = {
 	"hub", run, "hub COMMAND [OPTIONS] [ARGS]",
-	"The regional hub: init, enroll, revoke, import, serve, receive-check, merge.",
-	"commands: init, enroll, revoke, import, serve, receive-check, merge; see 'fieldsync hub COMMAND --help'\n"
+	"The regional hub: init, enroll, revoke, import, serve, receive-check, merge, post-receive.",
+	"commands: init, enroll, revoke, import, serve, receive-check, merge, post-receive; see 'fieldsync hub COMMAND --help'\n"
 };

@@ -7,7 +7,8 @@
 #include "util/file.h"
 
 static const char help[] =
-	"remote add NAME URL [--host-key KEY|FILE]: the node syncs with the hub at URL\n"
+	"remote add NAME URL [--host-key KEY|FILE] [--hub-key KEY|FILE]: the node syncs\n"
+	"with the hub at URL\n"
 	"under NAME. URL is file:///path or a path (a hub on this machine or a mounted\n"
 	"disk; the hub's checks run in this process), http:// or https:// (a hub served\n"
 	"by 'fieldsync hub serve' or any git server with the hub's hook), or\n"
@@ -25,8 +26,14 @@ static const char help[] =
 	"Only the hub's public branch is ever fetched back (actions and aggregates of\n"
 	"all cities, never another city's service records).\n"
 	"\n"
+	"The hub's own key (--hub-key: 'ssh-ed25519 AAAA...', or a file such as the\n"
+	"hub's fieldsync/key.pub) is what public and the hub's receipts must be signed\n"
+	"by. Without it the node trusts the key the hub's registry names on the first\n"
+	"sync, and pins it from then on.\n"
+	"\n"
 	"options:\n"
 	"  --host-key KEY|FILE  the ssh hub's host key(s)\n"
+	"  --hub-key KEY|FILE   the hub's own public key, pinned\n"
 	"  --json               print the result as JSON\n";
 
 /* KEY as given, or the text of FILE when the argument names one. */
@@ -79,19 +86,26 @@ done:
 static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
 {
 	int json = 0, nargs, rc;
-	const char *key_arg = NULL;
+	const char *key_arg = NULL, *hub_arg = NULL;
 	const cli_option opts[] = { { "json", 0, NULL, &json }, { "host-key", 0, &key_arg, NULL },
-				    { NULL, 0, NULL, NULL } };
+				    { "hub-key", 0, &hub_arg, NULL }, { NULL, 0, NULL, NULL } };
+	unsigned char hub_key[FS_KEY_PUBLIC_BYTES];
 	fs_node *node = NULL;
 	fs_buf keys = FS_BUF_INIT;
 
 	if ((rc = cli_parse(cmd, argc, argv, opts, &nargs)) != 0)
 		return rc == CLI_HELP ? 0 : rc;
 	if (nargs == 3 && strcmp(argv[1], "add") == 0) {
+		/* both keys are read before anything is written */
 		if ((key_arg && (rc = host_keys(&keys, key_arg)) < 0) ||
+		    (hub_arg && (rc = cli_hub_key_arg(hub_key, hub_arg)) < 0) ||
 		    (rc = cli_open_read(&node, ctx)) < 0 ||
 		    (rc = fs_remote_add(node, argv[2], argv[3], key_arg ? keys.ptr : NULL)) < 0)
 			goto done;
+		if (hub_arg && (rc = fs_remote_set_hub_key(node, argv[2], hub_key)) < 0) {
+			git_remote_delete(fs_node_repo(node), argv[2]);
+			goto done;
+		}
 		if (json) {
 			cJSON *o = cJSON_CreateObject();
 			cJSON_AddStringToObject(o, "name", argv[2]);
@@ -100,7 +114,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		} else {
 			printf("remote '%s' is %s\n", argv[2], argv[3]);
 		}
-	} else if (nargs == 3 && strcmp(argv[1], "set-host-key") == 0 && !key_arg) {
+	} else if (nargs == 3 && strcmp(argv[1], "set-host-key") == 0 && !key_arg && !hub_arg) {
 		if ((rc = host_keys(&keys, argv[3])) < 0 || (rc = cli_open_read(&node, ctx)) < 0 ||
 		    (rc = fs_remote_set_host_keys(node, argv[2], keys.ptr)) < 0)
 			goto done;
@@ -111,11 +125,12 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		} else {
 			printf("remote '%s': host keys pinned\n", argv[2]);
 		}
-	} else if (nargs == 1 && strcmp(argv[1], "list") == 0 && !key_arg) {
+	} else if (nargs == 1 && strcmp(argv[1], "list") == 0 && !key_arg && !hub_arg) {
 		if ((rc = cli_open_read(&node, ctx)) == 0)
 			rc = list(node, json);
 	} else {
-		return cli_usage_error(cmd, "remote: expected 'add NAME URL [--host-key KEY]', "
+		return cli_usage_error(cmd, "remote: expected 'add NAME URL [--host-key KEY] "
+				       "[--hub-key KEY]', "
 				       "'set-host-key NAME KEY' or 'list'");
 	}
 done:
@@ -126,7 +141,8 @@ done:
 
 const cli_command cli_cmd_remote = {
 	"remote", run,
-	"remote add NAME URL [--host-key KEY|FILE] | remote set-host-key NAME KEY|FILE | "
+	"remote add NAME URL [--host-key KEY|FILE] [--hub-key KEY|FILE] | "
+	"remote set-host-key NAME KEY|FILE | "
 	"remote list [--json]",
 	"Name the hub this node syncs with.", help
 };

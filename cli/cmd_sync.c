@@ -31,6 +31,11 @@ static const char help[] =
 	"services table in place of its service records, unless the setting\n"
 	"remote.NAME.fieldsyncSendServices is true.\n"
 	"\n"
+	"When the hub moved the city's branch it gives a receipt signed by its key\n"
+	"(city, head commit, time). The node checks it against the hub key pinned for\n"
+	"NAME ('remote add --hub-key', or pinned on the first fetch of public) and\n"
+	"keeps it: see 'fieldsync receipts'. A receipt that does not verify is exit 1.\n"
+	"\n"
 	"exit codes: 0 synced, 1 the hub refused (a commit, or the node's key, or its\n"
 	"host key is not the pinned one), 6 the link failed (sync again later)\n"
 	"\n"
@@ -38,7 +43,8 @@ static const char help[] =
 	"  --batch-bytes N   the size of a batch, in bytes (at least 1024)\n"
 	"  --timeout S       give up on a silent link after S seconds\n"
 	"  --retries N       tries after a failed link (0: none)\n"
-	"  --json            print {\"remote\", \"commits\", \"batches\", \"bytes\"}\n";
+	"  --json            print {\"remote\", \"commits\", \"batches\", \"bytes\",\n"
+	"                    \"retries\", \"receipt\"}\n";
 
 typedef struct {
 	int64_t start;
@@ -157,6 +163,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		cJSON_AddNumberToObject(o, "batches", (double)st.batches);
 		cJSON_AddNumberToObject(o, "bytes", (double)st.bytes);
 		cJSON_AddNumberToObject(o, "retries", (double)st.retries);
+		cJSON_AddBoolToObject(o, "receipt", st.receipt);
 		rc = cli_print_json(o);
 	} else if (st.up_to_date) {
 		printf("'%s' is up to date\n", name);
@@ -164,6 +171,8 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		printf("synced with '%s': %zu commit%s in %zu batch%s, %zu bytes\n", name, st.commits,
 		       st.commits == 1 ? "" : "s", st.batches, st.batches == 1 ? "" : "es", st.bytes);
 	}
+	if (!json && st.receipt)
+		printf("the hub's receipt is kept (fieldsync receipts)\n");
 done:
 	git_strarray_dispose(&names);
 	fs_buf_dispose(&url);

@@ -11,7 +11,9 @@
 #include <sodium.h>
 
 #include "node/key.h"
+#include "node/sshsig.h"
 #include "util/error.h"
+#include "util/file.h"
 
 void cli_print_help(const cli_command *cmd, FILE *out)
 {
@@ -340,5 +342,23 @@ int cli_open_hub(fs_node **out, const cli_context *ctx, unsigned flags)
 		fs_node_free(*out);
 		*out = NULL;
 	}
+	return rc;
+}
+
+int cli_hub_key_arg(unsigned char pk[FS_KEY_PUBLIC_BYTES], const char *arg)
+{
+	fs_buf text = FS_BUF_INIT;
+	int rc;
+
+	if (fs_ssh_pubkey_parse(pk, arg) == 0)
+		return 0;
+	if (!fs_file_exists(arg))
+		return fs_error_set(FS_EUSAGE, "--hub-key '%s': neither a public key "
+				    "(ssh-ed25519 AAAA...) nor a file", arg);
+	if ((rc = fs_file_read(&text, arg, 64 * 1024, "hub key file")) == 0 &&
+	    fs_ssh_pubkey_parse(pk, fs_buf_cstr(&text)) < 0)
+		rc = fs_error_set(FS_EINVALID, "--hub-key '%s': the file holds no ssh-ed25519 "
+				  "public key", arg);
+	fs_buf_dispose(&text);
 	return rc;
 }

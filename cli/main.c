@@ -16,7 +16,8 @@ static const cli_command *const commands[] = {
 	&cli_cmd_init, &cli_cmd_add,    &cli_cmd_edit,   &cli_cmd_rm,  &cli_cmd_show,
 	&cli_cmd_list, &cli_cmd_export, &cli_cmd_report, &cli_cmd_log,    &cli_cmd_import, &cli_cmd_verify, &cli_cmd_audit, &cli_cmd_key,
 	&cli_cmd_keystore, &cli_cmd_person, &cli_cmd_forget,
-	&cli_cmd_gc,   &cli_cmd_remote, &cli_cmd_sync,   &cli_cmd_status,   &cli_cmd_bundle, &cli_cmd_hub,
+	&cli_cmd_gc,   &cli_cmd_remote, &cli_cmd_sync,   &cli_cmd_status,   &cli_cmd_bundle, &cli_cmd_receipts,
+	&cli_cmd_hub,
 	&cli_cmd_help, &cli_cmd_version,
 };
 

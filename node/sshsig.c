@@ -295,6 +295,35 @@ int fs_sshsig_verify(const char *armored, size_t armored_len, const char *namesp
 	return 0;
 }
 
+int fs_sshsig_text_sign(fs_buf *text, const fs_key *key, const char *namespace_)
+{
+	fs_buf sig = FS_BUF_INIT;
+	int rc;
+
+	if ((rc = fs_buf_check(text)) == 0 &&
+	    (rc = fs_sshsig_sign(&sig, key, namespace_, text->ptr, text->size)) == 0)
+		rc = fs_buf_put(text, sig.ptr, sig.size);
+	fs_buf_dispose(&sig);
+	return rc;
+}
+
+int fs_sshsig_text_verify(size_t *text_len, const char *file, size_t len,
+			  const char *namespace_, unsigned char public_key[FS_KEY_PUBLIC_BYTES])
+{
+	const char *armor = strstr(file, "\n-----BEGIN SSH SIGNATURE-----");
+	size_t body;
+
+	*text_len = 0;
+	if (!armor || (size_t)(armor - file) >= len)
+		return fs_error_set(FS_EINVALID, "no signature block");
+	body = (size_t)(armor + 1 - file);
+	if (fs_sshsig_verify(armor + 1, len - body, namespace_, file, body, public_key) < 0)
+		return fs_error_set(FS_EVERIFY, "the signature does not hold (changed since it "
+				    "was signed, or not signed in namespace %s)", namespace_);
+	*text_len = body;
+	return 0;
+}
+
 int fs_ssh_pubkey_format(fs_buf *out, const unsigned char pk[FS_KEY_PUBLIC_BYTES],
 			 const char *comment)
 {

@@ -50,6 +50,25 @@ int fs_sshsig_verify(const char *armored, size_t armored_len, const char *namesp
 		     const void *data, size_t len,
 		     unsigned char public_key[FS_KEY_PUBLIC_BYTES]);
 
+/*
+ * A signed text file (an audit checkpoint, a hub's receipt): lines of text,
+ * then the armored signature over every byte before it, so that
+ * `ssh-keygen -Y verify -n NAMESPACE -s FILE < TEXT` checks it once the two
+ * are cut apart at the armor line.
+ */
+
+/* Append the armored signature of all of `text` (in `namespace_`) to it. */
+int fs_sshsig_text_sign(fs_buf *text, const fs_key *key, const char *namespace_);
+
+/*
+ * Check the signed text `file` (`len` bytes, NUL-terminated): the length of
+ * the text before the signature goes to `*text_len`, the signer's key to
+ * `public_key` (not NULL). FS_EINVALID when there is no signature block,
+ * FS_EVERIFY when it does not hold. Which signer to trust is the caller's.
+ */
+int fs_sshsig_text_verify(size_t *text_len, const char *file, size_t len,
+			  const char *namespace_, unsigned char public_key[FS_KEY_PUBLIC_BYTES]);
+
 /* Append "ssh-ed25519 AAAA...[ comment]" (OpenSSH one-line public key form). */
 int fs_ssh_pubkey_format(fs_buf *out, const unsigned char pk[FS_KEY_PUBLIC_BYTES],
 			 const char *comment);

@@ -15,6 +15,7 @@
 #include "node/verify.h"
 #include "sync/check.h"
 #include "sync/merge.h"
+#include "sync/receipt.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -747,6 +748,67 @@ static int audit_since(audit *a, const fs_checkpoint *cp)
 	return rc;
 }
 
+/*
+ * One receipt of the auditor's folder: signed by the hub key, and its head
+ * still in the city's branch. A receipt that fails is a finding too: the
+ * auditor wants to know, and the other receipts still count.
+ */
+static int one_receipt(const char *path, const fs_buf *text, void *payload)
+{
+	audit *a = payload;
+	char when[FS_TIME_RFC3339_BYTES], ref[160], hex[GIT_OID_HEXSZ + 1];
+	fs_receipt *r = NULL;
+	git_odb *odb = NULL;
+	const git_oid *head;
+	git_oid now;
+	int rc;
+
+	if (fs_receipt_parse(&r, text->ptr, text->size, a->st->hub_key, 1, "receipt") < 0) {
+		rc = finding(a, "receipts", NULL, path, "%s", fs_error_last()->message);
+		fs_error_clear();
+		return rc;
+	}
+	a->st->receipts++;
+	head = fs_receipt_head(r);
+	git_oid_tostr(hex, sizeof(hex), head);
+	snprintf(ref, sizeof(ref), "cities/%s", fs_receipt_city(r));
+	fs_time_rfc3339(when, fs_receipt_time(r));
+	if ((rc = ref_tip(&now, a, ref)) == FS_ENOTFOUND) {
+		rc = finding(a, ref, head, path, "the hub receipted %.12s on %s, and the branch "
+			     "is gone (the hub dropped the city)", hex, when);
+		goto done;
+	}
+	if (rc < 0 || git_oid_equal(&now, head))
+		goto done;
+	if ((rc = git_repository_odb(&odb, a->repo)) < 0) {
+		rc = fs_error_git(rc, "cannot read the objects");
+		goto done;
+	}
+	if (!git_odb_exists(odb, head)) {
+		rc = finding(a, ref, head, path, "the hub receipted %.12s on %s, and no longer has "
+			     "that commit (dropped)", hex, when);
+		goto done;
+	}
+	if ((rc = git_graph_descendant_of(a->repo, &now, head)) < 0) {
+		rc = fs_error_git(rc, "%s: cannot read the history", ref);
+		goto done;
+	}
+	rc = rc ? 0 : finding(a, ref, head, path, "the hub receipted %.12s on %s; %.12s does "
+			      "not contain it (dropped, rolled back or rewritten)", hex, when,
+			      git_oid_tostr_s(&now));
+done:
+	git_odb_free(odb);
+	fs_receipt_free(r);
+	return rc;
+}
+
+static int audit_receipts(audit *a, const char *dir)
+{
+	int rc = fs_receipt_each_file(dir, one_receipt, a);
+
+	return rc == FS_ENOTFOUND ? fs_error_prefix("--receipts") : rc;
+}
+
 int fs_audit_run(git_repository *repo, const fs_audit_opts *opts, fs_audit_cb cb,
 		 void *payload, fs_audit_stats *stats)
 {
@@ -770,7 +832,8 @@ int fs_audit_run(git_repository *repo, const fs_audit_opts *opts, fs_audit_cb cb
 		rc = each_commit(&a, &tip, public_commit, NULL);
 	else if (rc == FS_ENOTFOUND)
 		rc = 0;
-	if (rc != 0 || (opts && opts->since && (rc = audit_since(&a, opts->since)) != 0))
+	if (rc != 0 || (opts && opts->since && (rc = audit_since(&a, opts->since)) != 0) ||
+	    (opts && opts->receipts && (rc = audit_receipts(&a, opts->receipts)) != 0))
 		goto done;
 	if (st.findings)
 		rc = fs_error_set(FS_EVERIFY, "%zu finding%s", st.findings,

@@ -46,6 +46,7 @@ typedef struct {
 	size_t cities;    /* city branches */
 	size_t keys;      /* keys in the registry */
 	size_t findings;
+	size_t receipts;  /* receipts that verified (opts->receipts) */
 	unsigned char hub_key[FS_KEY_PUBLIC_BYTES];
 	int hub_key_given; /* 0: taken from the registry's first commit */
 	char prefix[128];  /* where the hub's branches were found, e.g. "refs/heads/" */
@@ -54,13 +55,16 @@ typedef struct {
 typedef struct {
 	const unsigned char *hub_key; /* NULL: the one the registry's first commit names */
 	const fs_checkpoint *since;   /* NULL, or a previous audit's: no head may go back */
+	const char *receipts;         /* NULL, or a folder of a city's receipts (sync/receipt.h) */
 } fs_audit_opts;
 
 /*
  * Audit the hub history in `repo`. Without opts->hub_key the key is the
  * one the registry's first commit names for the hub, which the report must
  * say. With opts->since, every head of that checkpoint must still be in its
- * branch (sync/checkpoint.h). Trees recomputed for `unified` are kept in memory, so `repo`
+ * branch (sync/checkpoint.h). With opts->receipts, each receipt in that
+ * folder must be signed by the hub key and its head still be in its city's
+ * branch; one that is not is a finding. Trees recomputed for `unified` are kept in memory, so `repo`
  * is left as it was. Returns 0 when there is no finding, FS_EVERIFY when
  * there is any, FS_ENOTFOUND when `repo` holds no hub history, another
  * code when it cannot be read.

@@ -13,7 +13,6 @@
 #include "util/time.h"
 
 #define MAGIC "fieldsync-checkpoint 1\n"
-#define ARMOR "-----BEGIN SSH SIGNATURE-----"
 #define NAME_BYTES 200
 
 typedef struct {
@@ -106,8 +105,8 @@ int fs_checkpoint_read(fs_checkpoint **out, const char *path,
 	unsigned char signer[FS_KEY_PUBLIC_BYTES];
 	fs_buf text = FS_BUF_INIT;
 	fs_checkpoint *c = NULL;
-	const char *armor, *p;
-	size_t body, line = 1;
+	const char *p;
+	size_t body = 0, line = 1;
 	int rc, has_time = 0, has_key = 0;
 
 	*out = NULL;
@@ -120,21 +119,19 @@ int fs_checkpoint_read(fs_checkpoint **out, const char *path,
 		goto done;
 	}
 	if (text.size < strlen(MAGIC) || memcmp(text.ptr, MAGIC, strlen(MAGIC)) != 0 ||
-	    !(armor = strstr(text.ptr, "\n" ARMOR))) {
+	    (rc = fs_sshsig_text_verify(&body, text.ptr, text.size, FS_CHECKPOINT_NAMESPACE,
+					signer)) == FS_EINVALID) {
 		rc = fs_error_set(FS_EINVALID, "checkpoint '%s': not a signed fieldsync checkpoint",
 				  path);
 		goto done;
 	}
-	body = (size_t)(armor + 1 - text.ptr);
-	if (fs_sshsig_verify(armor + 1, text.size - body, FS_CHECKPOINT_NAMESPACE, text.ptr, body,
-			     signer) < 0 ||
-	    sodium_memcmp(signer, auditor, FS_KEY_PUBLIC_BYTES) != 0) {
+	if (rc < 0 || sodium_memcmp(signer, auditor, FS_KEY_PUBLIC_BYTES) != 0) {
 		rc = fs_error_set(FS_EVERIFY, "checkpoint '%s': not signed by this auditor's key "
 				  "(changed since it was written, or another auditor's)", path);
 		goto done;
 	}
-	for (p = text.ptr + strlen(MAGIC); p < armor + 1; line++) {
-		const char *nl = memchr(p, '\n', (size_t)(armor + 1 - p));
+	for (p = text.ptr + strlen(MAGIC); p < text.ptr + body; line++) {
+		const char *nl = memchr(p, '\n', (size_t)(text.ptr + body - p));
 		if ((rc = parse_line(c, p, (size_t)(nl - p), &has_time, &has_key)) < 0) {
 			fs_error_prefix("checkpoint '%s':%zu", path, line + 1);
 			goto done;
@@ -178,7 +175,7 @@ int fs_checkpoint_write(const char *path, const fs_key *key, git_repository *rep
 {
 	static const char *const globs[] = { "hub", "unified", "public", "cities/*" };
 	char when[FS_TIME_RFC3339_BYTES];
-	fs_buf text = FS_BUF_INIT, sig = FS_BUF_INIT;
+	fs_buf text = FS_BUF_INIT;
 	int rc = 0;
 
 	fs_time_rfc3339(when, fs_time_now());
@@ -187,13 +184,8 @@ int fs_checkpoint_write(const char *path, const fs_key *key, git_repository *rep
 	fs_buf_putc(&text, '\n');
 	for (size_t i = 0; i < sizeof(globs) / sizeof(globs[0]) && rc == 0; i++)
 		rc = put_refs(&text, repo, prefix, globs[i]);
-	if (rc < 0 || (rc = fs_buf_check(&text)) < 0 ||
-	    (rc = fs_sshsig_sign(&sig, key, FS_CHECKPOINT_NAMESPACE, text.ptr, text.size)) < 0 ||
-	    (rc = fs_buf_put(&text, sig.ptr, sig.size)) < 0)
-		goto done;
-	rc = fs_file_write_atomic(path, text.ptr, text.size, 0644);
-done:
+	if (rc == 0 && (rc = fs_sshsig_text_sign(&text, key, FS_CHECKPOINT_NAMESPACE)) == 0)
+		rc = fs_file_write_atomic(path, text.ptr, text.size, 0644);
 	fs_buf_dispose(&text);
-	fs_buf_dispose(&sig);
 	return rc;
 }

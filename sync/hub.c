@@ -290,9 +290,11 @@ static int build(const char *stage, const char *final_dir, const char *name,
 		goto done;
 	fs_buf_clear(&hook);
 	fs_buf_printf(&hook, "#!/bin/sh\n"
-			     "# fieldsync: merge what was accepted into refs/heads/unified, when\n"
-			     "# the setting fieldsync.mergeOnReceive is true\n"
-			     "exec '%s' hub merge --on-receive\n", fieldsync);
+			     "# fieldsync: a receipt signed by the hub for each city branch that\n"
+			     "# moved, sent back to the pusher; then merge what was accepted into\n"
+			     "# refs/heads/unified, when the setting fieldsync.mergeOnReceive is true\n"
+			     "'%s' hub post-receive\n"
+			     "exec '%s' hub merge --on-receive\n", fieldsync, fieldsync);
 	if ((rc = fs_buf_check(&hook)) < 0 ||
 	    (rc = write_file(path, "post-receive", hook.ptr, 0755)) < 0)
 		goto done;

@@ -5,7 +5,9 @@
  *   DIR/                 HEAD, objects/, refs/, config (fieldsync.hub = its
  *                        name; receive.* and core.fsync set for git's own
  *                        receive-pack), hooks/pre-receive (runs
- *                        `fieldsync hub receive-check`)
+ *                        `fieldsync hub receive-check`), hooks/post-receive
+ *                        (`hub post-receive`: the city's receipt, then
+ *                        `hub merge --on-receive`)
  *   DIR/fieldsync/       never served, never committed: the hub's secret key
  *                        (0600), key.pub, the writer lock, and `signers`, a
  *                        copy of hub/signers for stock git's

@@ -19,11 +19,43 @@
 #include "node/sshsig.h"
 #include "node/verify.h"
 #include "sync/merge.h"
+#include "sync/receipt.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/time.h"
 
 /* ---- remotes -------------------------------------------------------------- */
+
+/* The hub key pinned in `setting`: 0, or FS_ENOTFOUND when none is pinned yet. */
+static int pinned_key(unsigned char pk[FS_KEY_PUBLIC_BYTES], git_config *cfg,
+		      const char *setting)
+{
+	git_buf v = GIT_BUF_INIT;
+	int rc = git_config_get_string_buf(&v, cfg, setting);
+
+	if (rc == GIT_ENOTFOUND)
+		rc = FS_ENOTFOUND;
+	else if (rc < 0)
+		rc = fs_error_git(rc, "cannot read the setting %s", setting);
+	else if ((rc = fs_ssh_pubkey_parse(pk, v.ptr)) < 0)
+		fs_error_prefix("setting %s", setting);
+	git_buf_dispose(&v);
+	return rc;
+}
+
+/* Trust on first use, as ssh does: the key is pinned in `setting` from now on. */
+static int pin_key(git_config *cfg, const char *setting, const unsigned char pk[FS_KEY_PUBLIC_BYTES])
+{
+	fs_buf text = FS_BUF_INIT;
+	int rc;
+
+	if ((rc = fs_ssh_pubkey_format(&text, pk, NULL)) == 0 &&
+	    (rc = git_config_set_string(cfg, setting, text.ptr)) < 0)
+		rc = fs_error_git(rc, "cannot pin the hub's key");
+	fs_buf_dispose(&text);
+	return rc;
+}
+
 
 /* A hub on this machine: file://PATH or a plain path. NULL for a network URL. */
 static const char *local_path(const char *url)
@@ -127,6 +159,28 @@ done:
 	git_remote_free(r);
 	fs_buf_dispose(&spec);
 	fs_buf_dispose(&pins);
+	return rc;
+}
+
+int fs_remote_set_hub_key(fs_node *node, const char *name,
+			  const unsigned char hub_key[FS_KEY_PUBLIC_BYTES])
+{
+	git_config *cfg = NULL;
+	fs_buf url = FS_BUF_INIT;
+	char setting[256];
+	int rc;
+
+	snprintf(setting, sizeof(setting), "remote.%s.fieldsyncHubKey", name);
+	if ((rc = fs_remote_url(&url, node, name)) < 0)
+		goto done;
+	if ((rc = git_repository_config(&cfg, fs_node_repo(node))) < 0) {
+		rc = fs_error_git(rc, "cannot read the node's settings");
+		goto done;
+	}
+	rc = pin_key(cfg, setting, hub_key);
+done:
+	git_config_free(cfg);
+	fs_buf_dispose(&url);
 	return rc;
 }
 
@@ -483,6 +537,7 @@ typedef struct {
 	fs_buf pins;        /* an ssh hub's pinned host keys */
 	fs_ssh_login login;
 	int uplink;         /* a hub sending its cities up (sync/uplink.h) */
+	fs_buf receipt;     /* the last receipt the hub gave in this sync */
 } pusher;
 
 static void report(pusher *p)
@@ -587,6 +642,37 @@ static void hub_errors(fs_buf *out, const fs_buf *said)
 	}
 }
 
+/*
+ * The receipt the hub's post-receive hook sent as FS_RECEIPT_MARKER lines,
+ * if any, replacing `out`: the last one, if several.
+ */
+static void hub_receipt(fs_buf *out, const fs_buf *said)
+{
+	const size_t m = strlen(FS_RECEIPT_MARKER);
+	const char *s = fs_buf_cstr(said);
+	fs_buf got = FS_BUF_INIT;
+
+	while (*s) {
+		size_t n = strcspn(s, "\r\n");
+		const char *e = s + n;
+		while (e > s && e[-1] == ' ')
+			e--;
+		if ((size_t)(e - s) >= m && strncmp(s, FS_RECEIPT_MARKER, m) == 0) {
+			if ((size_t)(e - s) - m == 19 && strncmp(s + m, "fieldsync receipt 1", 19) == 0)
+				fs_buf_clear(&got);
+			fs_buf_printf(&got, "%.*s\n", (int)(e - s - m), s + m);
+		}
+		s += n;
+		while (*s == '\r' || *s == '\n')
+			s++;
+	}
+	if (got.size) {
+		fs_buf_clear(out);
+		fs_buf_put(out, got.ptr, got.size);
+	}
+	fs_buf_dispose(&got);
+}
+
 static int push_remote(pusher *p, const git_oid *tip)
 {
 	char outgoing[512];
@@ -615,6 +701,8 @@ static int push_remote(pusher *p, const git_oid *tip)
 	fs_buf_clear(&p->remote_says);
 	rc = git_remote_push(p->remote, &specs, &po);
 	hub_errors(&why, &p->remote_says);
+	if (rc == 0 && !p->refused[0])
+		hub_receipt(&p->receipt, &p->remote_says);
 	if (rc < 0 && why.size) {
 		rc = fs_error_set(FS_EREFUSED, "the hub refused the push:%s", why.ptr);
 		goto done;
@@ -734,8 +822,7 @@ static int accept_public(pusher *p, const git_oid *tip)
 	git_repository *repo = fs_node_repo(p->node);
 	unsigned char pk[FS_KEY_PUBLIC_BYTES];
 	char ref[256], key[256], range[2 * GIT_OID_HEXSZ + 3];
-	fs_buf pinned = FS_BUF_INIT, fp = FS_BUF_INIT;
-	git_buf v = GIT_BUF_INIT;
+	fs_buf fp = FS_BUF_INIT;
 	fs_verify_trust trust = { NULL, NULL, pk, "the hub's key" };
 	fs_verify_stats st;
 	first_bad bad;
@@ -753,15 +840,12 @@ static int accept_public(pusher *p, const git_oid *tip)
 		rc = fs_error_git(rc, "cannot read the node's settings");
 		goto done;
 	}
-	if (git_config_get_string_buf(&v, cfg, key) == 0) {
-		if ((rc = fs_ssh_pubkey_parse(pk, v.ptr)) < 0) {
-			fs_error_prefix("setting %s", key);
+	if ((rc = pinned_key(pk, cfg, key)) == FS_ENOTFOUND) {
+		if ((rc = hub_key_of(pk, repo, tip)) < 0)
 			goto done;
-		}
-	} else if ((rc = hub_key_of(pk, repo, tip)) < 0) {
-		goto done;
-	} else {
 		first = 1;
+	} else if (rc < 0) {
+		goto done;
 	}
 	if (have_old)
 		snprintf(range, sizeof(range), "%s..", git_oid_tostr_s(&old));
@@ -779,21 +863,13 @@ static int accept_public(pusher *p, const git_oid *tip)
 	}
 	if (rc < 0)
 		goto done;
-	if (first) {
-		if ((rc = fs_ssh_pubkey_format(&pinned, pk, NULL)) < 0)
-			goto done;
-		if ((rc = git_config_set_string(cfg, key, pinned.ptr)) < 0) {
-			rc = fs_error_git(rc, "cannot pin the hub's key");
-			goto done;
-		}
-	}
+	if (first && (rc = pin_key(cfg, key, pk)) < 0)
+		goto done;
 	if ((rc = git_reference_create(&r, repo, ref, tip, 1, "fieldsync sync: fetch public")) < 0)
 		rc = fs_error_git(rc, "cannot update %s", ref);
 done:
-	git_buf_dispose(&v);
 	git_reference_free(r);
 	git_config_free(cfg);
-	fs_buf_dispose(&pinned);
 	fs_buf_dispose(&fp);
 	return rc;
 }
@@ -874,6 +950,85 @@ done:
 }
 
 /*
+ * A hub on a path gives its receipt in this process, as its post-receive
+ * hook does for a push over the network. Its key must open without a
+ * passphrase; when it does not, the sync goes on without a receipt.
+ */
+static void local_receipt(pusher *p, const git_oid *head)
+{
+	const char *city = p->city_ref + strlen(FS_CITY_REF_PREFIX);
+
+	fs_buf_clear(&p->receipt);
+	if (fs_node_load_key(p->hub, NULL) < 0 ||
+	    fs_receipt_issue(&p->receipt, fs_node_key(p->hub), fs_node_name(p->hub), city, head,
+			     fs_time_now()) < 0) {
+		fprintf(stderr, "warning: remote '%s': no receipt: %s\n", p->name,
+			fs_error_last() ? fs_error_last()->message : "the hub cannot sign");
+		fs_error_clear();
+		fs_buf_clear(&p->receipt);
+	}
+}
+
+/*
+ * The hub key a receipt from this remote must be signed by: the pinned one,
+ * or for a hub on a path the one its registry names (then pinned, as the
+ * first fetch of public pins it). FS_ENOTFOUND when none is known yet.
+ */
+static int receipt_key(pusher *p, unsigned char pk[FS_KEY_PUBLIC_BYTES], git_config *cfg,
+		       const char *setting)
+{
+	git_oid tip;
+	int rc = pinned_key(pk, cfg, setting);
+
+	if (rc != FS_ENOTFOUND || !p->hub)
+		return rc;
+	if ((rc = git_reference_name_to_id(&tip, fs_node_repo(p->hub), FS_HUB_REF)) < 0)
+		return fs_error_git(rc, "hub: cannot read " FS_HUB_REF);
+	if ((rc = hub_key_of(pk, fs_node_repo(p->hub), &tip)) < 0)
+		return rc;
+	return pin_key(cfg, setting, pk);
+}
+
+/* Check the hub's receipt against its pinned key, and keep it (sync/receipt.h). */
+static int keep_receipt(pusher *p)
+{
+	unsigned char pk[FS_KEY_PUBLIC_BYTES];
+	char setting[256];
+	git_config *cfg = NULL;
+	fs_receipt *r = NULL;
+	int rc;
+
+	if (!p->receipt.size)
+		return 0;
+	snprintf(setting, sizeof(setting), "remote.%s.fieldsyncHubKey", p->name);
+	if ((rc = git_repository_config(&cfg, fs_node_repo(p->node))) < 0) {
+		rc = fs_error_git(rc, "cannot read the node's settings");
+		goto done;
+	}
+	if ((rc = receipt_key(p, pk, cfg, setting)) == FS_ENOTFOUND) {
+		fprintf(stderr, "warning: remote '%s': the hub's receipt is not kept: its key is "
+			"not known yet (fieldsync remote add --hub-key, or it is pinned on the first "
+			"fetch of the hub's public branch)\n", p->name);
+		fs_error_clear();
+		rc = 0;
+		goto done;
+	}
+	if (rc < 0 ||
+	    (rc = fs_receipt_parse(&r, p->receipt.ptr, p->receipt.size, pk, 1,
+				   "the hub's receipt")) < 0 ||
+	    (rc = fs_receipt_keep(p->node, r, NULL)) < 0) {
+		fs_error_prefix("remote '%s'", p->name);
+		goto done;
+	}
+	p->stats->receipt = 1;
+done:
+	fs_buf_clear(&p->receipt);
+	fs_receipt_free(r);
+	git_config_free(cfg);
+	return rc;
+}
+
+/*
  * One attempt: ask the hub what it has, then push the rest batch by batch.
  * `progressed` is set when at least one batch landed.
  */
@@ -938,8 +1093,13 @@ static int attempt(pusher *p, git_commit *head, size_t *limit, size_t max, int *
 		acc = 0;
 		first = i + 1;
 	}
+	if (p->hub && !p->uplink)
+		local_receipt(p, &has);
 	rc = p->uplink ? 0 : fetch_public(p);
 done:
+	/* after public, whose first fetch pins the hub's key */
+	if (rc == 0 && !p->uplink)
+		rc = keep_receipt(p);
 	free(v);
 	return rc;
 }
@@ -1107,5 +1267,6 @@ done:
 	fs_buf_dispose(&url);
 	fs_buf_dispose(&p.remote_says);
 	fs_buf_dispose(&p.pins);
+	fs_buf_dispose(&p.receipt);
 	return rc;
 }

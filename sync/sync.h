@@ -55,6 +55,7 @@ typedef struct {
 	size_t bytes;    /* of packs sent */
 	size_t retries;  /* attempts after a failed link */
 	int up_to_date;  /* the hub had everything already */
+	int receipt;     /* the hub's receipt for what it took was checked and kept */
 } fs_sync_stats;
 
 /*
@@ -64,6 +65,14 @@ typedef struct {
  * written when anything is wrong.
  */
 int fs_remote_add(fs_node *node, const char *name, const char *url, const char *host_keys);
+
+/*
+ * Pin the hub's own public key for remote `name` (remote.<name>.fieldsyncHubKey):
+ * the key its public branch and its receipts must be signed by. Without it,
+ * the first fetch of public pins the key hub/signers names (trust on first use).
+ */
+int fs_remote_set_hub_key(fs_node *node, const char *name,
+			  const unsigned char hub_key[FS_KEY_PUBLIC_BYTES]);
 
 /* Replace the pinned host keys of the ssh:// remote `name`. */
 int fs_remote_set_host_keys(fs_node *node, const char *name, const char *host_keys);
@@ -92,7 +101,9 @@ int fs_remote_url(fs_buf *out, const fs_node *node, const char *name);
  * hub is logged in to with the node's key: load it first (fs_node_load_key).
  * FS_ENET when the link failed (after the retries), FS_EREFUSED when the hub
  * refused a commit, or its host key is not the pinned one, or it does not
- * take the node's key.
+ * take the node's key. When the city's branch moved, the hub's receipt
+ * (sync/receipt.h) is checked against the hub key pinned for `name` and kept
+ * (stats->receipt); one that does not verify is FS_EVERIFY, after the push.
  */
 int fs_sync_push(fs_node *node, const char *name, const fs_sync_options *opts,
 		 fs_sync_stats *stats);
