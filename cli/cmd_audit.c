@@ -2,10 +2,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "node/sshsig.h"
 #include "sync/audit.h"
+#include "sync/bundle.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -14,8 +16,9 @@
 static const char help[] =
 	"Checks every commit of a hub's history, in a clone of it (a mirror, or an\n"
 	"ordinary `git clone`, whose branches are under refs/remotes/NAME/), in the\n"
-	"hub itself, or at a URL (file://, http://, https://: cloned into a\n"
-	"temporary folder, then removed):\n"
+	"hub itself, at a URL (file://, http://, https://: cloned into a temporary\n"
+	"folder, then removed), or in a bundle file of the whole history (`git\n"
+	"bundle create FILE --all` on the hub; unpacked aside, then removed):\n"
 	"  hub           the registry of city keys (hub/signers): each change signed\n"
 	"                by the hub key; a key's validity may end, never be erased,\n"
 	"                extended or backdated;\n"
@@ -88,19 +91,35 @@ static int mirror_remote(git_remote **out, git_repository *repo, const char *nam
 	return git_remote_create_with_fetchspec(out, repo, name, url, "+refs/heads/*:refs/heads/*");
 }
 
-/* A hub at a URL: a bare mirror of every branch, in a temporary folder. */
-static int clone_url(git_repository **out, char *tmp, size_t size, const char *url)
+static int is_dir(const char *path)
 {
-	git_clone_options opts = GIT_CLONE_OPTIONS_INIT;
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* A temporary folder for a copy to audit; `tmp` is left empty when none was made. */
+static int make_tmp(char *tmp, size_t size)
+{
 	const char *base = getenv("TMPDIR");
 	int rc;
 
 	snprintf(tmp, size, "%s/fieldsync-audit-XXXXXX", base && *base ? base : "/tmp");
-	if (!mkdtemp(tmp)) {
-		int e = fs_error_os("cannot make a temporary folder '%s'", tmp);
-		tmp[0] = '\0';
-		return e;
-	}
+	if (mkdtemp(tmp))
+		return 0;
+	rc = fs_error_os("cannot make a temporary folder '%s'", tmp);
+	tmp[0] = '\0';
+	return rc;
+}
+
+/* A hub at a URL: a bare mirror of every branch, in a temporary folder. */
+static int clone_url(git_repository **out, char *tmp, size_t size, const char *url)
+{
+	git_clone_options opts = GIT_CLONE_OPTIONS_INIT;
+	int rc;
+
+	if ((rc = make_tmp(tmp, size)) < 0)
+		return rc;
 	opts.bare = 1;
 	opts.remote_cb = mirror_remote;
 	opts.checkout_opts.checkout_strategy = GIT_CHECKOUT_NONE;
@@ -181,6 +200,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	audit_out out = { 0, NULL };
 	fs_audit_stats st;
 	git_repository *repo = NULL;
+	fs_bundle *bundle = NULL;
 	char tmp[4200] = "";
 
 	memset(&st, 0, sizeof(st));
@@ -212,6 +232,11 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	}
 	if (strstr(where, "://")) {
 		if ((rc = clone_url(&repo, tmp, sizeof(tmp), where)) < 0)
+			goto done;
+	} else if (fs_file_exists(where) && !is_dir(where)) {
+		/* a bundle, as it came on a USB stick: unpacked aside, read like a mirror */
+		if ((rc = fs_bundle_read(&bundle, where)) < 0 || (rc = make_tmp(tmp, sizeof(tmp))) < 0 ||
+		    (rc = fs_bundle_unpack(&repo, bundle, tmp, where)) < 0)
 			goto done;
 	} else if ((rc = git_repository_open_ext(&repo, where, GIT_REPOSITORY_OPEN_NO_SEARCH,
 						 NULL)) < 0) {
@@ -263,13 +288,14 @@ done:
 	fs_key_free(auditor);
 	cJSON_Delete(out.list);
 	git_repository_free(repo);
+	fs_bundle_free(bundle);
 	if (tmp[0])
 		fs_file_remove_tree(tmp);
 	return rc < 0 ? cli_fail(rc, json) : exit_code;
 }
 
 const cli_command cli_cmd_audit = {
-	"audit", run, "audit [PATH|URL] [--hub-key KEY|FILE] [--checkpoint FILE --key KEYFILE] "
+	"audit", run, "audit [PATH|URL|BUNDLE] [--hub-key KEY|FILE] [--checkpoint FILE --key KEYFILE] "
 	"[--receipts DIR] [--json]",
 	"Verify a hub's whole signed history (signatures, ownership, schema, merges).", help
 };

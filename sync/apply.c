@@ -13,9 +13,8 @@
 #include "util/error.h"
 #include "util/file.h"
 
-/* Index `pack` into `dir`/pack; the name of the pack written goes to `name`. */
-static int index_pack(char name[GIT_OID_HEXSZ + 1], size_t *objects, git_repository *repo,
-		      const char *dir, const void *pack, size_t len)
+int fs_pack_index(char name[GIT_OID_HEXSZ + 1], size_t *objects, git_repository *repo,
+		  const char *dir, const void *pack, size_t len)
 {
 	git_indexer_options opts = GIT_INDEXER_OPTIONS_INIT;
 	git_indexer_progress progress;
@@ -88,7 +87,7 @@ int fs_hub_apply(fs_node *hub, const void *pack, size_t len, const fs_ref_update
 			goto done;
 		}
 		have_q = 1;
-		if ((rc = index_pack(name, &objects_in, hubrepo, quarantine, pack, len)) < 0)
+		if ((rc = fs_pack_index(name, &objects_in, hubrepo, quarantine, pack, len)) < 0)
 			goto done;
 		stats->objects = objects_in;
 	}

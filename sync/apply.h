@@ -32,6 +32,14 @@ typedef struct {
 } fs_apply_stats;
 
 /*
+ * Index `pack` into `dir`/pack (an objects folder), completing a thin pack
+ * from `repo`'s objects; the name of the pack written goes to `name`, its
+ * object count to `objects`. FS_EINVALID for a damaged or incomplete pack.
+ */
+int fs_pack_index(char name[GIT_OID_HEXSZ + 1], size_t *objects, git_repository *repo,
+		  const char *dir, const void *pack, size_t len);
+
+/*
  * Apply `pack` (`len` bytes, may be thin against the hub's objects; len 0
  * for none) and `updates` to `hub` (open with FS_NODE_LOCK or FS_NODE_WRITE).
  * An update whose ref already holds that commit or a descendant of it is

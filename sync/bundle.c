@@ -1,5 +1,7 @@
 #include "sync/bundle.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,4 +196,46 @@ int fs_bundle_parse(fs_bundle **out, const void *data, size_t len, const char *n
 	}
 	*out = b;
 	return 0;
+}
+
+int fs_bundle_unpack(git_repository **out, const fs_bundle *b, const char *dir,
+		     const char *name)
+{
+	char pack[GIT_OID_HEXSZ + 1], objects[PATH_MAX];
+	git_repository *repo = NULL;
+	git_reference *ref = NULL;
+	size_t n = 0, len;
+	const void *data = fs_bundle_pack(b, &len);
+	int rc;
+
+	*out = NULL;
+	if (b->nprereq)
+		return fs_error_set(FS_EINVALID, "bundle '%s': it needs %zu commit%s it does not "
+				    "carry (made with --since?); only a whole history can be read "
+				    "on its own", name, b->nprereq, b->nprereq == 1 ? "" : "s");
+	if ((rc = git_repository_init(&repo, dir, 1)) < 0) {
+		rc = fs_error_git(rc, "cannot make a repository in '%s'", dir);
+		goto done;
+	}
+	snprintf(objects, sizeof(objects), "%s/objects", git_repository_path(repo));
+	if ((rc = fs_pack_index(pack, &n, repo, objects, data, len)) < 0) {
+		rc = fs_error_prefix("bundle '%s'", name);
+		goto done;
+	}
+	for (size_t i = 0; i < b->nrefs; i++) {
+		if (strncmp(b->refs[i].ref, "refs/", 5) != 0)
+			continue; /* HEAD: a mirror has its own */
+		if ((rc = git_reference_create(&ref, repo, b->refs[i].ref, &b->refs[i].new, 1,
+					       "bundle")) < 0) {
+			rc = fs_error_git(rc, "bundle '%s': cannot set %s", name, b->refs[i].ref);
+			goto done;
+		}
+		git_reference_free(ref);
+		ref = NULL;
+	}
+	*out = repo;
+	repo = NULL;
+done:
+	git_repository_free(repo);
+	return rc;
 }

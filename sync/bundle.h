@@ -53,6 +53,14 @@ int fs_bundle_read(fs_bundle **out, const char *path);
 int fs_bundle_parse(fs_bundle **out, const void *data, size_t len, const char *name);
 void fs_bundle_free(fs_bundle *b);
 
+/*
+ * Make a bare repository in the empty folder `dir` holding the bundle's
+ * objects and refs, as `git clone --mirror BUNDLE` would: what an auditor
+ * reads. FS_EINVALID for a bundle that needs commits it does not carry.
+ */
+int fs_bundle_unpack(git_repository **out, const fs_bundle *b, const char *dir,
+		     const char *name);
+
 size_t fs_bundle_ref_count(const fs_bundle *b);
 const fs_ref_update *fs_bundle_refs(const fs_bundle *b);
 size_t fs_bundle_prerequisite_count(const fs_bundle *b);

@@ -98,6 +98,19 @@ clean_history_passes() {
 	run 0 "$FS" audit from-bundle --json
 	jq -e --argjson n "$want" '.clean and .cities == 2 and .commits == $n' out >/dev/null ||
 		{ cat out; fail "a clone of a bundle"; }
+	# and the bundle itself, as it came on a USB stick, with nothing left behind
+	export TMPDIR="$PWD/tmp"
+	mkdir tmp
+	run 0 "$FS" audit all.bundle --json
+	jq -e --argjson n "$want" '.clean and .cities == 2 and .commits == $n' out >/dev/null ||
+		{ cat out; fail "a bundle"; }
+	[ -z "$(ls tmp)" ] || fail "the unpacked bundle was left in $TMPDIR"
+	# a bundle of part of a history, or a damaged one, is an error, not a verdict
+	g bundle create -q "$PWD/part.bundle" refs/heads/hub~1..refs/heads/hub
+	fails_clearly 1 "does not carry" "$FS" audit part.bundle
+	head -c 300 all.bundle >cut.bundle
+	fails_clearly 1 "cut.bundle" "$FS" audit cut.bundle
+	[ -z "$(ls tmp)" ] || fail "a refused bundle left $(ls tmp)"
 }
 
 forged_signature_is_found() {
