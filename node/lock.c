@@ -61,7 +61,32 @@ void fs_lock_release(fs_lock *lock)
 	free(lock);
 }
 
-static int clear_dir(const char *dir, int depth)
+/*
+ * A lock younger than `min_age_ms` may belong to a live writer that does not
+ * take our lock (git receive-pack on a hub, which holds a ref lock for
+ * milliseconds): wait until it is that old, then judge again.
+ */
+static int is_stale(const char *path, const struct stat *st, int min_age_ms)
+{
+	struct timespec now;
+	struct stat again;
+	long long age_ms;
+
+	if (min_age_ms <= 0)
+		return 1;
+	clock_gettime(CLOCK_REALTIME, &now);
+	age_ms = (long long)(now.tv_sec - st->st_mtim.tv_sec) * 1000 +
+		 (now.tv_nsec - st->st_mtim.tv_nsec) / 1000000;
+	if (age_ms >= min_age_ms)
+		return 1;
+	usleep((useconds_t)(min_age_ms - age_ms) * 1000);
+	/* gone, or renamed into place and made again: a live writer after all */
+	return lstat(path, &again) == 0 && again.st_ino == st->st_ino &&
+	       again.st_mtim.tv_sec == st->st_mtim.tv_sec &&
+	       again.st_mtim.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+static int clear_dir(const char *dir, int depth, int min_age_ms)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -82,7 +107,7 @@ static int clear_dir(const char *dir, int depth)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
 			if (depth > 0) {
-				int r = clear_dir(path, depth - 1);
+				int r = clear_dir(path, depth - 1, min_age_ms);
 				if (r < 0) {
 					closedir(d);
 					return r;
@@ -91,7 +116,8 @@ static int clear_dir(const char *dir, int depth)
 			}
 			continue;
 		}
-		if (n > 5 && strcmp(e->d_name + n - 5, ".lock") == 0) {
+		if (n > 5 && strcmp(e->d_name + n - 5, ".lock") == 0 &&
+		    is_stale(path, &st, min_age_ms)) {
 			if (unlink(path) < 0 && errno != ENOENT) {
 				int rc = fs_error_os("cannot remove stale lock '%s'", path);
 				closedir(d);
@@ -104,15 +130,15 @@ static int clear_dir(const char *dir, int depth)
 	return removed;
 }
 
-int fs_lock_clear_stale(const char *gitdir)
+int fs_lock_clear_stale(const char *gitdir, int min_age_ms)
 {
 	char refs[4096];
 	int a, b;
 
-	a = clear_dir(gitdir, 0);
+	a = clear_dir(gitdir, 0, min_age_ms);
 	if (a < 0)
 		return a;
 	snprintf(refs, sizeof(refs), "%s/refs", gitdir);
-	b = clear_dir(refs, 16);
+	b = clear_dir(refs, 16, min_age_ms);
 	return b < 0 ? b : a + b;
 }

@@ -23,9 +23,14 @@ void fs_lock_release(fs_lock *lock);
 
 /*
  * With the lock held: remove the "*.lock" files that a crashed git writer
- * left in `gitdir` (at its top and under refs/). Returns how many it removed,
- * or a negative code.
+ * left in `gitdir` (at its top and under refs/). A lock file younger than
+ * `min_age_ms` is waited on until it is that old, and left if it went away
+ * or changed meanwhile (0: every lock file is debris). Returns how many it
+ * removed, or a negative code.
  */
-int fs_lock_clear_stale(const char *gitdir);
+int fs_lock_clear_stale(const char *gitdir, int min_age_ms);
+
+/* On a hub, where git receive-pack moves refs without our lock: no ref lock lives this long. */
+#define FS_HUB_STALE_LOCK_MS 2000
 
 #endif

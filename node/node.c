@@ -462,23 +462,24 @@ static int node_alloc(fs_node **out, const char *absdir, int hub)
 }
 
 /* FIELDSYNC_LOCK_TIMEOUT_MS: how long to wait for another writer (the settings can only be read under the lock). */
-static int lock_timeout(void)
+/* Milliseconds from environment variable `name`, or `dflt` when unset or not in 0..max. */
+static int env_ms(const char *name, int dflt, long max)
 {
-	const char *s = getenv("FIELDSYNC_LOCK_TIMEOUT_MS");
+	const char *s = getenv(name);
 	char *end;
 	long v;
 
 	if (!s || !*s)
-		return FS_NODE_LOCK_TIMEOUT_MS;
+		return dflt;
 	v = strtol(s, &end, 10);
-	return *end || v < 0 || v > 3600000 ? FS_NODE_LOCK_TIMEOUT_MS : (int)v;
+	return *end || v < 0 || v > max ? dflt : (int)v;
 }
 
 int fs_node_open(fs_node **out, const char *dir, unsigned flags, const char *passphrase)
 {
 	char abs[PATH_MAX], gitdir[PATH_MAX + 16], lockpath[PATH_MAX + 32];
 	fs_node *node = NULL;
-	int rc, hub = 0;
+	int rc, hub = 0, timeout, stale;
 
 	*out = NULL;
 	if (!realpath(dir, abs))
@@ -514,14 +515,18 @@ int fs_node_open(fs_node **out, const char *dir, unsigned flags, const char *pas
 			goto done;
 		}
 		snprintf(lockpath, sizeof(lockpath), "%s/lock", node->fsdir);
-		if ((rc = fs_lock_acquire(&node->lock, lockpath, lock_timeout())) < 0)
+		timeout = env_ms("FIELDSYNC_LOCK_TIMEOUT_MS", FS_NODE_LOCK_TIMEOUT_MS, 3600000);
+		if ((rc = fs_lock_acquire(&node->lock, lockpath, timeout)) < 0)
 			goto done;
 		/*
 		 * With the lock held, no other writer of a city node is alive: its git
-		 * locks are debris. Not on a hub: git receive-pack writes there too,
-		 * without our lock.
+		 * locks are debris. On a hub git receive-pack moves refs too, without
+		 * our lock, but never holds a ref lock for seconds: an older one is
+		 * what a killed writer left, and would block every later ref update.
+		 * (FIELDSYNC_STALE_LOCK_MS: tests that kill hub writers need not wait.)
 		 */
-		if (!hub && (rc = fs_lock_clear_stale(gitdir)) < 0)
+		stale = hub ? env_ms("FIELDSYNC_STALE_LOCK_MS", FS_HUB_STALE_LOCK_MS, 600000) : 0;
+		if ((rc = fs_lock_clear_stale(gitdir, stale)) < 0)
 			goto done;
 		if ((flags & FS_NODE_WRITE) &&
 		    ((rc = open_key(node, passphrase)) < 0 || (rc = setup_writes(node)) < 0))
