@@ -46,7 +46,9 @@ static const char help[] =
 	"  --receipts DIR      a city's receipts (its .fieldsync/receipts, or copies):\n"
 	"                      each must be signed by the hub key, and the commit it\n"
 	"                      names must still be in that city's branch; a receipt\n"
-	"                      that fails either is a finding (the hub dropped data)\n"
+	"                      that fails either is a finding (the hub dropped data);\n"
+	"                      one well signed by another key (another hub's) is\n"
+	"                      counted apart and not judged\n"
 	"  --json              {\"clean\", \"commits\", \"records\", \"cities\", \"keys\",\n"
 	"                      \"hub_key\", \"hub_key_from\", \"checkpoint\", \"receipts\",\n"
 	"                      \"findings\": [...]}\n"
@@ -91,11 +93,21 @@ static int mirror_remote(git_remote **out, git_repository *repo, const char *nam
 	return git_remote_create_with_fetchspec(out, repo, name, url, "+refs/heads/*:refs/heads/*");
 }
 
-static int is_dir(const char *path)
+/* A file that starts as a git bundle does (a ".git" file naming a repository does not). */
+static int is_bundle(const char *path)
 {
+	char head[16] = "";
+	FILE *f = fopen(path, "rb");
 	struct stat st;
+	int yes;
 
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	if (!f)
+		return 0;
+	yes = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+	      fread(head, 1, 15, f) == 15 &&
+	      (memcmp(head, "# v2 git bundle", 15) == 0 || memcmp(head, "# v3 git bundle", 15) == 0);
+	fclose(f);
+	return yes;
 }
 
 /* A temporary folder for a copy to audit; `tmp` is left empty when none was made. */
@@ -158,7 +170,8 @@ static void print_summary(const fs_audit_stats *st, int rc, int receipts)
 	       st->commits, st->commits == 1 ? "" : "s", st->records, st->records == 1 ? "" : "s",
 	       st->cities, st->cities == 1 ? "y" : "ies", st->keys, st->keys == 1 ? "" : "s");
 	if (receipts)
-		printf("%zu receipt%s, ", st->receipts, st->receipts == 1 ? "" : "s");
+		printf("%zu receipt%s%s, ", st->receipts, st->receipts == 1 ? "" : "s",
+		       st->receipts_other ? " (and some of another hub, not judged)" : "");
 	if (rc == 0)
 		printf("clean\n");
 	else
@@ -233,7 +246,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	if (strstr(where, "://")) {
 		if ((rc = clone_url(&repo, tmp, sizeof(tmp), where)) < 0)
 			goto done;
-	} else if (fs_file_exists(where) && !is_dir(where)) {
+	} else if (is_bundle(where)) {
 		/* a bundle, as it came on a USB stick: unpacked aside, read like a mirror */
 		if ((rc = fs_bundle_read(&bundle, where)) < 0 || (rc = make_tmp(tmp, sizeof(tmp))) < 0 ||
 		    (rc = fs_bundle_unpack(&repo, bundle, tmp, where)) < 0)
@@ -269,8 +282,10 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		out.list = NULL;
 		if (cp_state)
 			cJSON_AddStringToObject(o, "checkpoint", cp_state);
-		if (receipts)
+		if (receipts) {
 			cJSON_AddNumberToObject(o, "receipts", (double)st.receipts);
+			cJSON_AddNumberToObject(o, "receipts_other", (double)st.receipts_other);
+		}
 		rc = cli_print_json(o) < 0 ? FS_ENOMEM : rc;
 	} else {
 		print_summary(&st, rc, receipts != NULL);

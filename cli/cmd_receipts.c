@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "cli/cli.h"
 #include "node/sshsig.h"
 #include "sync/receipt.h"
@@ -153,7 +155,10 @@ done:
 	return rc;
 }
 
-static int add(const fs_node *node, const fs_buf *keys, const char *path, int json)
+/* Keep the receipt at `path`; `vouched` (may be NULL), the --hub-key given, is trusted from
+ * now on if it is the key that signed it. */
+static int add(const fs_node *node, const fs_buf *keys, const char *path,
+	       const unsigned char *vouched, int json)
 {
 	fs_buf text = FS_BUF_INIT, kept = FS_BUF_INIT;
 	fs_receipt *r = NULL;
@@ -166,9 +171,12 @@ static int add(const fs_node *node, const fs_buf *keys, const char *path, int js
 				   keys->size / FS_KEY_PUBLIC_BYTES, what)) < 0)
 		goto done;
 	if ((rc = fs_receipt_keep(node, r, &kept)) < 0) {
-		fs_error_prefix("receipt '%s'", path);
+		fs_error_prefix("'%s'", path);
 		goto done;
 	}
+	if (vouched && sodium_memcmp(vouched, fs_receipt_hub_key(r), FS_KEY_PUBLIC_BYTES) == 0 &&
+	    (rc = fs_receipt_trust_key(node, vouched)) < 0)
+		goto done;
 	if (json)
 		rc = cli_print_json(receipt_json(r, kept.ptr));
 	else
@@ -206,10 +214,9 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	if ((rc = fs_receipt_node_keys(&keys, node)) < 0 ||
 	    (key_arg && (rc = fs_buf_put(&keys, pk, sizeof(pk))) < 0))
 		goto done;
-	rc = nargs ? add(node, &keys, argv[2], json) : list(node, &keys, json, &failed);
 	/* the key the user vouched for, once a receipt it signed holds: kept for the next ones */
-	if (rc == 0 && key_arg)
-		rc = fs_receipt_trust_key(node, pk);
+	rc = nargs ? add(node, &keys, argv[2], key_arg ? pk : NULL, json)
+		   : list(node, &keys, json, &failed);
 done:
 	fs_buf_dispose(&keys);
 	fs_node_free(node);

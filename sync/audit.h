@@ -47,6 +47,7 @@ typedef struct {
 	size_t keys;      /* keys in the registry */
 	size_t findings;
 	size_t receipts;  /* receipts that verified (opts->receipts) */
+	size_t receipts_other; /* well signed by another key: another hub's, not judged */
 	unsigned char hub_key[FS_KEY_PUBLIC_BYTES];
 	int hub_key_given; /* 0: taken from the registry's first commit */
 	char prefix[128];  /* where the hub's branches were found, e.g. "refs/heads/" */

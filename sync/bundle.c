@@ -204,6 +204,7 @@ int fs_bundle_unpack(git_repository **out, const fs_bundle *b, const char *dir,
 	char pack[GIT_OID_HEXSZ + 1], objects[PATH_MAX];
 	git_repository *repo = NULL;
 	git_reference *ref = NULL;
+	git_odb *odb = NULL;
 	size_t n = 0, len;
 	const void *data = fs_bundle_pack(b, &len);
 	int rc;
@@ -222,9 +223,19 @@ int fs_bundle_unpack(git_repository **out, const fs_bundle *b, const char *dir,
 		rc = fs_error_prefix("bundle '%s'", name);
 		goto done;
 	}
+	if ((rc = git_repository_odb(&odb, repo)) < 0) {
+		rc = fs_error_git(rc, "cannot read '%s'", dir);
+		goto done;
+	}
 	for (size_t i = 0; i < b->nrefs; i++) {
 		if (strncmp(b->refs[i].ref, "refs/", 5) != 0)
 			continue; /* HEAD: a mirror has its own */
+		if (!git_odb_exists(odb, &b->refs[i].new)) {
+			rc = fs_error_set(FS_EINVALID, "bundle '%s': incomplete: %s names %s, which "
+					  "it does not carry", name, b->refs[i].ref,
+					  git_oid_tostr_s(&b->refs[i].new));
+			goto done;
+		}
 		if ((rc = git_reference_create(&ref, repo, b->refs[i].ref, &b->refs[i].new, 1,
 					       "bundle")) < 0) {
 			rc = fs_error_git(rc, "bundle '%s': cannot set %s", name, b->refs[i].ref);
@@ -236,6 +247,7 @@ int fs_bundle_unpack(git_repository **out, const fs_bundle *b, const char *dir,
 	*out = repo;
 	repo = NULL;
 done:
+	git_odb_free(odb);
 	git_repository_free(repo);
 	return rc;
 }

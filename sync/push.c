@@ -599,10 +599,14 @@ static void set_callbacks(pusher *p, git_remote_callbacks *cb)
 	p->login.tries = 0;
 }
 
+/* What a hub says is kept for its errors and receipt; no hub needs more than this. */
+#define REMOTE_SAYS_MAX (1u << 20)
+
 static int on_sideband(const char *str, int len, void *payload)
 {
 	pusher *p = payload;
-	fs_buf_put(&p->remote_says, str, (size_t)len);
+	if (len > 0 && p->remote_says.size + (size_t)len <= REMOTE_SAYS_MAX)
+		fs_buf_put(&p->remote_says, str, (size_t)len);
 	return 0;
 }
 
@@ -989,9 +993,14 @@ static int receipt_key(pusher *p, unsigned char pk[FS_KEY_PUBLIC_BYTES], git_con
 	return pin_key(cfg, setting, pk);
 }
 
-/* Check the hub's receipt against its pinned key, and keep it (sync/receipt.h). */
-static int keep_receipt(pusher *p)
+/*
+ * Check the hub's receipt against its pinned key and the commit just pushed
+ * (`tip`: an older receipt sent again covers less than it claims), and keep
+ * it (sync/receipt.h).
+ */
+static int keep_receipt(pusher *p, const git_oid *tip)
 {
+	char got[13], want[13]; /* short ids */
 	unsigned char pk[FS_KEY_PUBLIC_BYTES];
 	char setting[256];
 	git_config *cfg = NULL;
@@ -1016,6 +1025,10 @@ static int keep_receipt(pusher *p)
 	if (rc < 0 ||
 	    (rc = fs_receipt_parse(&r, p->receipt.ptr, p->receipt.size, pk, 1,
 				   "the hub's receipt")) < 0 ||
+	    (!git_oid_equal(fs_receipt_head(r), tip) &&
+	     (rc = fs_error_set(FS_EVERIFY, "the hub's receipt is for commit %s, not for the one "
+				"pushed (%s)", git_oid_tostr(got, sizeof(got), fs_receipt_head(r)),
+				git_oid_tostr(want, sizeof(want), tip))) < 0) ||
 	    (rc = fs_receipt_keep(p->node, r, NULL)) < 0) {
 		fs_error_prefix("remote '%s'", p->name);
 		goto done;
@@ -1099,7 +1112,7 @@ static int attempt(pusher *p, git_commit *head, size_t *limit, size_t max, int *
 done:
 	/* after public, whose first fetch pins the hub's key */
 	if (rc == 0 && !p->uplink)
-		rc = keep_receipt(p);
+		rc = keep_receipt(p, &has);
 	free(v);
 	return rc;
 }

@@ -48,6 +48,20 @@ void fs_receipt_free(fs_receipt *r)
 	free(r);
 }
 
+/* One line people read: no control characters (a terminal's escapes), no blanks around. */
+static int hub_name_check(const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			n = 0;
+	if (n == 0 || n >= HUB_BYTES || name[0] == ' ' || name[n - 1] == ' ')
+		return fs_error_set(FS_EINVALID, "hub name: expected one line of text, not empty, "
+				    "without control characters or blanks around it");
+	return 0;
+}
+
 int fs_receipt_issue(fs_buf *out, const fs_key *key, const char *hub_name, const char *city,
 		     const git_oid *head, int64_t when)
 {
@@ -55,10 +69,8 @@ int fs_receipt_issue(fs_buf *out, const fs_key *key, const char *hub_name, const
 	fs_buf text = FS_BUF_INIT;
 	int rc;
 
-	if (!hub_name || strlen(hub_name) >= HUB_BYTES || strpbrk(hub_name, "\r\n"))
-		return fs_error_set(FS_EINVALID, "hub name '%s': expected one line of text",
-				    hub_name ? hub_name : "");
-	if ((rc = fs_city_id_check(city, "city")) < 0)
+	if ((rc = hub_name_check(hub_name ? hub_name : "")) < 0 ||
+	    (rc = fs_city_id_check(city, "city")) < 0)
 		return rc;
 	fs_time_rfc3339(t, when);
 	fs_buf_printf(&text, MAGIC "hub %s\nhub-key ", hub_name);
@@ -111,7 +123,7 @@ static int parse_body(fs_receipt *r, const char *text, size_t body)
 		rc = fs_error_set(FS_EINVALID, "a line after 'time'");
 		goto done;
 	}
-	if ((rc = fs_city_id_check(r->city, "city")) < 0)
+	if ((rc = hub_name_check(r->hub)) < 0 || (rc = fs_city_id_check(r->city, "city")) < 0)
 		goto done;
 	if (strlen(head) != GIT_OID_HEXSZ || git_oid_fromstr(&r->head, head) < 0) {
 		rc = fs_error_set(FS_EINVALID, "head '%s': expected a commit id (40 hex digits)", head);
@@ -165,7 +177,7 @@ int fs_receipt_parse(fs_receipt **out, const char *text, size_t len,
 	}
 	if (!trusted(r->hub_key, keys, n)) {
 		fs_ssh_pubkey_fingerprint(&fp, r->hub_key);
-		rc = fs_error_set(FS_EVERIFY, "%s: signed by %s, which is not the hub's key%s", what,
+		rc = fs_error_set(FS_EREFUSED, "%s: signed by %s, which is not the hub's key%s", what,
 				  fs_buf_cstr(&fp), n ? "" : " (no hub key is known here)");
 		goto done;
 	}
@@ -329,8 +341,10 @@ int fs_receipt_keep(const fs_node *node, const fs_receipt *r, fs_buf *path)
 	if ((rc = fs_receipt_dir(&dir, node)) < 0 || (rc = fs_file_mkdir_p(dir.ptr, 0755)) < 0 ||
 	    (rc = fs_file_sync_dir(dir.ptr)) < 0)
 		goto done;
-	fs_buf_printf(&file, "%s/%s-%s-%s.receipt", dir.ptr, r->city, stamp,
-		      git_oid_tostr_s(&r->head));
+	/* the hub's key in the name too: two hubs' receipts of one head in one second */
+	fs_buf_printf(&file, "%s/%s-%s-%s-%02x%02x%02x%02x.receipt", dir.ptr, r->city, stamp,
+		      git_oid_tostr_s(&r->head), r->hub_key[0], r->hub_key[1], r->hub_key[2],
+		      r->hub_key[3]);
 	if ((rc = fs_buf_check(&file)) < 0 ||
 	    (rc = fs_file_write_atomic(file.ptr, r->text, r->len, 0644)) < 0)
 		goto done;

@@ -39,7 +39,8 @@ int fs_receipt_issue(fs_buf *out, const fs_key *key, const char *hub_name, const
 /*
  * Parse the receipt `text` (`len` bytes, NUL-terminated) and check that one
  * of `keys` (`n` keys of FS_KEY_PUBLIC_BYTES, one after the other) signed
- * it. FS_EVERIFY when the signature does not hold or is no such key's,
+ * it. FS_EVERIFY when the signature does not hold, FS_EREFUSED when it
+ * holds but the key is none of `keys` (another hub's receipt, or a forgery),
  * FS_EINVALID when it is not a receipt. Messages start with `what`.
  */
 int fs_receipt_parse(fs_receipt **out, const char *text, size_t len,
@@ -75,7 +76,7 @@ int fs_receipt_dir(fs_buf *out, const fs_node *node);
 
 /*
  * Keep `r` (already verified) in the node's receipts folder as
- * <city>-<time>-<head>.receipt, durably (temporary file, fsync, rename,
+ * <city>-<time>-<head>-<hub key, 8 hex>.receipt, durably (temporary file, fsync, rename,
  * fsync of the folder); its path goes to `path` when not NULL. FS_EREFUSED,
  * and nothing written, when it is for another city or names a commit that
  * is not in the node's history.

@@ -70,10 +70,10 @@ TEST(receipt, another_key_or_a_changed_byte_is_refused)
 	REQUIRE(fs_key_generate(&k) == 0 && fs_key_generate(&other) == 0);
 	REQUIRE(git_oid_fromstr(&head, HEAD) == 0);
 	REQUIRE(fs_receipt_issue(&text, k, "Test hub", "tunis", &head, 1795000000) == 0);
-	CHECK(fs_receipt_parse(&r, text.ptr, text.size, fs_key_public(other), 1, "r") == FS_EVERIFY);
+	CHECK(fs_receipt_parse(&r, text.ptr, text.size, fs_key_public(other), 1, "r") == FS_EREFUSED);
 	CHECK(r == NULL);
 	CHECK(strstr(fs_error_last()->message, "not the hub's key") != NULL);
-	CHECK(fs_receipt_parse(&r, text.ptr, text.size, NULL, 0, "r") == FS_EVERIFY);
+	CHECK(fs_receipt_parse(&r, text.ptr, text.size, NULL, 0, "r") == FS_EREFUSED);
 	CHECK(strstr(fs_error_last()->message, "no hub key is known here") != NULL);
 	/* any of several keys will do */
 	fs_buf_put(&keys, fs_key_public(other), FS_KEY_PUBLIC_BYTES);
@@ -148,6 +148,11 @@ TEST(receipt, issue_refuses_a_bad_city_or_hub_name)
 	REQUIRE(git_oid_fromstr(&head, HEAD) == 0);
 	CHECK(fs_receipt_issue(&text, k, "Test hub", "../tunis", &head, 0) == FS_EINVALID);
 	CHECK(fs_receipt_issue(&text, k, "Test\nhub", "tunis", &head, 0) == FS_EINVALID);
+	/* what a terminal would act on, or a line end would eat: never in a receipt */
+	CHECK(fs_receipt_issue(&text, k, "Test\033[2Jhub", "tunis", &head, 0) == FS_EINVALID);
+	CHECK(fs_receipt_issue(&text, k, "Test hub ", "tunis", &head, 0) == FS_EINVALID);
+	CHECK(fs_receipt_issue(&text, k, "", "tunis", &head, 0) == FS_EINVALID);
+	CHECK(fs_receipt_issue(&text, k, "Test\rhub", "tunis", &head, 0) == FS_EINVALID);
 	CHECK(text.size == 0);
 	fs_buf_dispose(&text);
 	fs_key_free(k);
