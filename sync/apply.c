@@ -35,8 +35,11 @@ int fs_pack_index(char name[GIT_OID_HEXSZ + 1], size_t *objects, git_repository 
 	if ((rc = git_indexer_append(idx, pack, len, &progress)) < 0 ||
 	    (rc = git_indexer_commit(idx, &progress)) < 0) {
 		const git_error *e = git_error_last();
-		rc = fs_error_set(FS_EINVALID, "the pack is damaged or incomplete: %s",
-				  e && e->message ? e->message : "unreadable");
+		/* a full or failing disk is not the sender's fault */
+		rc = e && e->klass == GIT_ERROR_OS
+			     ? fs_error_set(FS_EIO, "cannot write the pack: %s", e->message)
+			     : fs_error_set(FS_EINVALID, "the pack is damaged or incomplete: %s",
+					    e && e->message ? e->message : "unreadable");
 		goto done;
 	}
 	snprintf(name, GIT_OID_HEXSZ + 1, "%s", git_indexer_name(idx));

@@ -9,32 +9,10 @@
 # a hub ref lock this young may be a live receive-pack's: no waiting for it here
 export FIELDSYNC_STALE_LOCK_MS=0
 
-# kill_each SYS TEMPLATE CHECK CMD...: in a fresh copy of folder TEMPLATE,
-# at ./w, run CMD killed at call N of SYS, for every N; then CHECK in that
-# copy. Templates are built at ./w and moved: remotes name file://$PWD/w/hub.
 kill_each() {
-	_sys=$1 _tpl=$2 _check=$3
-	shift 3
-	rm -rf w && cp -a "$_tpl" w
-	(cd w && traced -f -qq -e trace="$_sys" -o ../count "$@" >/dev/null 2>&1)
-	_calls=$(grep -c "$_sys(" count)
-	[ "$_calls" -ge 1 ] || fail "no $_sys call in: $*"
-	_i=1
-	while [ "$_i" -le "$_calls" ]; do
-		rm -rf w && cp -a "$_tpl" w
-		(cd w && traced -f -qq -o /dev/null -e trace="$_sys" \
-			-e inject="$_sys":signal=SIGKILL:when="$_i" "$@" >/dev/null 2>&1) || true
-		(cd w && "$_check") >check.log 2>&1 ||
-			{ cat check.log; fail "after a kill at $_sys #$_i of $_calls: $*"; }
-		_i=$((_i + 1))
-	done
-	echo "$_sys: $_calls kills" >>kills
-}
-
-whole() {
-	for _g in "$@"; do
-		git --git-dir="$_g" fsck --full --strict >/dev/null 2>fsck || { cat fsck; fail "fsck $_g"; }
-	done
+	_sys=$1
+	shift
+	fault_each "$_sys" signal=SIGKILL "$@"
 }
 
 # ---- import: whole batches, never a record twice --------------------------

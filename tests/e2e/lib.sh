@@ -106,6 +106,39 @@ traced() {
 	ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" strace "$@"
 }
 
+# fault_each SYS INJECT TEMPLATE CHECK CMD...: in a fresh copy of folder
+# TEMPLATE, at ./w, run CMD with strace's fault INJECT (signal=SIGKILL,
+# error=ENOSPC) at call N of SYS, for every N CMD makes; then CHECK in that
+# copy, with CMD's exit status in ../rc and its stderr in ../fault.err.
+# Templates are built at ./w and moved, so remotes name file://$PWD/w/hub.
+fault_each() {
+	_sys=$1 _inject=$2 _tpl=$3 _check=$4
+	shift 4
+	rm -rf w && cp -a "$_tpl" w
+	(cd w && traced -f -qq -e trace="$_sys" -o ../count "$@" >/dev/null 2>&1)
+	_calls=$(grep -c "$_sys(" count)
+	[ "$_calls" -ge 1 ] || fail "no $_sys call in: $*"
+	_i=1
+	while [ "$_i" -le "$_calls" ]; do
+		rm -rf w && cp -a "$_tpl" w
+		set +e
+		(cd w && traced -f -qq -o /dev/null -e trace="$_sys" \
+			-e inject="$_sys":"$_inject":when="$_i" "$@" >/dev/null 2>../fault.err)
+		echo $? >rc
+		set -e
+		(cd w && "$_check") >check.log 2>&1 ||
+			{ cat check.log; fail "after $_inject at $_sys #$_i of $_calls: $*"; }
+		_i=$((_i + 1))
+	done
+}
+
+# whole GITDIR...: stock git finds every object and ref sound
+whole() {
+	for _g in "$@"; do
+		git --git-dir="$_g" fsck --full --strict >/dev/null 2>fsck || { cat fsck; fail "fsck $_g"; }
+	done
+}
+
 # ---- hubs ----
 
 hub_refs() {

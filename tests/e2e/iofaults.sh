@@ -1,0 +1,83 @@
+#!/bin/sh
+# A full disk (ENOSPC) and a failing one (EIO) at each write, fsync and
+# rename of add, sync and hub merge: the command says so (exit 5, an
+# "error:" line), nothing it did not acknowledge is taken for done, nothing
+# is corrupt, and the same command works once the disk is back. A failed
+# fsync is an error, never retried as if it had succeeded.
+. "$(dirname "$0")/lib.sh"
+
+export FIELDSYNC_STALE_LOCK_MS=0
+
+# the faulted command succeeded with its work there, or failed clearly; $1:
+# is its work there? (A failure may leave it there: a folder's fsync that
+# fails after the ref's rename leaves a change whose durability nobody
+# knows, and saying so is right.)
+judged() {
+	_rc=$(cat ../rc)
+	if [ "$_rc" = 0 ]; then
+		[ "$1" = yes ] || fail "exit 0, but the work is not there"
+		return 0
+	fi
+	grep -q '^error: ' ../fault.err || { cat ../fault.err; fail "exit $_rc without an error line"; }
+	[ "$_rc" = 5 ] || { cat ../fault.err; fail "exit $_rc for a disk fault (expected 5)"; }
+}
+
+add_checks() {
+	whole n/.git
+	[ "$(git --git-dir=n/.git rev-list --count HEAD)" = 2 ] && landed=yes || landed=no
+	judged "$landed"
+	"$FS" -C n add action f >/dev/null
+	"$FS" -C n verify >/dev/null
+}
+
+faults_in_add() {
+	mkdir w
+	mknode w/n tunis
+	action_json >w/f
+	mv w tpl
+	fault_each write error=ENOSPC tpl add_checks "$FS" -C n add action f
+	fault_each fsync error=EIO tpl add_checks "$FS" -C n add action f
+	fault_each rename error=EIO tpl add_checks "$FS" -C n add action f
+}
+
+sync_checks() {
+	whole tunis/.git hub
+	[ "$(git --git-dir=hub rev-parse -q --verify refs/heads/cities/tunis)" = \
+		"$(git --git-dir=tunis/.git rev-parse HEAD)" ] && landed=yes || landed=no
+	judged "$landed"
+	"$FS" -C tunis sync >/dev/null
+	[ "$(git --git-dir=hub rev-parse refs/heads/cities/tunis)" = \
+		"$(git --git-dir=tunis/.git rev-parse HEAD)" ] || fail "the hub lacks tunis's head"
+}
+
+faults_in_sync() {
+	mkdir w
+	(cd w && mkhub hub && city tunis 3 && "$FS" -C tunis remote add hub "file://$PWD/hub" >/dev/null)
+	mv w tpl
+	fault_each fsync error=EIO tpl sync_checks "$FS" -C tunis sync
+	fault_each rename error=ENOSPC tpl sync_checks "$FS" -C tunis sync
+}
+
+merge_checks() {
+	whole hub
+	git --git-dir=hub rev-parse -q --verify refs/heads/unified >/dev/null && landed=yes || landed=no
+	judged "$landed"
+	"$FS" -C hub hub merge >/dev/null
+	[ "$(git --git-dir=hub rev-parse refs/heads/unified^{tree})" = "$(cat ../want)" ] ||
+		fail "another unified tree than an undisturbed merge's"
+}
+
+faults_in_hub_merge() {
+	mkdir w
+	(cd w && tunis_and_quito)
+	mv w tpl
+	cp -a tpl ref
+	"$FS" -C ref/hub hub merge >/dev/null
+	git --git-dir=ref/hub rev-parse refs/heads/unified^{tree} >want
+	fault_each fsync error=EIO tpl merge_checks "$FS" -C hub hub merge
+	fault_each rename error=ENOSPC tpl merge_checks "$FS" -C hub hub merge
+}
+
+t "ENOSPC and EIO at each write, fsync and rename of add" faults_in_add
+t "EIO and ENOSPC at each fsync and rename of sync" faults_in_sync
+t "EIO and ENOSPC at each fsync and rename of hub merge" faults_in_hub_merge
