@@ -85,12 +85,7 @@ merge_checks() {
 }
 
 kill_hub_merge() {
-	mkdir w
-	(cd w && tunis_and_quito)
-	mv w tpl
-	cp -a tpl ref
-	"$FS" -C ref/hub hub merge >/dev/null
-	git --git-dir=ref/hub rev-parse refs/heads/unified^{tree} >want
+	merge_template
 	for sys in fsync rename; do
 		kill_each "$sys" tpl merge_checks "$FS" -C hub hub merge
 	done

@@ -68,12 +68,7 @@ merge_checks() {
 }
 
 faults_in_hub_merge() {
-	mkdir w
-	(cd w && tunis_and_quito)
-	mv w tpl
-	cp -a tpl ref
-	"$FS" -C ref/hub hub merge >/dev/null
-	git --git-dir=ref/hub rev-parse refs/heads/unified^{tree} >want
+	merge_template
 	fault_each fsync error=EIO tpl merge_checks "$FS" -C hub hub merge
 	fault_each rename error=ENOSPC tpl merge_checks "$FS" -C hub hub merge
 }

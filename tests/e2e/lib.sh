@@ -200,6 +200,17 @@ tunis_and_quito() {
 	done
 }
 
+# merge_template: ./tpl, tunis_and_quito built at ./w for fault_each; ./want,
+# the unified tree an undisturbed merge of it makes
+merge_template() {
+	mkdir w
+	(cd w && tunis_and_quito)
+	mv w tpl
+	cp -a tpl ref
+	"$FS" -C ref/hub hub merge >/dev/null
+	git --git-dir=ref/hub rev-parse refs/heads/unified^{tree} >want
+}
+
 # crlf: stdin with CRLF line ends, as RFC 4180 writes CSV
 crlf() {
 	sed 's/$/\r/'
