@@ -26,7 +26,15 @@ typedef struct {
 	int too_long;
 	crypto_generichash_state *hash; /* fed every byte read, when set */
 	FILE *spool;                    /* copy of every byte read, when set */
+	const size_t *source;           /* line i+1 came from line source[i] of the user's file */
+	size_t nsource;
 } reader;
+
+/* The line number the user knows: of their file, not of the records made from it. */
+static size_t user_line(const reader *r)
+{
+	return r->source && r->lineno <= r->nsource ? r->source[r->lineno - 1] : r->lineno;
+}
 
 static int fill(reader *r)
 {
@@ -226,7 +234,7 @@ static int check_all(reader *r, fs_node *node, fs_kind kind, size_t *total)
 		if (!r->too_long && blank(&r->line))
 			continue;
 		(*total)++;
-		snprintf(what, sizeof(what), "line %zu", r->lineno);
+		snprintf(what, sizeof(what), "line %zu", user_line(r));
 		if (r->too_long)
 			rc = fs_error_set(FS_ETOOBIG, "%s: over the limit of %d bytes (1 MiB)", what,
 					  FS_RECORD_MAX_BYTES);
@@ -273,7 +281,7 @@ static int write_all(reader *r, fs_node *node, fs_kind kind, const char *hash,
 			st->skipped++;
 			continue;
 		}
-		snprintf(what, sizeof(what), "line %zu", r->lineno);
+		snprintf(what, sizeof(what), "line %zu", user_line(r));
 		/* checked in the first pass; prepared again for its id and times */
 		if ((rc = fs_record_prepare(&rec, node, kind, r->line.ptr, r->line.size, NULL, what)) < 0)
 			goto done;
@@ -297,8 +305,13 @@ done:
 	return rc;
 }
 
-int fs_import(fs_node *node, fs_kind kind, const char *path, const fs_import_options *opts,
-	      fs_import_stats *stats)
+/*
+ * Import from `f` (`path` names it in messages; "-": standard input, read
+ * once, so spooled for the second pass). `source`: see fs_import_buffer.
+ */
+static int import_file(fs_node *node, fs_kind kind, FILE *f, const char *path,
+		       const size_t *source, size_t nsource, const fs_import_options *opts,
+		       fs_import_stats *stats)
 {
 	fs_import_stats st = { 0, 0, 0, 0 };
 	crypto_generichash_state hs;
@@ -318,12 +331,9 @@ int fs_import(fs_node *node, fs_kind kind, const char *path, const fs_import_opt
 				  FS_IMPORT_BATCH_MAX);
 		goto done;
 	}
-	r.f = from_stdin ? stdin : fopen(path, "rb");
-	if (!r.f) {
-		rc = errno == ENOENT ? fs_error_set(FS_ENOTFOUND, "import file '%s': no such file", path)
-				     : fs_error_os("import file '%s'", path);
-		goto done;
-	}
+	r.f = f;
+	r.source = source;
+	r.nsource = nsource;
 	if (from_stdin) {
 		/* standard input can be read once: keep a copy for the second pass */
 		snprintf(spool_path, sizeof(spool_path), "%s/.fieldsync/import-%ld.tmp",
@@ -368,13 +378,55 @@ int fs_import(fs_node *node, fs_kind kind, const char *path, const fs_import_opt
 done:
 	if (stats)
 		*stats = st;
-	if (r.f && r.f != stdin)
-		fclose(r.f);
+	if (r.f && r.f != stdin && r.f != f)
+		fclose(r.f); /* the spool */
 	if (r.spool)
 		fclose(r.spool);
 	if (spool_path[0])
 		unlink(spool_path);
 	fs_buf_dispose(&r.line);
 	free(done_ranges.v);
+	return rc;
+}
+
+int fs_import(fs_node *node, fs_kind kind, const char *path, const fs_import_options *opts,
+	      fs_import_stats *stats)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	int rc;
+
+	if (!f) {
+		if (stats)
+			memset(stats, 0, sizeof(*stats));
+		return errno == ENOENT ? fs_error_set(FS_ENOTFOUND, "import file '%s': no such file",
+						      path)
+				       : fs_error_os("import file '%s'", path);
+	}
+	rc = import_file(node, kind, f, path, NULL, 0, opts, stats);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+int fs_import_buffer(fs_node *node, fs_kind kind, const char *data, size_t len,
+		     const char *name, const size_t *source, size_t nsource,
+		     const fs_import_options *opts, fs_import_stats *stats)
+{
+	FILE *f;
+	int rc;
+
+	if (len == 0) {
+		if (stats)
+			memset(stats, 0, sizeof(*stats));
+		return fs_error_set(FS_EUNCHANGED, "import of '%s': no records", name);
+	}
+	/* read in place: what a form export holds never goes to a spool file */
+	if (!(f = fmemopen((void *)data, len, "rb"))) {
+		if (stats)
+			memset(stats, 0, sizeof(*stats));
+		return fs_error_os("import of '%s'", name);
+	}
+	rc = import_file(node, kind, f, name, source, nsource, opts, stats);
+	fclose(f);
 	return rc;
 }

@@ -41,4 +41,14 @@ typedef struct {
 int fs_import(fs_node *node, fs_kind kind, const char *path, const fs_import_options *opts,
 	      fs_import_stats *stats);
 
+/*
+ * The same from `len` bytes of NDJSON in memory (never written to disk: a
+ * form export's personal columns are in them before sealing). `name` names
+ * it in messages; line i+1 of `data` came from line `source[i]` of the
+ * user's file (NULL: no such mapping), which is what messages give.
+ */
+int fs_import_buffer(fs_node *node, fs_kind kind, const char *data, size_t len,
+		     const char *name, const size_t *source, size_t nsource,
+		     const fs_import_options *opts, fs_import_stats *stats);
+
 #endif

@@ -10,13 +10,6 @@
 #include "util/error.h"
 #include "util/json.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	cJSON *a = NULL, *b = NULL;

@@ -14,13 +14,6 @@
 #include "util/error.h"
 #include "util/json.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
 /* The path a record would be stored at, from its own members. */
 static int path_of(fs_buf *out, const cJSON *rec)
 {
