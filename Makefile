@@ -16,6 +16,7 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
 DOCDIR ?= $(PREFIX)/share/doc/fieldsync
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 CC ?= cc
 PKGS := libgit2 libcjson libsodium zlib
 
@@ -164,13 +165,21 @@ bench-audit: deps
 	@bench/audit build/fieldsync
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(DOCDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(DOCDIR)/commands \
+		$(DESTDIR)$(UNITDIR)
 	install -m 0755 $(B)/fieldsync $(DESTDIR)$(BINDIR)/fieldsync
 	install -m 0644 $(B)/libfieldsync.a $(DESTDIR)$(LIBDIR)/libfieldsync.a
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 docs/commands/*.md $(DESTDIR)$(DOCDIR)/commands/
+	for u in dist/systemd/*.service; do \
+		sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' "$$u" \
+			>$(DESTDIR)$(UNITDIR)/$$(basename "$$u") && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename "$$u") || exit 1; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/fieldsync $(DESTDIR)$(LIBDIR)/libfieldsync.a
+	rm -f $(DESTDIR)$(UNITDIR)/fieldsync-sync@.service $(DESTDIR)$(UNITDIR)/fieldsync-hub@.service
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:

@@ -1,6 +1,12 @@
 /* fieldsync sync: push the city's history to its hub, batch by batch */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <sodium.h>
 
 #include "cli/cli.h"
 #include "sync/sync.h"
@@ -36,6 +42,14 @@ static const char help[] =
 	"NAME ('remote add --hub-key', or pinned on the first fetch of public) and\n"
 	"keeps it: see 'fieldsync receipts'. A receipt that does not verify is exit 1.\n"
 	"\n"
+	"With --watch, sync keeps the node in step by itself: it looks at the node's\n"
+	"head every --interval seconds (default 60) and syncs when it moved, or when\n"
+	"an hour went by; after a failure it waits --backoff seconds (default 10),\n"
+	"doubled each time up to 30 minutes, with jitter. One line per attempt on\n"
+	"stderr (with syslog levels under systemd, for the journal). SIGTERM or\n"
+	"SIGINT stops it, after the batch in flight; exit 0. The project ships a\n"
+	"systemd unit for it (dist/systemd/fieldsync-sync@.service).\n"
+	"\n"
 	"exit codes: 0 synced, 1 the hub refused (a commit, or the node's key, or its\n"
 	"host key is not the pinned one), 6 the link failed (sync again later)\n"
 	"\n"
@@ -43,6 +57,9 @@ static const char help[] =
 	"  --batch-bytes N   the size of a batch, in bytes (at least 1024)\n"
 	"  --timeout S       give up on a silent link after S seconds\n"
 	"  --retries N       tries after a failed link (0: none)\n"
+	"  --watch           keep syncing, as described above\n"
+	"  --interval S      with --watch: how often to look at the head\n"
+	"  --backoff S       with --watch: the first wait after a failure\n"
 	"  --json            print {\"remote\", \"commits\", \"batches\", \"bytes\",\n"
 	"                    \"retries\", \"receipt\"}\n";
 
@@ -88,19 +105,196 @@ static int pick(const char **out, fs_node *node, int nargs, char **argv, git_str
 	return 0;
 }
 
-static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
+/*
+ * One sync: open the node (a hub: under its lock, as it signs what it sends
+ * up), pick the remote, push. The remote's name goes to `name`.
+ */
+static int sync_once(const cli_context *ctx, int nargs, char **argv, fs_sync_options *so,
+		     fs_sync_stats *st, char *name, size_t size)
 {
-	int json = 0, nargs, rc;
-	const char *batch = NULL, *name = NULL, *timeout = NULL, *retries = NULL;
-	const cli_option opts[] = { { "json", 0, NULL, &json }, { "batch-bytes", 0, &batch, NULL },
-				    { "timeout", 0, &timeout, NULL }, { "retries", 0, &retries, NULL },
-				    { NULL, 0, NULL, NULL } };
 	git_strarray names = { NULL, 0 };
-	progress_state ps = { fs_time_now(), 0 };
-	fs_sync_options so = { 0, 0, -1, 0, NULL, NULL };
-	fs_sync_stats st;
+	const char *picked = NULL;
 	fs_node *node = NULL;
 	fs_buf url = FS_BUF_INIT;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if ((rc = cli_open_read(&node, ctx)) < 0)
+		goto done;
+	if (fs_node_is_hub(node)) {
+		fs_node_free(node);
+		node = NULL;
+		if ((rc = cli_open_hub(&node, ctx, FS_NODE_WRITE)) < 0)
+			goto done;
+	}
+	if ((rc = pick(&picked, node, nargs, argv, &names)) < 0)
+		goto done;
+	snprintf(name, size, "%s", picked);
+	/* an ssh hub lets the node in by its key */
+	if ((rc = fs_remote_url(&url, node, picked)) < 0 ||
+	    (!fs_node_is_hub(node) && strncmp(url.ptr, "ssh://", 6) == 0 &&
+	     (rc = cli_load_key(node, ctx)) < 0))
+		goto done;
+	rc = fs_sync_push(node, picked, so, st);
+done:
+	git_strarray_dispose(&names);
+	fs_buf_dispose(&url);
+	fs_node_free(node);
+	return rc;
+}
+
+/* ---- --watch ------------------------------------------------------------ */
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+/*
+ * One line per attempt. Under systemd (JOURNAL_STREAM set) each starts with
+ * its syslog level, "<6>" info to "<3>" error, which the journal reads.
+ */
+static void logline(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void logline(int level, const char *fmt, ...)
+{
+	char when[FS_TIME_RFC3339_BYTES];
+	va_list ap;
+
+	if (getenv("JOURNAL_STREAM")) {
+		fprintf(stderr, "<%d>", level);
+	} else {
+		fs_time_rfc3339(when, fs_time_now());
+		fprintf(stderr, "%s ", when);
+	}
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+}
+
+/* Sleep `ms`, cut short by SIGTERM or SIGINT. */
+static void nap(int64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	if (ms > 0 && !stop_requested)
+		nanosleep(&ts, NULL);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The node's head, as text ("" when unreadable: then a sync says why). */
+static void head_of(char out[GIT_OID_HEXSZ + 1], const cli_context *ctx)
+{
+	fs_node *node = NULL;
+	git_commit *head = NULL;
+
+	out[0] = '\0';
+	if (cli_open_read(&node, ctx) == 0 && fs_node_head(&head, node) == 0)
+		git_oid_tostr(out, GIT_OID_HEXSZ + 1, git_commit_id(head));
+	fs_error_clear();
+	git_commit_free(head);
+	fs_node_free(node);
+}
+
+#define WATCH_REFRESH_MS (3600 * 1000) /* sync even with nothing new: public moves too */
+#define WATCH_MAX_WAIT_MS (30 * 60 * 1000)
+
+/*
+ * Keep the node in step with its hub: sync when the head moved (looked at
+ * every `interval_ms`) or an hour went by; after a failure wait `backoff_ms`,
+ * doubled each time up to 30 minutes, with jitter, so a dead link is never
+ * hammered. SIGTERM or SIGINT stops it between attempts (a push under way
+ * ends first: at most one batch, bounded by the timeout).
+ */
+static int watch(const cli_context *ctx, int nargs, char **argv, fs_sync_options *so,
+		 int64_t interval_ms, int64_t backoff_ms)
+{
+	char synced[GIT_OID_HEXSZ + 1] = "", head[GIT_OID_HEXSZ + 1], name[256] = "hub";
+	int64_t last_ok = 0, next_try = 0;
+	unsigned failures = 0;
+	struct sigaction sa;
+	fs_sync_stats st;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop; /* no SA_RESTART: a nap ends at once */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	logline(6, "sync --watch: started (looking every %.1f s)", interval_ms / 1000.0);
+	while (!stop_requested) {
+		int64_t now = now_ms();
+		int rc;
+		head_of(head, ctx);
+		if (failures ? now < next_try
+			     : strcmp(head, synced) == 0 && last_ok && now - last_ok < WATCH_REFRESH_MS) {
+			nap(failures && next_try - now < interval_ms ? next_try - now : interval_ms);
+			continue;
+		}
+		rc = sync_once(ctx, nargs, argv, so, &st, name, sizeof(name));
+		if (rc == FS_EUSAGE || rc == FS_ENOTNODE) /* no remote, no node: waiting mends nothing */
+			return rc;
+		if (rc == 0) {
+			failures = 0;
+			last_ok = now_ms();
+			snprintf(synced, sizeof(synced), "%s", head);
+			if (st.up_to_date)
+				logline(6, "sync '%s': up to date", name);
+			else
+				logline(6, "sync '%s': %zu commit%s in %zu batch%s, %zu bytes%s", name,
+					st.commits, st.commits == 1 ? "" : "s", st.batches,
+					st.batches == 1 ? "" : "es", st.bytes,
+					st.receipt ? ", receipt kept" : "");
+		} else {
+			int64_t wait = backoff_ms << (failures < 12 ? failures : 12);
+			if (wait > WATCH_MAX_WAIT_MS)
+				wait = WATCH_MAX_WAIT_MS;
+			/* +-25 %: many nodes behind one link do not come back at once */
+			wait += (int64_t)randombytes_uniform((uint32_t)(wait / 2 + 1)) - wait / 4;
+			failures++;
+			next_try = now_ms() + wait;
+			logline(rc == FS_ENET ? 4 : 3, "sync '%s': %s; next try in %.1f s", name,
+				fs_error_last() ? fs_error_last()->message : "failed", wait / 1000.0);
+			fs_error_clear();
+		}
+	}
+	logline(6, "sync --watch: stopped");
+	return 0;
+}
+
+/* Seconds as milliseconds, from `min` to an hour; -1 for anything else. */
+static int64_t seconds(const char *s, double min)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	return *end || !(v >= min && v <= 3600) ? -1 : (int64_t)(v * 1000);
+}
+
+static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
+{
+	int json = 0, watching = 0, nargs, rc;
+	const char *batch = NULL, *timeout = NULL, *retries = NULL, *interval = NULL,
+		   *backoff = NULL;
+	const cli_option opts[] = { { "json", 0, NULL, &json }, { "batch-bytes", 0, &batch, NULL },
+				    { "timeout", 0, &timeout, NULL }, { "retries", 0, &retries, NULL },
+				    { "watch", 0, NULL, &watching }, { "interval", 0, &interval, NULL },
+				    { "backoff", 0, &backoff, NULL }, { NULL, 0, NULL, NULL } };
+	progress_state ps = { fs_time_now(), 0 };
+	fs_sync_options so = { 0, 0, -1, 0, NULL, NULL };
+	int64_t interval_ms = 60000, backoff_ms = 10000;
+	fs_sync_stats st;
+	char name[256];
 
 	if ((rc = cli_parse(cmd, argc, argv, opts, &nargs)) != 0)
 		return rc == CLI_HELP ? 0 : rc;
@@ -115,12 +309,11 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		so.batch_bytes = (size_t)b;
 	}
 	if (timeout) {
-		char *end;
-		double t = strtod(timeout, &end);
-		if (*end || !(t >= 0.1 && t <= 3600))
+		int64_t t = seconds(timeout, 0.1);
+		if (t < 0)
 			return cli_usage_error(cmd, "sync: --timeout '%s': expected seconds, 0.1 to 3600",
 					       timeout);
-		so.timeout_ms = (int)(t * 1000);
+		so.timeout_ms = (int)t;
 	}
 	if (retries) {
 		char *end;
@@ -129,29 +322,27 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 			return cli_usage_error(cmd, "sync: --retries '%s': expected 0 to 1000", retries);
 		so.retries = (int)r;
 	}
+	if ((interval || backoff) && !watching)
+		return cli_usage_error(cmd, "sync: --interval and --backoff go with --watch");
+	if (watching && json)
+		return cli_usage_error(cmd, "sync: --watch logs lines, it has no --json");
+	if (interval && (interval_ms = seconds(interval, 0.1)) < 0)
+		return cli_usage_error(cmd, "sync: --interval '%s': expected seconds, 0.1 to 3600",
+				       interval);
+	if (backoff && (backoff_ms = seconds(backoff, 0.1)) < 0)
+		return cli_usage_error(cmd, "sync: --backoff '%s': expected seconds, 0.1 to 3600",
+				       backoff);
 	/* for the tests: short waits between tries */
 	if (getenv("FIELDSYNC_BACKOFF_MS"))
 		so.backoff_ms = atoi(getenv("FIELDSYNC_BACKOFF_MS"));
-	ps.tty = cli_progress_enabled() && !json;
+	ps.tty = cli_progress_enabled() && !json && !watching;
 	so.progress = progress;
 	so.payload = &ps;
-	if ((rc = cli_open_read(&node, ctx)) < 0)
+	if (watching) {
+		rc = watch(ctx, nargs, argv, &so, interval_ms, backoff_ms);
 		goto done;
-	/* a hub sends its cities up: it signs what it sends, and holds its lock meanwhile */
-	if (fs_node_is_hub(node)) {
-		fs_node_free(node);
-		node = NULL;
-		if ((rc = cli_open_hub(&node, ctx, FS_NODE_WRITE)) < 0)
-			goto done;
 	}
-	if ((rc = pick(&name, node, nargs, argv, &names)) < 0)
-		goto done;
-	/* an ssh hub lets the node in by its key */
-	if ((rc = fs_remote_url(&url, node, name)) < 0 ||
-	    (!fs_node_is_hub(node) && strncmp(url.ptr, "ssh://", 6) == 0 &&
-	     (rc = cli_load_key(node, ctx)) < 0))
-		goto done;
-	rc = fs_sync_push(node, name, &so, &st);
+	rc = sync_once(ctx, nargs, argv, &so, &st, name, sizeof(name));
 	if (ps.tty && st.batches)
 		fputc('\n', stderr);
 	if (rc < 0)
@@ -174,9 +365,6 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	if (!json && st.receipt)
 		printf("the hub's receipt is kept (fieldsync receipts)\n");
 done:
-	git_strarray_dispose(&names);
-	fs_buf_dispose(&url);
-	fs_node_free(node);
 	if (rc == FS_EUSAGE) {
 		fprintf(stderr, "error: %s\n", fs_error_last()->message);
 		return FS_EXIT_USAGE;
@@ -185,6 +373,6 @@ done:
 }
 
 const cli_command cli_cmd_sync = {
-	"sync", run, "sync [NAME] [--batch-bytes N] [--json]",
+	"sync", run, "sync [NAME] [--batch-bytes N] [--json] | sync [NAME] --watch [--interval S] [--backoff S]",
 	"Push the city's history to its hub, in batches that survive a cut link.", help
 };
