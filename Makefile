@@ -17,6 +17,8 @@ BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
 DOCDIR ?= $(PREFIX)/share/doc/fieldsync
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+MANDIR ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 CC ?= cc
 PKGS := libgit2 libcjson libsodium zlib
 
@@ -96,7 +98,13 @@ $(B)/gen/serve_data.o: $(B)/gen/serve_data.c
 $(B)/gen/schema_data.o: $(B)/gen/schema_data.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-tests: $(B)/fieldsync $(B)/tests/unit/unit $(B)/tests/forge $(B)/tests/linkproxy $(FUZZ_BIN)
+tests: $(B)/fieldsync $(B)/tests/unit/unit $(B)/tests/forge $(B)/tests/linkproxy $(FUZZ_BIN) \
+	$(B)/man/fieldsync.1
+
+# man pages from each command's --help (scripts/mkman): the same text
+$(B)/man/fieldsync.1: $(B)/fieldsync scripts/mkman
+	@rm -rf $(B)/man
+	scripts/mkman $(B)/fieldsync $(B)/man
 
 # Fuzz targets: with tests/fuzz/driver.c they replay their corpus as a test;
 # with FUZZ=1, libFuzzer's own main searches for new inputs.
@@ -164,9 +172,11 @@ bench-audit: deps
 	@$(MAKE) --no-print-directory B=build all
 	@bench/audit build/fieldsync
 
-install: all
+install: all $(B)/man/fieldsync.1
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(DOCDIR)/commands \
-		$(DESTDIR)$(UNITDIR)
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0644 $(B)/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 dist/bash-completion/fieldsync $(DESTDIR)$(COMPLETIONDIR)/fieldsync
 	install -m 0755 $(B)/fieldsync $(DESTDIR)$(BINDIR)/fieldsync
 	install -m 0644 $(B)/libfieldsync.a $(DESTDIR)$(LIBDIR)/libfieldsync.a
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
@@ -180,6 +190,8 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/fieldsync $(DESTDIR)$(LIBDIR)/libfieldsync.a
 	rm -f $(DESTDIR)$(UNITDIR)/fieldsync-sync@.service $(DESTDIR)$(UNITDIR)/fieldsync-hub@.service
+	rm -f $(DESTDIR)$(MANDIR)/man1/fieldsync.1 $(DESTDIR)$(MANDIR)/man1/fieldsync-*.1
+	rm -f $(DESTDIR)$(COMPLETIONDIR)/fieldsync
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
