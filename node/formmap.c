@@ -1,11 +1,11 @@
 #include "node/formmap.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "node/keystore.h"
+#include "schema/builtin.h"
 #include "util/error.h"
 #include "util/json.h"
 
@@ -15,16 +15,28 @@ struct fs_formmap {
 	const char *person;
 };
 
-/* The fields a map may fill: service/1's own, less what the node sets and the sealed part. */
-static const char *const FIELDS[] = { "date", "category", "population_group", "sex", "age_band",
-				      "nationality", "referred_to", "action", NULL };
-
+/*
+ * The fields a map may fill: service/1's own properties (the schema is the
+ * one list of them), less what the node sets and what the map fills its own
+ * way (the pseudonym, the sealed part).
+ */
 static int known_field(const char *name)
 {
-	for (size_t i = 0; FIELDS[i]; i++)
-		if (strcmp(FIELDS[i], name) == 0)
-			return 1;
-	return 0;
+	static const char *const not_mapped[] = { "schema", "id",	"city",	    "created",
+						  "updated", "person", "protected", NULL };
+	const fs_schema_set *set;
+	const cJSON *props;
+
+	for (size_t i = 0; not_mapped[i]; i++)
+		if (strcmp(not_mapped[i], name) == 0)
+			return 0;
+	if (fs_schema_builtin(&set) < 0) {
+		fs_error_clear();
+		return 0;
+	}
+	props = cJSON_GetObjectItemCaseSensitive(
+		fs_schema_set_lookup(set, FS_SCHEMA_BASE "service-1.json"), "properties");
+	return cJSON_GetObjectItemCaseSensitive(props, name) != NULL;
 }
 
 /* Is column `col` one of the personal ones (person, protected)? */
@@ -51,9 +63,9 @@ static int check_strings(const cJSON *obj, const char *part, const char *what, i
 	cJSON_ArrayForEach(c, obj) {
 		if (fields && !known_field(c->string))
 			return fs_error_set(FS_EINVALID, "%s: /%s/%s: not a field a map can fill "
-					    "(one of date, category, population_group, sex, "
-					    "age_band, nationality, referred_to, action)", what, part,
-					    c->string);
+					    "(a property of schema/service-1.json other than schema, "
+					    "id, city, created, updated, person, protected)", what,
+					    part, c->string);
 		if (!cJSON_IsString(c) || !*c->valuestring)
 			return fs_error_set(FS_EINVALID, "%s: /%s/%s: expected a column name", what,
 					    part, c->string);

@@ -341,7 +341,7 @@ int fs_keystore_pseudonym(const fs_keystore *ks, char out[FS_PERSON_HEX_BYTES],
 	return 0;
 }
 
-static entry *pending_find(fs_keystore *ks, const char *person)
+static entry *pending_find(const fs_keystore *ks, const char *person)
 {
 	for (size_t i = 0; i < ks->npending; i++)
 		if (strcmp(ks->pending[i].person, person) == 0)
@@ -349,7 +349,8 @@ static entry *pending_find(fs_keystore *ks, const char *person)
 	return NULL;
 }
 
-static int read_person(fs_keystore *ks, const char *person, unsigned char plain[PERSON_PLAIN])
+static int read_person(const fs_keystore *ks, const char *person,
+		       unsigned char plain[PERSON_PLAIN])
 {
 	unsigned char file[PERSON_FILE_BYTES], ad[8 + 2 * FS_PERSON_BYTES + 64];
 	char path[PATH_BYTES], what[80];
@@ -475,7 +476,7 @@ int fs_keystore_has_key(const fs_keystore *ks, const char *person)
 	char path[PATH_BYTES], name[64];
 
 	snprintf(name, sizeof(name), "people/%s", person);
-	return pending_find((fs_keystore *)ks, person) != NULL ||
+	return pending_find(ks, person) != NULL ||
 	       (path_of(path, ks->dir, name) == 0 && fs_file_exists(path));
 }
 
@@ -566,7 +567,7 @@ int fs_keystore_export(const fs_keystore *ks, const char *path, const char *pass
 			cap *= 2;
 		}
 		memcpy(e.person, d->d_name, sizeof(e.person)); /* 32 hex digits and the NUL */
-		rc = read_person((fs_keystore *)ks, e.person, e.plain);
+		rc = read_person(ks, e.person, e.plain);
 		if (rc == 0) {
 			unsigned char *at = plain + head + count * ENTRY_BYTES;
 			sodium_hex2bin(at, FS_PERSON_BYTES, e.person, 2 * FS_PERSON_BYTES, NULL, NULL,

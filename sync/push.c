@@ -662,7 +662,10 @@ static void hub_receipt(fs_buf *out, const fs_buf *said)
 		while (e > s && e[-1] == ' ')
 			e--;
 		if ((size_t)(e - s) >= m && strncmp(s, FS_RECEIPT_MARKER, m) == 0) {
-			if ((size_t)(e - s) - m == 19 && strncmp(s + m, "fieldsync receipt 1", 19) == 0)
+			/* its first line starts a new one: the last receipt counts */
+			static const char first[] = "fieldsync receipt 1";
+			if ((size_t)(e - s) - m == sizeof(first) - 1 &&
+			    strncmp(s + m, first, sizeof(first) - 1) == 0)
 				fs_buf_clear(&got);
 			fs_buf_printf(&got, "%.*s\n", (int)(e - s - m), s + m);
 		}

@@ -454,26 +454,21 @@ const char *fs_json_string(const cJSON *obj, const char *name)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static void wipe(cJSON *item)
+/* Zero the keys and strings of `item`, of what it holds, and with `siblings`, of those after it. */
+static void wipe(cJSON *item, int siblings)
 {
-	for (; item; item = item->next) {
+	for (; item; item = siblings ? item->next : NULL) {
 		if (item->string)
 			sodium_memzero(item->string, strlen(item->string));
 		if (item->valuestring)
 			sodium_memzero(item->valuestring, strlen(item->valuestring));
-		wipe(item->child);
+		wipe(item->child, 1);
 	}
 }
 
 void fs_json_delete_secure(cJSON *item)
 {
-	if (!item)
-		return;
-	/* the siblings of a detached item are not its own: wipe only below it */
-	if (item->string)
-		sodium_memzero(item->string, strlen(item->string));
-	if (item->valuestring)
-		sodium_memzero(item->valuestring, strlen(item->valuestring));
-	wipe(item->child);
+	/* the siblings of a detached item are not its own: only it and below */
+	wipe(item, 0);
 	cJSON_Delete(item);
 }

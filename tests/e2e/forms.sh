@@ -15,6 +15,7 @@ kobo_csv() {
 	printf '"2026-11-22T09:00:00.000+01:00";"2026-11-22";"sante";"refugee";"f";"25-59";"case-0001";"CANARY-NAME-1";"";"";"3";"u-3";"2026-11-22T10:00:00"\r\n'
 }
 
+# the map's values are the export's column names, not data
 kobo_map() {
 	cat <<'JSON'
 {"columns": {"date": "visit_date", "category": "service", "population_group": "status",

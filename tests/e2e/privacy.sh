@@ -15,7 +15,8 @@ private_node() {
 }
 
 # protected_service NODE LOCAL-ID: a service to that person, with a
-# protected part; its id in ./id
+# protected part of canaries (given to add in plain form, which the node
+# seals before anything is written); its id in ./id
 protected_service() {
 	_p=$("$FS" -C "$1" person id "$2")
 	printf '{"date":"2026-11-20","category":"legal-aid","person":"%s","population_group":"refugee","sex":"male","age_band":"18-24","protected":{"name":"%s","phone":"%s","notes":"first visit"}}\n' \
@@ -140,8 +141,15 @@ protected_part_is_sealed() {
 	# local ids can stay out of argv; a mistyped pseudonym is not echoed
 	[ "$(printf 'case-9\r\ncase-10\n' | "$FS" -C n person id - | head -1)" = "$p" ] ||
 		fail "person id - differs"
+	snapshot n >before
+	keystore_sum n >ks.before
 	fails_clearly 1 "expected a pseudonym" "$FS" -C n forget A-2024-0117
 	hasnt err A-2024-0117
+	fails_clearly 1 "no key and no service record" "$FS" -C n forget 00000000000000000000000000000000
+	fails_clearly 2 "expected one PERSON" "$FS" -C n forget "$p" --local case-9
+	FIELDSYNC_KEYSTORE_PASSPHRASE=wrong fails_clearly 3 "wrong passphrase" "$FS" -C n forget "$p"
+	same_as n before
+	keystore_sum n | cmp -s - ks.before || fail "a refused forget changed the keystore"
 }
 
 # tunis (with a keystore, three people) and quito synced to ./hub, merged,
