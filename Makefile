@@ -8,6 +8,7 @@
 #   make bench-audit the auditor: 100,000 signed commits, against stock git
 #   make fuzz       libFuzzer (clang) on every target, FUZZ_TIME seconds each
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make update-po  after changing messages: po/fieldsync.pot and po/*.po
 #
 # `make check` and `make demo` install the Debian packages they need first
 # (scripts/install-deps) when pkg-config cannot find a library.
@@ -19,6 +20,7 @@ DOCDIR ?= $(PREFIX)/share/doc/fieldsync
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 MANDIR ?= $(PREFIX)/share/man
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+LOCALEDIR ?= $(PREFIX)/share/locale
 CC ?= cc
 PKGS := libgit2 libcjson libsodium zlib
 
@@ -56,10 +58,13 @@ LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/schema_data.o $(B)/gen/serve_data.o
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(B)/%.o)
 FUZZ_BIN := $(FUZZ_SRC:%.c=$(B)/%)
+# the catalogues sit beside the program: $(B)/locale, PREFIX/share/locale (util/i18n.h)
+LANGS := $(sort $(basename $(notdir $(wildcard po/*.po))))
+MO := $(LANGS:%=$(B)/locale/%/LC_MESSAGES/fieldsync.mo)
 
-.PHONY: all check test demo bench bench-merge bench-audit install uninstall clean deps fuzz
+.PHONY: all check test demo bench bench-merge bench-audit install uninstall clean deps fuzz update-po
 
-all: $(B)/fieldsync $(B)/libfieldsync.a fieldsync
+all: $(B)/fieldsync $(B)/libfieldsync.a fieldsync $(MO)
 
 # ./fieldsync at the top, for the README's commands
 fieldsync: $(B)/fieldsync
@@ -78,6 +83,20 @@ $(B)/tests/unit/unit: $(UNIT_OBJ) $(B)/libfieldsync.a
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/locale/%/LC_MESSAGES/fieldsync.mo: po/%.po
+	@mkdir -p $(dir $@)
+	msgfmt --check -o $@ $<
+
+# After a message changed: the template again, and each catalogue merged with
+# it (new messages untranslated: tests/e2e/i18n.sh fails until they are done).
+update-po:
+	scripts/mkpot po/fieldsync.pot
+	for l in $(LANGS); do \
+		msgmerge --quiet --update --backup=none --no-fuzzy-matching \
+			po/$$l.po po/fieldsync.pot && \
+		msgattrib --no-obsolete -o po/$$l.po po/$$l.po || exit 1; \
+	done
 
 # the build tool runs on the build machine: never sanitized
 $(B)/tools/embed: tools/embed.c
@@ -99,7 +118,7 @@ $(B)/gen/schema_data.o: $(B)/gen/schema_data.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 tests: $(B)/fieldsync $(B)/tests/unit/unit $(B)/tests/forge $(B)/tests/linkproxy $(FUZZ_BIN) \
-	$(B)/man/fieldsync.1
+	$(B)/man/fieldsync.1 $(MO)
 
 # man pages from each command's --help (scripts/mkman): the same text
 $(B)/man/fieldsync.1: $(B)/fieldsync scripts/mkman
@@ -175,6 +194,11 @@ bench-audit: deps
 install: all $(B)/man/fieldsync.1
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(DOCDIR)/commands \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPLETIONDIR)
+	for l in $(LANGS); do \
+		install -d $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES && \
+		install -m 0644 $(B)/locale/$$l/LC_MESSAGES/fieldsync.mo \
+			$(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/fieldsync.mo || exit 1; \
+	done
 	install -m 0644 $(B)/man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 dist/bash-completion/fieldsync $(DESTDIR)$(COMPLETIONDIR)/fieldsync
 	install -m 0755 $(B)/fieldsync $(DESTDIR)$(BINDIR)/fieldsync
@@ -192,6 +216,7 @@ uninstall:
 	rm -f $(DESTDIR)$(UNITDIR)/fieldsync-sync@.service $(DESTDIR)$(UNITDIR)/fieldsync-hub@.service
 	rm -f $(DESTDIR)$(MANDIR)/man1/fieldsync.1 $(DESTDIR)$(MANDIR)/man1/fieldsync-*.1
 	rm -f $(DESTDIR)$(COMPLETIONDIR)/fieldsync
+	for l in $(LANGS); do rm -f $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/fieldsync.mo; done
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:

@@ -13,6 +13,7 @@
 
 #include "node/node.h"
 #include "util/buf.h"
+#include "util/i18n.h"
 
 /* Exit codes (docs/exit-codes.md). */
 #define FS_EXIT_OK 0
@@ -115,6 +116,13 @@ int cli_read_local_id(char out[CLI_LOCAL_ID_BYTES]);
  * or a file that holds it (the hub's fieldsync/key.pub). FS_EUSAGE for neither.
  */
 int cli_hub_key_arg(unsigned char pk[FS_KEY_PUBLIC_BYTES], const char *arg);
+
+/* A count in the reader's language, for messages with several counts:
+ * cli_count(&b, P_("%zu commit", "%zu commits", n), n). Returns b->text. */
+typedef struct {
+	char text[64];
+} cli_count_buf;
+const char *cli_count(cli_count_buf *b, const char *fmt, size_t n);
 
 /* Print a cJSON value on one line to stdout, then free it. */
 int cli_print_json(cJSON *value);

@@ -7,7 +7,7 @@
 #include "util/error.h"
 #include "util/file.h"
 
-static const char help[] =
+static const char help[] = N_(
 	"Reads one record as JSON from FILE (or standard input, '-' or nothing),\n"
 	"checks it against its schema, gives it an id, stores it in canonical form\n"
 	"and makes one signed commit. Prints the new id.\n"
@@ -19,7 +19,7 @@ static const char help[] =
 	"  --json    print {\"id\": ..., \"kind\": ...}\n"
 	"\n"
 	"exit codes: 0 stored, 1 the record is bad (nothing was written), 2 usage,\n"
-	"3 no node or key problem, 4 another writer is busy, 5 system error\n";
+	"3 no node or key problem, 4 another writer is busy, 5 system error\n");
 
 static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
 {
@@ -39,9 +39,9 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		return cli_usage_error(cmd, "add: %s", fs_error_last()->message);
 	file = nargs == 2 ? argv[2] : "-";
 	if (strcmp(file, "-") == 0 && isatty(STDIN_FILENO))
-		fprintf(stderr, "reading the %s as JSON from the terminal; end with Ctrl-D\n",
+		fprintf(stderr, _("reading the %s as JSON from the terminal; end with Ctrl-D\n"),
 			fs_kind_name(kind));
-	fs_buf_printf(&what, "record file '%s'", file);
+	fs_buf_printf(&what, _("record file '%s'"), file);
 	/* one byte over the limit is enough to say it is too big */
 	if ((rc = fs_file_read(&input, file, FS_RECORD_MAX_BYTES, fs_buf_cstr(&what))) < 0)
 		goto done;
@@ -66,5 +66,5 @@ done:
 
 const cli_command cli_cmd_add = {
 	"add", run, "add action|service [FILE|-] [--json]",
-	"Record one action or service: validate, assign the id, make a signed commit.", help
+	N_("Record one action or service: validate, assign the id, make a signed commit."), help
 };

@@ -13,7 +13,7 @@
 
 #include <sodium.h>
 
-static const char help[] =
+static const char help[] = N_(
 	"Checks every commit of a hub's history, in a clone of it (a mirror, or an\n"
 	"ordinary `git clone`, whose branches are under refs/remotes/NAME/), in the\n"
 	"hub itself, at a URL (file://, http://, https://: cloned into a temporary\n"
@@ -54,7 +54,7 @@ static const char help[] =
 	"                      \"findings\": [...]}\n"
 	"\n"
 	"exit codes: 0 nothing wrong, 1 findings (or no hub history there),\n"
-	"2 usage, 5 the history cannot be read, 6 the URL cannot be fetched\n";
+	"2 usage, 5 the history cannot be read, 6 the URL cannot be fetched\n");
 
 typedef struct {
 	int json;
@@ -80,7 +80,7 @@ static int print_finding(const fs_audit_finding *f, void *payload)
 		cJSON_AddStringToObject(x, "problem", f->problem);
 		cJSON_AddItemToArray(o->list, x);
 	} else {
-		printf("BAD  %s %.12s  %s\n", f->ref, hex[0] ? hex : "-", f->problem);
+		printf(_("BAD  %s %.12s  %s\n"), f->ref, hex[0] ? hex : "-", f->problem);
 	}
 	return 0;
 }
@@ -139,7 +139,7 @@ static int clone_url(git_repository **out, char *tmp, size_t size, const char *u
 		return rc == GIT_ENOTFOUND ? fs_error_git(rc, "cannot clone '%s'", url)
 					   : fs_error_set(FS_ENET, "cannot clone '%s': %s", url,
 							  git_error_last() ? git_error_last()->message
-									   : "unknown error");
+									   : _("unknown error"));
 	return 0;
 }
 
@@ -150,7 +150,7 @@ static int load_key(fs_key **out, const char *path)
 	int rc;
 
 	if ((rc = fs_key_file_encrypted(path)) > 0)
-		rc = cli_read_passphrase(pass, "passphrase of the auditor's key: ", 0);
+		rc = cli_read_passphrase(pass, _("passphrase of the auditor's key: "), 0);
 	if (rc >= 0)
 		rc = fs_key_load(out, path, pass);
 	sodium_memzero(pass, sizeof(pass));
@@ -160,22 +160,29 @@ static int load_key(fs_key **out, const char *path)
 static void print_summary(const fs_audit_stats *st, int rc, int receipts)
 {
 	fs_buf fp = FS_BUF_INIT;
+	cli_count_buf c[4];
 
 	fs_ssh_pubkey_fingerprint(&fp, st->hub_key);
-	printf("hub key %s (%s)\n", fs_buf_cstr(&fp),
-	       st->hub_key_given ? "given with --hub-key"
-				 : "taken from the registry's first commit: compare it with "
-				   "the hub's own");
-	printf("audited %zu commit%s, %zu record%s, %zu cit%s, %zu key%s in the registry: ",
-	       st->commits, st->commits == 1 ? "" : "s", st->records, st->records == 1 ? "" : "s",
-	       st->cities, st->cities == 1 ? "y" : "ies", st->keys, st->keys == 1 ? "" : "s");
-	if (receipts)
-		printf("%zu receipt%s%s, ", st->receipts, st->receipts == 1 ? "" : "s",
-		       st->receipts_other ? " (and some of another hub, not judged)" : "");
-	if (rc == 0)
-		printf("clean\n");
+	if (st->hub_key_given)
+		printf(_("hub key %s (given with --hub-key)\n"), fs_buf_cstr(&fp));
 	else
-		printf("%zu FINDING%s\n", st->findings, st->findings == 1 ? "" : "S");
+		printf(_("hub key %s (taken from the registry's first commit: compare it with "
+			 "the hub's own)\n"), fs_buf_cstr(&fp));
+	printf(_("audited %s, %s, %s, %s in the registry: "),
+	       cli_count(&c[0], P_("%zu commit", "%zu commits", st->commits), st->commits),
+	       cli_count(&c[1], P_("%zu record", "%zu records", st->records), st->records),
+	       cli_count(&c[2], P_("%zu city", "%zu cities", st->cities), st->cities),
+	       cli_count(&c[3], P_("%zu key", "%zu keys", st->keys), st->keys));
+	if (receipts && st->receipts_other)
+		printf(P_("%zu receipt (and some of another hub, not judged), ",
+			  "%zu receipts (and some of another hub, not judged), ", st->receipts),
+		       st->receipts);
+	else if (receipts)
+		printf(P_("%zu receipt, ", "%zu receipts, ", st->receipts), st->receipts);
+	if (rc == 0)
+		printf(_("clean\n"));
+	else
+		printf(P_("%zu FINDING\n", "%zu FINDINGS\n", st->findings), st->findings);
 	fs_buf_dispose(&fp);
 }
 
@@ -290,9 +297,9 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	} else {
 		print_summary(&st, rc, receipts != NULL);
 		if (cp_state)
-			printf("checkpoint %s: %s\n", cp_path,
-			       rc == 0 ? (since ? "moved forward" : "written")
-				       : "left as it was (an audit with findings never moves it)");
+			printf(rc != 0 ? _("checkpoint %s: left as it was (an audit with findings never moves it)\n")
+			       : since ? _("checkpoint %s: moved forward\n")
+				       : _("checkpoint %s: written\n"), cp_path);
 	}
 	if (rc == FS_EVERIFY) {
 		exit_code = FS_EXIT_FAILED;
@@ -312,5 +319,5 @@ done:
 const cli_command cli_cmd_audit = {
 	"audit", run, "audit [PATH|URL|BUNDLE] [--hub-key KEY|FILE] [--checkpoint FILE --key KEYFILE] "
 	"[--receipts DIR] [--json]",
-	"Verify a hub's whole signed history (signatures, ownership, schema, merges).", help
+	N_("Verify a hub's whole signed history (signatures, ownership, schema, merges)."), help
 };

@@ -7,7 +7,7 @@
 #include "sync/sync.h"
 #include "util/error.h"
 
-static const char help[] =
+static const char help[] = N_(
 	"bundle create FILE: writes a standard git bundle of the city's history that\n"
 	"the hub does not have yet, for a hub with no link at all: carry FILE on a USB\n"
 	"stick and run 'fieldsync hub import FILE' there. What the hub has is what the\n"
@@ -17,7 +17,7 @@ static const char help[] =
 	"options:\n"
 	"  --since REV   leave out REV and its history (the hub must have them)\n"
 	"  --all         the whole history, whatever the hub has\n"
-	"  --json        print {\"file\", \"objects\", \"since\"}\n";
+	"  --json        print {\"file\", \"objects\", \"since\"}\n");
 
 /* What the hub is known to have: the newest tracking ref of any remote. */
 static int known(git_oid *out, fs_node *node)
@@ -95,8 +95,10 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 			cJSON_AddNullToObject(o, "since");
 		rc = cli_print_json(o);
 	} else {
-		printf("wrote %s: %zu objects%s%s\n", argv[2], objects, hex[0] ? ", after " : "",
-		       hex[0] ? hex : "");
+		if (hex[0])
+			printf(_("wrote %s: %zu objects, after %s\n"), argv[2], objects, hex);
+		else
+			printf(_("wrote %s: %zu objects\n"), argv[2], objects);
 	}
 done:
 	git_object_free(commit);
@@ -112,5 +114,5 @@ done:
 
 const cli_command cli_cmd_bundle = {
 	"bundle", run, "bundle create [--since REV | --all] [--json] FILE",
-	"Write the history the hub lacks to a file, for a hub with no link.", help
+	N_("Write the history the hub lacks to a file, for a hub with no link."), help
 };

@@ -4,7 +4,7 @@
 #include "util/error.h"
 #include "util/file.h"
 
-static const char help[] =
+static const char help[] = N_(
 	"Reads the new content of record ID as JSON from FILE (or standard input)\n"
 	"and stores it in one signed commit. The input may repeat the record's id,\n"
 	"city and created time (as 'fieldsync show' prints them) but not change them;\n"
@@ -12,7 +12,7 @@ static const char help[] =
 	"the time would change, no commit is made.\n"
 	"\n"
 	"options:\n"
-	"  --json    print {\"id\": ..., \"changed\": true|false}\n";
+	"  --json    print {\"id\": ..., \"changed\": true|false}\n");
 
 static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
 {
@@ -30,7 +30,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	file = nargs == 2 ? argv[2] : "-";
 	if ((rc = fs_id_check(argv[1])) < 0)
 		goto done;
-	fs_buf_printf(&what, "record file '%s'", file);
+	fs_buf_printf(&what, _("record file '%s'"), file);
 	if ((rc = fs_file_read(&input, file, FS_RECORD_MAX_BYTES, fs_buf_cstr(&what))) < 0)
 		goto done;
 	if ((rc = cli_open_write(&node, ctx)) < 0)
@@ -48,7 +48,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		cJSON_AddBoolToObject(o, "changed", changed);
 		rc = cli_print_json(o);
 	} else {
-		printf(changed ? "%s\n" : "record '%s': no change\n", argv[1]);
+		printf(changed ? "%s\n" : _("record '%s': no change\n"), argv[1]);
 	}
 done:
 	fs_node_free(node);
@@ -59,5 +59,5 @@ done:
 
 const cli_command cli_cmd_edit = {
 	"edit", run, "edit ID [FILE|-] [--json]",
-	"Replace the content of a record in one signed commit.", help
+	N_("Replace the content of a record in one signed commit."), help
 };

@@ -6,7 +6,7 @@
 #include "sync/merge.h"
 #include "util/error.h"
 
-static const char help[] =
+static const char help[] = N_(
 	"Writes records to standard output: a city node's own records, or on a hub\n"
 	"every city's records in the unified dataset (run `fieldsync hub merge`\n"
 	"first). City by city, each city's records in creation order. Streams:\n"
@@ -21,7 +21,7 @@ static const char help[] =
 	"  --format F  csv (the default), ndjson or hxl\n"
 	"  --city ID   only this city's records\n"
 	"  --since D   only records updated at or after D: YYYY, YYYY-MM, YYYY-MM-DD\n"
-	"              or YYYY-MM-DDThh:mm:ssZ (UTC)\n";
+	"              or YYYY-MM-DDThh:mm:ssZ (UTC)\n");
 
 /* The tree to export: a city's head, or a hub's unified dataset. */
 static int export_root(git_tree **out, fs_node *node)
@@ -91,12 +91,12 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		goto done;
 	if (o.city && !has_city(root, o.city)) {
 		rc = fs_error_set(FS_ENOTFOUND, "--city '%s': no such city in %s", o.city,
-				  fs_node_is_hub(node) ? "the unified dataset" : "this node");
+				  fs_node_is_hub(node) ? _("the unified dataset") : _("this node"));
 		goto done;
 	}
 	rc = fs_export(stdout, &n, fs_node_repo(node), root, &o);
 	if (rc == 0 && cli_progress_enabled())
-		fprintf(stderr, "%zu record%s exported\n", n, n == 1 ? "" : "s");
+		fprintf(stderr, P_("%zu record exported\n", "%zu records exported\n", n), n);
 done:
 	git_tree_free(root);
 	fs_node_free(node);
@@ -105,5 +105,5 @@ done:
 
 const cli_command cli_cmd_export = {
 	"export", run, "export [action|service] [--format csv|ndjson|hxl] [--city ID] [--since DATE]",
-	"Write records as CSV, NDJSON or HXL.", help
+	N_("Write records as CSV, NDJSON or HXL."), help
 };

@@ -7,7 +7,7 @@
 #include "node/forget.h"
 #include "util/error.h"
 
-static const char help[] =
+static const char help[] = N_(
 	"Destroys the key that seals the protected part of PERSON's service records\n"
 	"(PERSON: the pseudonym, or --local LOCAL-ID to derive it), then records the\n"
 	"erasure as a signed record (erasure/1: the pseudonym and the key ids, nothing\n"
@@ -23,7 +23,7 @@ static const char help[] =
 	"options:\n"
 	"  --local ID   the person's local id instead of the pseudonym ('-': read it\n"
 	"               from stdin, to keep it out of the shell's history)\n"
-	"  --json       {\"person\", \"erasure\", \"records\", \"keys\"}\n";
+	"  --json       {\"person\", \"erasure\", \"records\", \"keys\"}\n");
 
 static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
 {
@@ -54,7 +54,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		goto done;
 	rc = fs_person_forget(node, person, erasure, &records, &keys);
 	if (rc == FS_EUNCHANGED && !json) {
-		printf("%s: nothing to do\n", fs_error_last()->message);
+		printf(_("%s: nothing to do\n"), fs_error_last()->message);
 		rc = 0;
 		goto done;
 	}
@@ -69,12 +69,16 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		cJSON_AddNumberToObject(o, "keys", (double)keys);
 		rc = cli_print_json(o);
 	} else if (!*erasure) {
-		printf("forgot person %s: %zu key%s destroyed; no record names them, so none was "
-		       "needed\n", person, keys, keys == 1 ? "" : "s");
+		cli_count_buf c;
+		printf(_("forgot person %s: %s destroyed; no record names them, so none was needed\n"),
+		       person, cli_count(&c, P_("%zu key", "%zu keys", keys), keys));
 	} else {
-		printf("forgot person %s: %zu key%s destroyed, %zu service record%s sealed under "
-		       "them can no longer be read (erasure %s)\n", person, keys,
-		       keys == 1 ? "" : "s", records, records == 1 ? "" : "s", erasure);
+		cli_count_buf c[2];
+		printf(_("forgot person %s: %s destroyed, %s sealed under them can no longer be "
+			 "read (erasure %s)\n"), person,
+		       cli_count(&c[0], P_("%zu key", "%zu keys", keys), keys),
+		       cli_count(&c[1], P_("%zu service record", "%zu service records", records), records),
+		       erasure);
 	}
 done:
 	fs_node_free(node);
@@ -85,5 +89,5 @@ done:
 
 const cli_command cli_cmd_forget = {
 	"forget", run, "forget PERSON | --local ID [--json]",
-	"Erase a person: destroy the key of their protected data, record it.", help
+	N_("Erase a person: destroy the key of their protected data, record it."), help
 };

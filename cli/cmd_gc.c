@@ -5,14 +5,14 @@
 #include "node/pack.h"
 #include "util/error.h"
 
-static const char help[] =
+static const char help[] = N_(
 	"Writes every object reachable from the node's branches into one pack and\n"
 	"removes the other packs and every loose object. Each commit already lands\n"
 	"as a small pack and small packs are merged as the node grows; gc does the\n"
 	"rest at a quiet moment (it rewrites the whole store).\n"
 	"\n"
 	"options:\n"
-	"  --json    {\"before\": {...}, \"after\": {...}}\n";
+	"  --json    {\"before\": {...}, \"after\": {...}}\n");
 
 static cJSON *stats_json(const fs_pack_stats *s)
 {
@@ -45,8 +45,8 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		cJSON_AddNumberToObject(o, "objects", (double)after.objects);
 		rc = cli_print_json(o);
 	} else {
-		printf("packed %zu objects: %zu packs and %zu loose objects (%lld bytes) "
-		       "-> %zu pack (%lld bytes)\n", after.objects, before.packs, before.loose,
+		printf(_("packed %zu objects: %zu packs and %zu loose objects (%lld bytes) "
+		       "-> %zu pack (%lld bytes)\n"), after.objects, before.packs, before.loose,
 		       before.bytes, after.packs, after.bytes);
 	}
 done:
@@ -55,5 +55,5 @@ done:
 }
 
 const cli_command cli_cmd_gc = {
-	"gc", run, "gc [--json]", "Pack the node's objects into one pack.", help
+	"gc", run, "gc [--json]", N_("Pack the node's objects into one pack."), help
 };

@@ -12,9 +12,9 @@ static const cli_command *const subcommands[] = {
 
 static void list(FILE *out)
 {
-	fprintf(out, "usage: fieldsync [-C HUB] hub COMMAND [OPTIONS] [ARGS]\n\ncommands:\n");
+	fprintf(out, _("usage: fieldsync [-C HUB] hub COMMAND [OPTIONS] [ARGS]\n\ncommands:\n"));
 	for (size_t i = 0; i < N_SUB; i++)
-		fprintf(out, "  %-14s %s\n", subcommands[i]->name + 4, subcommands[i]->summary);
+		fprintf(out, "  %-14s %s\n", subcommands[i]->name + 4, _(subcommands[i]->summary));
 }
 
 static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
@@ -27,12 +27,12 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	for (size_t i = 0; i < N_SUB; i++)
 		if (strcmp(subcommands[i]->name + 4, argv[1]) == 0)
 			return subcommands[i]->run(subcommands[i], argc - 1, argv + 1, ctx);
-	fprintf(stderr, "error: unknown hub command '%s'\nsee 'fieldsync hub --help'\n", argv[1]);
+	fprintf(stderr, _("error: unknown hub command '%s'\nsee 'fieldsync hub --help'\n"), argv[1]);
 	return FS_EXIT_USAGE;
 }
 
 const cli_command cli_cmd_hub = {
 	"hub", run, "hub COMMAND [OPTIONS] [ARGS]",
-	"The regional hub: init, enroll, revoke, import, serve, receive-check, merge, post-receive.",
-	"commands: init, enroll, revoke, import, serve, receive-check, merge, post-receive; see 'fieldsync hub COMMAND --help'\n"
+	N_("The regional hub: init, enroll, revoke, import, serve, receive-check, merge, post-receive."),
+	N_("commands: init, enroll, revoke, import, serve, receive-check, merge, post-receive; see 'fieldsync hub COMMAND --help'\n")
 };

@@ -7,7 +7,7 @@
 #include "util/file.h"
 #include "util/time.h"
 
-static const char enroll_help[] =
+static const char enroll_help[] = N_(
 	"Allows KEY to sign for CITY: one signed change of hub/signers. KEY is the\n"
 	"city's public key as 'fieldsync key show' prints it (ssh-ed25519 AAAA...), in\n"
 	"one argument or two, or a file that holds it (key.pub).\n"
@@ -24,15 +24,15 @@ static const char enroll_help[] =
 	"options:\n"
 	"  --regional  KEY is a regional hub's key (`git config fieldsync.publicKey` on\n"
 	"              it): it may sign for several cities\n"
-	"  --json      print the result as JSON\n";
+	"  --json      print the result as JSON\n");
 
-static const char revoke_help[] =
+static const char revoke_help[] = N_(
 	"Stops every key of CITY now: commits signed after this moment are refused;\n"
 	"what the city signed before stays valid. One signed change of hub/signers.\n"
 	"Enroll a new key to let the city push again.\n"
 	"\n"
 	"options:\n"
-	"  --json   print the result as JSON\n";
+	"  --json   print the result as JSON\n");
 
 /* KEY as "ssh-ed25519 AAAA...", as two arguments, or as a file holding it. */
 static int key_text(fs_buf *out, int nargs, char **args)
@@ -42,7 +42,7 @@ static int key_text(fs_buf *out, int nargs, char **args)
 		return fs_buf_check(out);
 	}
 	if (strncmp(args[0], "ssh-", 4) != 0 && fs_file_exists(args[0])) {
-		int rc = fs_file_read(out, args[0], 16384, "key file");
+		int rc = fs_file_read(out, args[0], 16384, _("key file"));
 		while (rc == 0 && out->size && (out->ptr[out->size - 1] == '\n' ||
 						out->ptr[out->size - 1] == '\r'))
 			out->ptr[--out->size] = '\0';
@@ -67,8 +67,8 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	if ((rc = cli_parse(cmd, argc, argv, opts, &nargs)) != 0)
 		return rc == CLI_HELP ? 0 : rc;
 	if (enroll ? nargs < 2 || nargs > 3 : nargs != 1)
-		return cli_usage_error(cmd, "%s: expected %s", cmd->name,
-				       enroll ? "CITY and KEY" : "CITY");
+		return enroll ? cli_usage_error(cmd, "%s: expected CITY and KEY", cmd->name)
+			      : cli_usage_error(cmd, "%s: expected CITY", cmd->name);
 	city = argv[1];
 	if ((rc = cli_open_hub(&hub, ctx, FS_NODE_WRITE)) < 0)
 		goto done;
@@ -91,7 +91,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		printf("%s\n", fs_error_last()->message);
 		rc = 0;
 	} else {
-		printf("%s city '%s'\n", enroll ? "enrolled" : "revoked the keys of", city);
+		printf(enroll ? _("enrolled city '%s'\n") : _("revoked the keys of city '%s'\n"), city);
 	}
 done:
 	fs_buf_dispose(&key);
@@ -111,10 +111,10 @@ static int run_revoke(const cli_command *cmd, int argc, char **argv, const cli_c
 
 const cli_command cli_cmd_hub_enroll = {
 	"hub enroll", run_enroll, "hub enroll CITY KEY [--regional] [--json]",
-	"Allow a city's key to sign for it (or rotate its key).", enroll_help
+	N_("Allow a city's key to sign for it (or rotate its key)."), enroll_help
 };
 
 const cli_command cli_cmd_hub_revoke = {
 	"hub revoke", run_revoke, "hub revoke CITY [--json]",
-	"Stop every key of a city from now on.", revoke_help
+	N_("Stop every key of a city from now on."), revoke_help
 };

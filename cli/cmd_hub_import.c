@@ -10,7 +10,7 @@
 #include "util/file.h"
 #include "util/time.h"
 
-static const char help[] =
+static const char help[] = N_(
 	"Applies a git bundle (from 'fieldsync bundle create', or stock 'git bundle\n"
 	"create') with the same checks as a push: every new commit signed by a key\n"
 	"the registry allows for the city at its time, only the city's own paths,\n"
@@ -26,7 +26,7 @@ static const char help[] =
 	"options:\n"
 	"  --receipt FILE  write the hub's signed receipt to FILE\n"
 	"  --json          print {\"objects\", \"commits\", \"updated\", \"current\",\n"
-	"                  \"receipt\"}\n";
+	"                  \"receipt\"}\n");
 
 /* The one city branch of the bundle, for its receipt. */
 static int city_ref(const fs_ref_update **out, const fs_bundle *b, const char *path)
@@ -125,14 +125,16 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 			cJSON_AddStringToObject(o, "receipt", receipt);
 		rc = cli_print_json(o);
 	} else if (st.updated == 0) {
-		printf("bundle '%s': nothing new (the hub has it all)\n", argv[1]);
+		printf(_("bundle '%s': nothing new (the hub has it all)\n"), argv[1]);
 	} else {
-		printf("bundle '%s': %zu commit%s checked, %zu ref%s moved\n", argv[1], st.commits,
-		       st.commits == 1 ? "" : "s", st.updated, st.updated == 1 ? "" : "s");
+		cli_count_buf c[2];
+		printf(_("bundle '%s': %s checked, %s moved\n"), argv[1],
+		       cli_count(&c[0], P_("%zu commit", "%zu commits", st.commits), st.commits),
+		       cli_count(&c[1], P_("%zu ref", "%zu refs", st.updated), st.updated));
 	}
 	if (!json && receipt)
-		printf("receipt written to '%s': take it back to the city (fieldsync receipts "
-		       "add)\n", receipt);
+		printf(_("receipt written to '%s': take it back to the city (fieldsync receipts "
+		       "add)\n"), receipt);
 done:
 	fs_bundle_free(b);
 	fs_hub_close_after_receive(hub, st.updated > 0);
@@ -141,5 +143,5 @@ done:
 
 const cli_command cli_cmd_hub_import = {
 	"hub import", run, "hub import [--receipt FILE] [--json] BUNDLE",
-	"Apply a bundle with the same checks as a push.", help
+	N_("Apply a bundle with the same checks as a push."), help
 };

@@ -10,7 +10,7 @@
 #include "sync/hub.h"
 #include "util/error.h"
 
-static const char help[] =
+static const char help[] = N_(
 	"Creates a hub in DIR (or -C DIR): a bare git repository that any git server\n"
 	"can host, the hub's Ed25519 key (DIR/fieldsync/key, mode 0600), hub/signers\n"
 	"(the registry of city keys) in the first signed commit on refs/heads/hub, and\n"
@@ -22,7 +22,7 @@ static const char help[] =
 	"  --name NAME   the hub's name as people write it (default: the folder's name)\n"
 	"  --passphrase  protect the hub's key with a passphrase (FIELDSYNC_PASSPHRASE\n"
 	"                or the terminal)\n"
-	"  --json        print the result as JSON\n";
+	"  --json        print the result as JSON\n");
 
 static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
 {
@@ -51,7 +51,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		rc = fs_error_os("cannot find the fieldsync program");
 		goto done;
 	}
-	if (protect && (rc = cli_read_passphrase(pass, "passphrase for the hub's key: ", 1)) < 0)
+	if (protect && (rc = cli_read_passphrase(pass, _("passphrase for the hub's key: "), 1)) < 0)
 		goto done;
 	if ((rc = fs_hub_init(&hub, dir, name, self, pass[0] ? pass : NULL)) < 0)
 		goto done;
@@ -64,7 +64,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		cJSON_AddStringToObject(o, "public_key", pub.ptr);
 		rc = cli_print_json(o);
 	} else {
-		printf("initialised hub '%s' in %s\npublic key: %s\n", fs_node_name(hub),
+		printf(_("initialised hub '%s' in %s\npublic key: %s\n"), fs_node_name(hub),
 		       fs_node_dir(hub), pub.ptr);
 	}
 done:
@@ -76,5 +76,5 @@ done:
 
 const cli_command cli_cmd_hub_init = {
 	"hub init", run, "hub init [--name NAME] [--passphrase] [--json] [DIR]",
-	"Create a hub: a bare repository, a key, the registry, the receive hook.", help
+	N_("Create a hub: a bare repository, a key, the registry, the receive hook."), help
 };

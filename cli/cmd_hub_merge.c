@@ -5,7 +5,7 @@
 #include "sync/merge.h"
 #include "util/error.h"
 
-static const char help[] =
+static const char help[] = N_(
 	"Moves refs/heads/unified to a new merge commit, signed by the hub's key,\n"
 	"whose parents are the previous unified head and every city head (and the\n"
 	"hub's own head) that changed since, and whose tree is every city's\n"
@@ -29,7 +29,7 @@ static const char help[] =
 	"options:\n"
 	"  --check REV   recompute a unified commit's tree from its parents\n"
 	"  --on-receive  merge only if fieldsync.mergeOnReceive is true\n"
-	"  --json        print {\"unified\", \"public\", \"cities\", \"merged\", \"made\"}\n";
+	"  --json        print {\"unified\", \"public\", \"cities\", \"merged\", \"made\"}\n");
 
 /* Does the hub in `dir` want a merge after every accepted push? */
 static int merge_on_receive(const cli_context *ctx)
@@ -65,7 +65,7 @@ static int check(const cli_context *ctx, const char *rev, int json)
 		cJSON_AddBoolToObject(o, "matches", 1);
 		rc = cli_print_json(o);
 	} else {
-		printf("unified commit %s: its tree is what its parents make\n", git_oid_tostr_s(&id));
+		printf(_("unified commit %s: its tree is what its parents make\n"), git_oid_tostr_s(&id));
 	}
 done:
 	fs_node_free(hub);
@@ -105,10 +105,13 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		cJSON_AddBoolToObject(o, "made", res.made);
 		rc = cli_print_json(o);
 	} else if (!res.made) {
-		printf("unified is up to date (%zu cit%s)\n", res.cities, res.cities == 1 ? "y" : "ies");
+		printf(P_("unified is up to date (%zu city)\n", "unified is up to date (%zu cities)\n",
+			  res.cities), res.cities);
 	} else {
-		printf("unified: %zu cit%s, %zu head%s merged, now %s\n", res.cities,
-		       res.cities == 1 ? "y" : "ies", res.changed, res.changed == 1 ? "" : "s",
+		cli_count_buf c[2];
+		printf(_("unified: %s, %s merged, now %s\n"),
+		       cli_count(&c[0], P_("%zu city", "%zu cities", res.cities), res.cities),
+		       cli_count(&c[1], P_("%zu head", "%zu heads", res.changed), res.changed),
 		       git_oid_tostr_s(&res.unified));
 	}
 done:
@@ -118,5 +121,5 @@ done:
 
 const cli_command cli_cmd_hub_merge = {
 	"hub merge", run, "hub merge [--check REV] [--on-receive] [--json]",
-	"Merge every city into the signed unified dataset and the public branch.", help
+	N_("Merge every city into the signed unified dataset and the public branch."), help
 };

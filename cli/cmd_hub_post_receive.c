@@ -8,16 +8,17 @@
 #include "util/error.h"
 #include "util/time.h"
 
-static const char help[] =
+/* the marker and namespace are spelled out: a catalogue needs one literal (receipt.h) */
+static const char help[] = N_(
 	"Run by git receive-pack after a push moved the hub's refs, from the hub's\n"
 	"post-receive hook (fieldsync hub init installs it): reads '<old> <new> <ref>'\n"
 	"lines on standard input and, for each refs/heads/cities/<city> that now\n"
 	"holds <new>, signs a receipt (city, head commit, time) with the hub's key and\n"
-	"prints it on standard error, each line after '" FS_RECEIPT_MARKER "'. git\n"
+	"prints it on standard error, each line after 'fieldsync-receipt: '. git\n"
 	"sends it to the pusher as 'remote:' lines, where 'fieldsync sync' checks and\n"
 	"keeps it. The hub's key must open without a prompt (no passphrase, or\n"
 	"FIELDSYNC_PASSPHRASE in the server's environment). Nothing it does changes\n"
-	"what was accepted: it always exits 0, and says why when it gives no receipt.\n";
+	"what was accepted: it always exits 0, and says why when it gives no receipt.\n");
 
 /* One receipt, if the ref is a city's and holds `head` now. */
 static int receipt(fs_node *hub, const char *ref, const git_oid *head)
@@ -72,8 +73,8 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		if (key < 0)
 			key = cli_open_hub(&hub, ctx, FS_NODE_READ) == 0 && cli_load_key(hub, ctx) == 0;
 		if (!key || receipt(hub, ref, &head) < 0) {
-			fprintf(stderr, "fieldsync hub: no receipt for %s: %s\n", ref,
-				fs_error_last() ? fs_error_last()->message : "the hub cannot sign");
+			fprintf(stderr, _("fieldsync hub: no receipt for %s: %s\n"), ref,
+				fs_error_last() ? fs_error_last()->message : _("the hub cannot sign"));
 			fs_error_clear();
 		}
 	}
@@ -83,5 +84,5 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 
 const cli_command cli_cmd_hub_post_receive = {
 	"hub post-receive", run, "hub post-receive",
-	"The post-receive hook: a signed receipt for each city branch that moved.", help
+	N_("The post-receive hook: a signed receipt for each city branch that moved."), help
 };

@@ -6,14 +6,14 @@
 #include "sync/check.h"
 #include "util/error.h"
 
-static const char help[] =
+static const char help[] = N_(
 	"Run by git receive-pack as the hub's pre-receive hook (fieldsync hub init\n"
 	"installs it): reads '<old> <new> <ref>' lines on standard input and checks\n"
 	"every new commit: signed by a key hub/signers allows for the city at the\n"
 	"commit's time, only paths below cities/<city>/, records that parse and\n"
 	"validate, a fast-forward of refs/heads/cities/<city> only. Any failure refuses\n"
 	"the whole push (exit 1) and says which ref, which commit and why; git shows it\n"
-	"to the pusher. The pushed objects are read from git's quarantine.\n";
+	"to the pusher. The pushed objects are read from git's quarantine.\n");
 
 static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
 {
@@ -52,12 +52,12 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		}
 		if (rc < 0)
 			goto done;
-		fprintf(stderr, "fieldsync hub: %s: %zu new commit%s checked\n", ref, n,
-			n == 1 ? "" : "s");
+		fprintf(stderr, P_("fieldsync hub: %s: %zu new commit checked\n",
+				   "fieldsync hub: %s: %zu new commits checked\n", n), ref, n);
 	}
 	rc = refused ? FS_EREFUSED : 0;
 	if (refused)
-		fprintf(stderr, "fieldsync hub: push refused; nothing was changed\n");
+		fprintf(stderr, _("fieldsync hub: push refused; nothing was changed\n"));
 done:
 	fs_check_free(check);
 	git_repository_free(repo);
@@ -68,5 +68,5 @@ done:
 
 const cli_command cli_cmd_hub_receive_check = {
 	"hub receive-check", run, "hub receive-check",
-	"The pre-receive hook: check every pushed commit.", help
+	N_("The pre-receive hook: check every pushed commit."), help
 };

@@ -14,7 +14,7 @@
 
 extern const fs_embedded_file fs_serve_files[];
 
-static const char help[] =
+static const char help[] = N_(
 	"Serves the hub over git's smart HTTP: starts lighttpd (Debian's package)\n"
 	"in front of stock 'git http-backend', with the configuration the project\n"
 	"ships (serve/lighttpd.conf, written to HUB/fieldsync/lighttpd.conf). Cities\n"
@@ -25,7 +25,7 @@ static const char help[] =
 	"  --listen ADDR:PORT   where to listen (default 127.0.0.1:8418; 0.0.0.0:PORT\n"
 	"                       for every interface)\n"
 	"  --stop               stop the server of this hub\n"
-	"  --json               print {\"url\", \"pid\"}\n";
+	"  --json               print {\"url\", \"pid\"}\n");
 
 #define LIGHTTPD "/usr/sbin/lighttpd"
 
@@ -62,7 +62,7 @@ static int read_pid(const char *private_dir)
 
 	fs_buf_printf(&path, "%s/lighttpd.pid", private_dir);
 	if (fs_buf_check(&path) == 0 && fs_file_exists(path.ptr) &&
-	    fs_file_read(&text, path.ptr, 64, "pid file") == 0)
+	    fs_file_read(&text, path.ptr, 64, _("pid file")) == 0)
 		pid = atoi(text.ptr);
 	fs_error_clear();
 	fs_buf_dispose(&path);
@@ -167,7 +167,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		goto done;
 	if (do_stop) {
 		if ((rc = stop(fs_node_private_dir(hub))) == 0 && !json)
-			printf("stopped the server of hub '%s'\n", fs_node_name(hub));
+			printf(_("stopped the server of hub '%s'\n"), fs_node_name(hub));
 		goto done;
 	}
 	if ((rc = start(fs_node_dir(hub), fs_node_private_dir(hub), listen, &pid)) < 0)
@@ -182,7 +182,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		cJSON_AddNumberToObject(o, "pid", pid);
 		rc = cli_print_json(o);
 	} else {
-		printf("serving hub '%s' at %s (pid %d)\n", fs_node_name(hub), url.ptr, pid);
+		printf(_("serving hub '%s' at %s (pid %d)\n"), fs_node_name(hub), url.ptr, pid);
 	}
 done:
 	fs_buf_dispose(&url);
@@ -194,5 +194,5 @@ done:
 
 const cli_command cli_cmd_hub_serve = {
 	"hub serve", run, "hub serve [--listen ADDR:PORT] [--stop] [--json]",
-	"Serve the hub over HTTP (lighttpd + git http-backend).", help
+	N_("Serve the hub over HTTP (lighttpd + git http-backend)."), help
 };

@@ -13,7 +13,7 @@
 /* Form exports are read whole; a city's year of visits is far below this. */
 #define FORM_MAX_BYTES (256u << 20)
 
-static const char help[] =
+static const char help[] = N_(
 	"Reads one record per line (NDJSON) from FILE ('-' for standard input).\n"
 	"Every line is checked first: if any is bad, the bad lines are listed by\n"
 	"number and nothing is imported. Then the records are committed in batches\n"
@@ -36,7 +36,7 @@ static const char help[] =
 	"  --batch N   records per commit (1 to 10000)\n"
 	"  --from kobo|odk   FILE is a form tool's CSV export (service records)\n"
 	"  --map MAP.json    how its columns become fields (with --from)\n"
-	"  --json      print {\"total\", \"imported\", \"skipped\", \"commits\"}\n";
+	"  --json      print {\"total\", \"imported\", \"skipped\", \"commits\"}\n");
 
 typedef struct {
 	int64_t start;
@@ -47,11 +47,14 @@ static void progress(size_t done, size_t total, void *payload)
 	progress_state *ps = payload;
 	int64_t secs = fs_time_now() - ps->start;
 
-	if (total == 0)
-		fprintf(stderr, "\rchecking records...");
-	else
-		fprintf(stderr, "\rimporting: %zu/%zu records (%zu%%), %lld s   ", done, total,
+	fputc('\r', stderr);
+	if (total == 0) {
+		fputs(_("checking records..."), stderr);
+	} else {
+		fprintf(stderr, _("importing: %zu/%zu records (%zu%%), %lld s"), done, total,
 			done * 100 / total, (long long)secs);
+		fputs("   ", stderr);
+	}
 	fflush(stderr);
 }
 
@@ -66,12 +69,12 @@ static int import_form(fs_node *node, const char *from, const char *path, const 
 	char what[4200];
 	int rc;
 
-	snprintf(what, sizeof(what), "map '%s'", map_path);
-	if ((rc = fs_file_read(&maptext, map_path, 1 << 20, "map")) < 0 ||
+	snprintf(what, sizeof(what), _("map '%s'"), map_path);
+	if ((rc = fs_file_read(&maptext, map_path, 1 << 20, _("map"))) < 0 ||
 	    (rc = fs_formmap_parse(&map, maptext.ptr, maptext.size, what)) < 0)
 		goto done;
 	snprintf(what, sizeof(what), "'%s'", path);
-	if ((rc = fs_file_read(&file, path, FORM_MAX_BYTES, "form export")) < 0 ||
+	if ((rc = fs_file_read(&file, path, FORM_MAX_BYTES, _("form export"))) < 0 ||
 	    (rc = fs_csv_parse(&csv, file.ptr, file.size, strcmp(from, "odk") == 0 ? ',' : 0,
 			       what)) < 0 ||
 	    (rc = fs_buf_grow(&ndjson, 2 * file.size + 4096)) < 0 ||
@@ -139,10 +142,15 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	} else if (rc < 0) {
 		goto done;
 	} else if (!json) {
-		printf("imported %zu %s record%s in %zu commit%s", st.imported, fs_kind_name(kind),
-		       st.imported == 1 ? "" : "s", st.commits, st.commits == 1 ? "" : "s");
+		cli_count_buf c[2];
+		size_t n = st.imported;
+		printf(_("imported %s in %s"),
+		       cli_count(&c[0], kind == FS_KIND_ACTION
+						? P_("%zu action record", "%zu action records", n)
+						: P_("%zu service record", "%zu service records", n), n),
+		       cli_count(&c[1], P_("%zu commit", "%zu commits", st.commits), st.commits));
 		if (st.skipped)
-			printf(" (%zu imported before were skipped)", st.skipped);
+			printf(_(" (%zu imported before were skipped)"), st.skipped);
 		printf("\n");
 	}
 	if (json) {
@@ -160,5 +168,5 @@ done:
 
 const cli_command cli_cmd_import = {
 	"import", run, "import action|service FILE.ndjson [--batch N] [--json] | import service --from kobo|odk FILE.csv --map MAP.json",
-	"Import many records, in signed commits of bounded size.", help
+	N_("Import many records, in signed commits of bounded size."), help
 };

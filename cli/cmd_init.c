@@ -6,7 +6,7 @@
 #include "node/sshsig.h"
 #include "util/error.h"
 
-static const char help[] =
+static const char help[] = N_(
 	"Creates the node in DIR (or -C DIR, or the current folder): a git repository,\n"
 	"an Ed25519 key pair (the secret key in DIR/.fieldsync/key, mode 0600, never\n"
 	"committed), the settings, and cities/ID/city.json in the first signed commit.\n"
@@ -17,7 +17,7 @@ static const char help[] =
 	"  --country CC     ISO 3166-1 alpha-2 country code (BR)\n"
 	"  --passphrase     protect the secret key with a passphrase (Argon2id); it is\n"
 	"                   read from FIELDSYNC_PASSPHRASE or asked on the terminal\n"
-	"  --json           print the result as JSON\n";
+	"  --json           print the result as JSON\n");
 
 static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
 {
@@ -42,7 +42,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	if (!city || !name || !country)
 		return cli_usage_error(cmd, "init: --city, --name and --country are all needed");
 	dir = nargs == 1 ? argv[1] : ctx->dir;
-	if (protect && (rc = cli_read_passphrase(pass, "passphrase for the new key: ", 1)) < 0)
+	if (protect && (rc = cli_read_passphrase(pass, _("passphrase for the new key: "), 1)) < 0)
 		goto done;
 	if (protect && !pass[0]) {
 		rc = fs_error_set(FS_EKEY, "init: the passphrase is empty");
@@ -75,8 +75,8 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		cJSON_AddBoolToObject(o, "passphrase", pass[0] != '\0');
 		rc = cli_print_json(o);
 	} else {
-		printf("initialised node '%s' (%s, %s) in %s\n", city, name, country, fs_node_dir(node));
-		printf("public key: %s\n", pub.ptr);
+		printf(_("initialised node '%s' (%s, %s) in %s\n"), city, name, country, fs_node_dir(node));
+		printf(_("public key: %s\n"), pub.ptr);
 	}
 done:
 	sodium_memzero(pass, sizeof(pass));
@@ -87,5 +87,5 @@ done:
 
 const cli_command cli_cmd_init = {
 	"init", run, "init --city ID --name NAME --country CC [--passphrase] [--json] [DIR]",
-	"Create a city node: a repository, a key pair and the first signed commit.", help
+	N_("Create a city node: a repository, a key pair and the first signed commit."), help
 };

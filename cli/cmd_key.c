@@ -8,7 +8,7 @@
 
 #include <sodium.h>
 
-static const char help[] =
+static const char help[] = N_(
 	"key show: prints the node's public key in OpenSSH form, its fingerprint, and\n"
 	"the line to put in an allowed_signers file (the hub's registry, or\n"
 	"gpg.ssh.allowedSignersFile for stock git) so that others can check this\n"
@@ -19,7 +19,7 @@ static const char help[] =
 	"for or FIELDSYNC_PASSPHRASE, none if empty) and FILE.pub.\n"
 	"\n"
 	"options:\n"
-	"  --json    {\"principal\", \"public_key\", \"fingerprint\", \"allowed_signers\"}\n";
+	"  --json    {\"principal\", \"public_key\", \"fingerprint\", \"allowed_signers\"}\n");
 
 static int key_new(const char *path, int json)
 {
@@ -36,7 +36,7 @@ static int key_new(const char *path, int json)
 				  "overwritten)", fs_file_exists(path) ? path : pub_path.ptr);
 		goto done;
 	}
-	if ((rc = cli_read_passphrase(pass, "passphrase for the new key (empty: none): ", 1)) < 0 ||
+	if ((rc = cli_read_passphrase(pass, _("passphrase for the new key (empty: none): "), 1)) < 0 ||
 	    (rc = fs_key_generate(&key)) < 0 ||
 	    (rc = fs_ssh_pubkey_format(&pub, fs_key_public(key), "fieldsync:auditor")) < 0 ||
 	    (rc = fs_buf_putc(&pub, '\n')) < 0 || (rc = fs_key_save(key, path, pass)) < 0 ||
@@ -89,7 +89,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		cJSON_AddStringToObject(o, "allowed_signers", line.ptr);
 		rc = cli_print_json(o);
 	} else {
-		printf("public key:      %s\nfingerprint:     %s\nallowed signers: %s\n", pub.ptr,
+		printf(_("public key:      %s\nfingerprint:     %s\nallowed signers: %s\n"), pub.ptr,
 		       fp.ptr, line.ptr);
 	}
 done:
@@ -103,5 +103,5 @@ done:
 
 const cli_command cli_cmd_key = {
 	"key", run, "key show [--json] | key new FILE [--json]",
-	"Show the node's public key; make a key pair outside any node.", help
+	N_("Show the node's public key; make a key pair outside any node."), help
 };

@@ -8,7 +8,7 @@
 #include "node/keystore.h"
 #include "util/error.h"
 
-static const char help[] =
+static const char help[] = N_(
 	"The keystore holds what the node must keep and git must never see: the city\n"
 	"secret that person pseudonyms are derived with ('fieldsync person id') and\n"
 	"one key per person, which seals the protected part of that person's service\n"
@@ -26,7 +26,7 @@ static const char help[] =
 	"                 are left out: an old backup does not bring a person back.\n"
 	"\n"
 	"options:\n"
-	"  --json    {\"keystore\": PATH, ...} on stdout\n";
+	"  --json    {\"keystore\": PATH, ...} on stdout\n");
 
 static int ks_init(fs_node *node, int json)
 {
@@ -35,12 +35,12 @@ static int ks_init(fs_node *node, int json)
 
 	if (fs_keystore_exists(fs_node_private_dir(node)))
 		return fs_error_set(FS_EEXISTS, "keystore: this node has one already");
-	if ((rc = cli_read_secret(pass, CLI_KEYSTORE_ENV, "passphrase for the new keystore: ",
+	if ((rc = cli_read_secret(pass, CLI_KEYSTORE_ENV, _("passphrase for the new keystore: "),
 				  1)) == 0)
 		rc = fs_keystore_init(fs_node_private_dir(node), fs_node_city(node), pass);
 	sodium_memzero(pass, sizeof(pass));
 	if (rc == 0 && !json)
-		printf("keystore made in %s/keystore\n", fs_node_private_dir(node));
+		printf(_("keystore made in %s/keystore\n"), fs_node_private_dir(node));
 	return rc;
 }
 
@@ -52,11 +52,11 @@ static int ks_export(fs_node *node, const char *path, int json)
 
 	if ((rc = fs_node_keystore(&ks, node)) < 0)
 		return rc;
-	if ((rc = cli_read_secret(pass, CLI_BACKUP_ENV, "passphrase for the backup: ", 1)) == 0)
+	if ((rc = cli_read_secret(pass, CLI_BACKUP_ENV, _("passphrase for the backup: "), 1)) == 0)
 		rc = fs_keystore_export(ks, path, pass);
 	sodium_memzero(pass, sizeof(pass));
 	if (rc == 0 && !json)
-		printf("keystore backup written to %s\n", path);
+		printf(_("keystore backup written to %s\n"), path);
 	return rc;
 }
 
@@ -76,14 +76,14 @@ static int ks_import(fs_node *node, const char *path, size_t *restored, size_t *
 		return fs_error_set(FS_EEXISTS, "keystore: this node has one already; a backup is "
 				    "restored only into a node without one");
 	if ((rc = fs_erasures_load(&e, node)) < 0 ||
-	    (rc = cli_read_secret(backup, CLI_BACKUP_ENV, "passphrase of the backup: ", 0)) < 0 ||
-	    (rc = cli_read_secret(pass, CLI_KEYSTORE_ENV, "passphrase for the new keystore: ",
+	    (rc = cli_read_secret(backup, CLI_BACKUP_ENV, _("passphrase of the backup: "), 0)) < 0 ||
+	    (rc = cli_read_secret(pass, CLI_KEYSTORE_ENV, _("passphrase for the new keystore: "),
 				  1)) < 0)
 		goto done;
 	rc = fs_keystore_import(fs_node_private_dir(node), fs_node_city(node), path, backup, pass,
 				erased, e, restored, skipped);
 	if (rc == 0 && !json)
-		printf("keystore restored from %s: %zu person keys, %zu left out (erased)\n", path,
+		printf(_("keystore restored from %s: %zu person keys, %zu left out (erased)\n"), path,
 		       *restored, *skipped);
 done:
 	sodium_memzero(backup, sizeof(backup));
@@ -138,5 +138,5 @@ done:
 
 const cli_command cli_cmd_keystore = {
 	"keystore", run, "keystore init | export FILE | import FILE [--json]",
-	"Make, back up or restore the keystore of people's keys.", help
+	N_("Make, back up or restore the keystore of people's keys."), help
 };

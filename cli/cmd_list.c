@@ -8,7 +8,7 @@
 #include "util/error.h"
 #include "util/json.h"
 
-static const char help[] =
+static const char help[] = N_(
 	"Lists the node's records, oldest first: for actions the id, start, status\n"
 	"and title; for services the id, date, category and population group.\n"
 	"\n"
@@ -17,7 +17,7 @@ static const char help[] =
 	"\n"
 	"options:\n"
 	"  --all     other cities' actions too (what `sync` fetched)\n"
-	"  --json    a JSON array of the whole records\n";
+	"  --json    a JSON array of the whole records\n");
 
 typedef struct {
 	int json, all;
@@ -153,5 +153,5 @@ done:
 }
 
 const cli_command cli_cmd_list = {
-	"list", run, "list [action|service] [--all] [--json]", "List the node's records.", help
+	"list", run, "list [action|service] [--all] [--json]", N_("List the node's records."), help
 };

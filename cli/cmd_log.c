@@ -5,13 +5,13 @@
 #include "util/error.h"
 #include "util/time.h"
 
-static const char help[] =
+static const char help[] = N_(
 	"Without ID: the node's commits, newest first. With ID: the commits that\n"
 	"added, changed or removed that record.\n"
 	"\n"
 	"options:\n"
 	"  -n N      at most N commits (whole-node log only)\n"
-	"  --json    a JSON array of {commit, time, change, summary}\n";
+	"  --json    a JSON array of {commit, time, change, summary}\n");
 
 typedef struct {
 	int json;
@@ -82,5 +82,5 @@ done:
 }
 
 const cli_command cli_cmd_log = {
-	"log", run, "log [ID] [-n N] [--json]", "Show the history of the node or of one record.", help
+	"log", run, "log [ID] [-n N] [--json]", N_("Show the history of the node or of one record."), help
 };

@@ -8,7 +8,7 @@
 #include "util/error.h"
 #include "util/json.h"
 
-static const char help[] =
+static const char help[] = N_(
 	"Prints the pseudonym that service records carry as \"person\" for the person\n"
 	"this city knows as LOCAL-ID (a case number, a registration number: whatever\n"
 	"the city's own files use). The pseudonym is keyed BLAKE2b of LOCAL-ID under\n"
@@ -20,7 +20,7 @@ static const char help[] =
 	"stay out of the shell's history and of the process list.\n"
 	"\n"
 	"options:\n"
-	"  --json    [{\"local_id\", \"person\"}, ...]\n";
+	"  --json    [{\"local_id\", \"person\"}, ...]\n");
 
 static int one(cJSON *list, const fs_keystore *ks, const char *local, size_t n)
 {
@@ -86,5 +86,5 @@ done:
 
 const cli_command cli_cmd_person = {
 	"person", run, "person id LOCAL-ID...|- [--json]",
-	"Print the pseudonym of a person the city knows by a local id.", help
+	N_("Print the pseudonym of a person the city knows by a local id."), help
 };

@@ -12,7 +12,8 @@
 #include "util/file.h"
 #include "util/time.h"
 
-static const char help[] =
+/* the marker and namespace are spelled out: a catalogue needs one literal (receipt.h) */
+static const char help[] = N_(
 	"receipts: the receipts this node keeps, oldest first: when the hub took the\n"
 	"city's history, up to which commit, and which hub. Each is a text file signed\n"
 	"by the hub's key, kept in .fieldsync/receipts/ (never committed); each is\n"
@@ -30,7 +31,7 @@ static const char help[] =
 	"With the receipts an auditor shows what a hub dropped: 'fieldsync audit HUB\n"
 	"--receipts .fieldsync/receipts'. Stock ssh-keygen checks one too: cut the file\n"
 	"at the '-----BEGIN SSH SIGNATURE-----' line, then\n"
-	"  ssh-keygen -Y verify -n " FS_RECEIPT_NAMESPACE " -f allowed_signers -I hub -s SIG < TEXT\n"
+	"  ssh-keygen -Y verify -n fieldsync-receipt -f allowed_signers -I hub -s SIG < TEXT\n"
 	"\n"
 	"options:\n"
 	"  --hub-key KEY|FILE  (add) the hub's key, besides the pinned ones; kept in\n"
@@ -39,7 +40,7 @@ static const char help[] =
 	"  --json              print the receipts as [{\"time\", \"city\", \"head\", \"hub\",\n"
 	"                      \"hub_key\", \"file\"}], or the one added\n"
 	"\n"
-	"exit codes: 0 done, 1 a receipt refused (or one kept that no longer verifies)\n";
+	"exit codes: 0 done, 1 a receipt refused (or one kept that no longer verifies)\n");
 
 typedef struct {
 	fs_receipt *r;
@@ -80,7 +81,7 @@ static int gather(const char *path, const fs_buf *text, void *payload)
 	entry *nv;
 
 	if (fs_receipt_parse(&r, text->ptr, text->size, l->keys, l->nkeys, path) < 0) {
-		fprintf(stderr, "error: %s\n", fs_error_last()->message);
+		fprintf(stderr, _("error: %s\n"), fs_error_last()->message);
 		fs_error_clear();
 		l->bad++;
 		return 0;
@@ -140,7 +141,7 @@ static int list(const fs_node *node, const fs_buf *keys, int json, int *failed)
 		rc = cli_print_json(a);
 		a = NULL;
 	} else if (!l.n && !l.bad) {
-		printf("no receipts yet (a sync or 'receipts add' keeps them)\n");
+		printf(_("no receipts yet (a sync or 'receipts add' keeps them)\n"));
 	}
 	*failed = l.bad > 0;
 done:
@@ -165,8 +166,8 @@ static int add(const fs_node *node, const fs_buf *keys, const char *path,
 	char what[4200];
 	int rc;
 
-	snprintf(what, sizeof(what), "receipt '%s'", path);
-	if ((rc = fs_file_read(&text, path, 64 * 1024, "receipt")) < 0 ||
+	snprintf(what, sizeof(what), _("receipt '%s'"), path);
+	if ((rc = fs_file_read(&text, path, 64 * 1024, _("receipt"))) < 0 ||
 	    (rc = fs_receipt_parse(&r, text.ptr, text.size, (const unsigned char *)keys->ptr,
 				   keys->size / FS_KEY_PUBLIC_BYTES, what)) < 0)
 		goto done;
@@ -180,7 +181,7 @@ static int add(const fs_node *node, const fs_buf *keys, const char *path,
 	if (json)
 		rc = cli_print_json(receipt_json(r, kept.ptr));
 	else
-		printf("receipt kept: %s at %.12s, from %s\n", fs_receipt_city(r),
+		printf(_("receipt kept: %s at %.12s, from %s\n"), fs_receipt_city(r),
 		       git_oid_tostr_s(fs_receipt_head(r)), fs_receipt_hub(r));
 done:
 	fs_receipt_free(r);
@@ -227,5 +228,5 @@ done:
 
 const cli_command cli_cmd_receipts = {
 	"receipts", run, "receipts [--json] | receipts add FILE [--hub-key KEY|FILE] [--json]",
-	"The hub's signed receipts for what it took from this city.", help
+	N_("The hub's signed receipts for what it took from this city."), help
 };

@@ -6,7 +6,7 @@
 #include "util/error.h"
 #include "util/file.h"
 
-static const char help[] =
+static const char help[] = N_(
 	"remote add NAME URL [--host-key KEY|FILE] [--hub-key KEY|FILE]: the node syncs\n"
 	"with the hub at URL\n"
 	"under NAME. URL is file:///path or a path (a hub on this machine or a mounted\n"
@@ -34,7 +34,7 @@ static const char help[] =
 	"options:\n"
 	"  --host-key KEY|FILE  the ssh hub's host key(s)\n"
 	"  --hub-key KEY|FILE   the hub's own public key, pinned\n"
-	"  --json               print the result as JSON\n";
+	"  --json               print the result as JSON\n");
 
 /* KEY as given, or the text of FILE when the argument names one. */
 static int host_keys(fs_buf *out, const char *arg)
@@ -43,7 +43,7 @@ static int host_keys(fs_buf *out, const char *arg)
 		fs_buf_puts(out, arg);
 		return fs_buf_check(out);
 	}
-	return fs_file_read(out, arg, 1 << 20, "host key file");
+	return fs_file_read(out, arg, 1 << 20, _("host key file"));
 }
 
 static int list(const fs_node *node, int json)
@@ -112,7 +112,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 			cJSON_AddStringToObject(o, "url", argv[3]);
 			rc = cli_print_json(o);
 		} else {
-			printf("remote '%s' is %s\n", argv[2], argv[3]);
+			printf(_("remote '%s' is %s\n"), argv[2], argv[3]);
 		}
 	} else if (nargs == 3 && strcmp(argv[1], "set-host-key") == 0 && !key_arg && !hub_arg) {
 		if ((rc = host_keys(&keys, argv[3])) < 0 || (rc = cli_open_read(&node, ctx)) < 0 ||
@@ -123,7 +123,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 			cJSON_AddStringToObject(o, "name", argv[2]);
 			rc = cli_print_json(o);
 		} else {
-			printf("remote '%s': host keys pinned\n", argv[2]);
+			printf(_("remote '%s': host keys pinned\n"), argv[2]);
 		}
 	} else if (nargs == 1 && strcmp(argv[1], "list") == 0 && !key_arg && !hub_arg) {
 		if ((rc = cli_open_read(&node, ctx)) == 0)
@@ -144,5 +144,5 @@ const cli_command cli_cmd_remote = {
 	"remote add NAME URL [--host-key KEY|FILE] [--hub-key KEY|FILE] | "
 	"remote set-host-key NAME KEY|FILE | "
 	"remote list [--json]",
-	"Name the hub this node syncs with.", help
+	N_("Name the hub this node syncs with."), help
 };

@@ -6,7 +6,7 @@
 #include "util/error.h"
 #include "util/file.h"
 
-static const char help[] =
+static const char help[] = N_(
 	"Writes DIR/index.html: one self-contained page (no script, no font, nothing\n"
 	"fetched: it opens offline) with charts drawn as inline SVG: actions per\n"
 	"priority and per country, services per month and per category, and the\n"
@@ -17,7 +17,7 @@ static const char help[] =
 	"\n"
 	"options:\n"
 	"  --html DIR  the folder to write index.html in (made if needed)\n"
-	"  --json      print {\"path\": ...}\n";
+	"  --json      print {\"path\": ...}\n");
 
 static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
 {
@@ -57,5 +57,5 @@ done:
 
 const cli_command cli_cmd_report = {
 	"report", run, "report --html DIR [--json]",
-	"Write the unified (or public) dataset as an HTML page with charts.", help
+	N_("Write the unified (or public) dataset as an HTML page with charts."), help
 };

@@ -3,13 +3,13 @@
 #include "node/record.h"
 #include "util/error.h"
 
-static const char help[] =
+static const char help[] = N_(
 	"Removes record ID from the node's current state in one signed commit.\n"
 	"Its history stays: 'fieldsync log ID' still shows it, and every copy of the\n"
 	"history keeps the old content.\n"
 	"\n"
 	"options:\n"
-	"  --json    print {\"id\": ..., \"removed\": true}\n";
+	"  --json    print {\"id\": ..., \"removed\": true}\n");
 
 static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
 {
@@ -30,7 +30,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		cJSON_AddBoolToObject(o, "removed", 1);
 		rc = cli_print_json(o);
 	} else {
-		printf("removed %s\n", argv[1]);
+		printf(_("removed %s\n"), argv[1]);
 	}
 done:
 	fs_node_free(node);
@@ -38,5 +38,5 @@ done:
 }
 
 const cli_command cli_cmd_rm = {
-	"rm", run, "rm ID [--json]", "Remove a record in one signed commit (history keeps it).", help
+	"rm", run, "rm ID [--json]", N_("Remove a record in one signed commit (history keeps it)."), help
 };

@@ -8,7 +8,7 @@
 #include "util/error.h"
 #include "util/json.h"
 
-static const char help[] =
+static const char help[] = N_(
 	"Prints record ID in canonical JSON (keys sorted, two-space indent). A\n"
 	"service's protected part is shown opened, as the fields it holds, when the\n"
 	"node's keystore has the person's key (its passphrase from\n"
@@ -18,7 +18,7 @@ static const char help[] =
 	"\n"
 	"options:\n"
 	"  --raw     the record exactly as stored (the protected part sealed)\n"
-	"  --json    accepted for symmetry with the other reading commands\n";
+	"  --json    accepted for symmetry with the other reading commands\n");
 
 /* Replace the sealed part of `rec` by what it holds, or leave it and say why. */
 static int open_protected(cJSON *rec, const fs_node *node, const char *id)
@@ -34,7 +34,7 @@ static int open_protected(cJSON *rec, const fs_node *node, const char *id)
 	if (!sealed || !person || !kid)
 		return 0;
 	if ((rc = fs_node_keystore(&ks, node)) == FS_ENOTFOUND) {
-		fprintf(stderr, "note: record '%s': the protected part is shown sealed: %s\n", id,
+		fprintf(stderr, _("note: record '%s': the protected part is shown sealed: %s\n"), id,
 			fs_error_last()->message);
 		fs_error_clear();
 		return 0;
@@ -43,14 +43,14 @@ static int open_protected(cJSON *rec, const fs_node *node, const char *id)
 		goto done;
 	/* an erased key stays unused even if an old keystore brought it back */
 	if ((erasure = fs_erasures_find(e, person, kid, &when))) {
-		fprintf(stderr, "note: record '%s': the protected part cannot be read: the person "
-			"was forgotten on %s (erasure %s)\n", id, when, erasure);
+		fprintf(stderr, _("note: record '%s': the protected part cannot be read: the person "
+			"was forgotten on %s (erasure %s)\n"), id, when, erasure);
 		goto done;
 	}
 	rc = fs_protect_open(&plain, ks, fs_node_city(node), id, person, sealed);
 	if (rc == FS_ENOTFOUND) {
-		fprintf(stderr, "note: record '%s': the protected part cannot be read: %s (lost? "
-			"restore the keystore from a backup with 'fieldsync keystore import')\n",
+		fprintf(stderr, _("note: record '%s': the protected part cannot be read: %s (lost? "
+			"restore the keystore from a backup with 'fieldsync keystore import')\n"),
 			id, fs_error_last()->message);
 		fs_error_clear();
 		rc = 0;
@@ -86,7 +86,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		fwrite(data.ptr, 1, data.size, stdout);
 		goto done;
 	}
-	if ((rc = fs_json_parse(&rec, data.ptr, data.size, "stored record")) < 0 ||
+	if ((rc = fs_json_parse(&rec, data.ptr, data.size, _("stored record"))) < 0 ||
 	    (rc = open_protected(rec, node, argv[1])) < 0 || (rc = fs_json_canonical(&out, rec)) < 0)
 		goto done;
 	fwrite(out.ptr, 1, out.size, stdout);
@@ -99,5 +99,5 @@ done:
 }
 
 const cli_command cli_cmd_show = {
-	"show", run, "show ID [--raw] [--json]", "Print one record.", help
+	"show", run, "show ID [--raw] [--json]", N_("Print one record."), help
 };

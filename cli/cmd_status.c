@@ -6,14 +6,14 @@
 #include "util/error.h"
 #include "util/time.h"
 
-static const char help[] =
+static const char help[] = N_(
 	"For each remote: the commits and the estimated bytes that wait to be pushed\n"
 	"(counted from what the hub had at the last successful sync), and when that\n"
 	"sync was. Reads only this node: it works with no link.\n"
 	"\n"
 	"options:\n"
 	"  --json   [{\"remote\", \"url\", \"pending_commits\", \"pending_bytes\",\n"
-	"            \"last_sync\"}] (last_sync null when never)\n";
+	"            \"last_sync\"}] (last_sync null when never)\n");
 
 static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
 {
@@ -36,7 +36,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	if (json)
 		a = cJSON_CreateArray();
 	else if (names.count == 0)
-		printf("city '%s': no remote yet (fieldsync remote add NAME URL)\n", fs_node_city(node));
+		printf(_("city '%s': no remote yet (fieldsync remote add NAME URL)\n"), fs_node_city(node));
 	for (size_t i = 0; i < names.count; i++) {
 		size_t commits, bytes;
 		int64_t when;
@@ -60,9 +60,10 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 				cJSON_AddNullToObject(o, "last_sync");
 			cJSON_AddItemToArray(a, o);
 		} else {
-			printf("%s (%s): %zu commit%s, about %zu KiB to push; last sync: %s\n",
-			       names.strings[i], url.ptr, commits, commits == 1 ? "" : "s",
-			       (bytes + 1023) / 1024, when ? t : "never");
+			cli_count_buf c;
+			printf(_("%s (%s): %s, about %zu KiB to push; last sync: %s\n"), names.strings[i],
+			       url.ptr, cli_count(&c, P_("%zu commit", "%zu commits", commits), commits),
+			       (bytes + 1023) / 1024, when ? t : _("never"));
 		}
 	}
 	if (json) {
@@ -78,6 +79,6 @@ done:
 }
 
 const cli_command cli_cmd_status = {
-	"status", run, "status [--json]", "What waits to be pushed, and when the last sync was.",
+	"status", run, "status [--json]", N_("What waits to be pushed, and when the last sync was."),
 	help
 };

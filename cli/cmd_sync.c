@@ -13,7 +13,7 @@
 #include "util/error.h"
 #include "util/time.h"
 
-static const char help[] =
+static const char help[] = N_(
 	"Pushes the node's history to refs/heads/cities/<city> on the hub NAME (the\n"
 	"only remote when NAME is left out), in batches of bounded size (--batch-bytes,\n"
 	"or the setting fieldsync.syncBatchBytes, default 64 KiB: about 10 s on a 2G\n"
@@ -61,7 +61,7 @@ static const char help[] =
 	"  --interval S      with --watch: how often to look at the head\n"
 	"  --backoff S       with --watch: the first wait after a failure\n"
 	"  --json            print {\"remote\", \"commits\", \"batches\", \"bytes\",\n"
-	"                    \"retries\", \"receipt\"}\n";
+	"                    \"retries\", \"receipt\"}\n");
 
 typedef struct {
 	int64_t start;
@@ -74,15 +74,18 @@ static void progress(const fs_sync_progress *p, void *payload)
 
 	/* a retry is worth a line in any log; the moving line only on a terminal */
 	if (p->retry_in_ms) {
-		fprintf(stderr, "%ssync: %s; trying again in %.1f s\n", ps->tty ? "\n" : "",
-			p->error, p->retry_in_ms / 1000.0);
+		fputs(ps->tty ? "\n" : "", stderr);
+		fprintf(stderr, _("sync: %s; trying again in %.1f s\n"), p->error,
+			p->retry_in_ms / 1000.0);
 		return;
 	}
 	if (!ps->tty)
 		return;
-	fprintf(stderr, "\rsync: batch %zu/%zu, %zu/%zu commits, %zu/%zu objects, %zu KiB, %lld s   ",
+	fputc('\r', stderr);
+	fprintf(stderr, _("sync: batch %zu/%zu, %zu/%zu commits, %zu/%zu objects, %zu KiB, %lld s"),
 		p->batch, p->batches, p->commits, p->total, p->objects, p->total_objects,
 		p->bytes / 1024, (long long)(fs_time_now() - ps->start));
+	fputs("   ", stderr);
 	fflush(stderr);
 }
 
@@ -97,10 +100,12 @@ static int pick(const char **out, fs_node *node, int nargs, char **argv, git_str
 	}
 	if ((rc = fs_remote_list(names, node)) < 0)
 		return rc;
-	if (names->count != 1)
-		return fs_error_set(FS_EUSAGE, "sync: %s; name one: fieldsync sync NAME",
-				    names->count ? "there are several remotes"
-						 : "no remote yet: fieldsync remote add NAME URL");
+	if (names->count > 1)
+		return fs_error_set(FS_EUSAGE,
+				    "sync: there are several remotes; name one: fieldsync sync NAME");
+	if (names->count == 0)
+		return fs_error_set(FS_EUSAGE, "sync: no remote yet: fieldsync remote add NAME URL; "
+					       "name one: fieldsync sync NAME");
 	*out = names->strings[0];
 	return 0;
 }
@@ -171,7 +176,7 @@ static void logline(int level, const char *fmt, ...)
 		fprintf(stderr, "%s ", when);
 	}
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, _(fmt), ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	fflush(stderr);
@@ -226,6 +231,7 @@ static int watch(const cli_context *ctx, int nargs, char **argv, fs_sync_options
 	unsigned failures = 0;
 	struct sigaction sa;
 	fs_sync_stats st;
+	cli_count_buf c[2];
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop; /* no SA_RESTART: a nap ends at once */
@@ -251,10 +257,11 @@ static int watch(const cli_context *ctx, int nargs, char **argv, fs_sync_options
 			if (st.up_to_date)
 				logline(6, "sync '%s': up to date", name);
 			else
-				logline(6, "sync '%s': %zu commit%s in %zu batch%s, %zu bytes%s", name,
-					st.commits, st.commits == 1 ? "" : "s", st.batches,
-					st.batches == 1 ? "" : "es", st.bytes,
-					st.receipt ? ", receipt kept" : "");
+				logline(6, st.receipt ? N_("sync '%s': %s in %s, %zu bytes, receipt kept")
+						      : N_("sync '%s': %s in %s, %zu bytes"), name,
+					cli_count(&c[0], P_("%zu commit", "%zu commits", st.commits), st.commits),
+					cli_count(&c[1], P_("%zu batch", "%zu batches", st.batches), st.batches),
+					st.bytes);
 		} else {
 			int64_t wait = backoff_ms << (failures < 12 ? failures : 12);
 			if (wait > WATCH_MAX_WAIT_MS)
@@ -264,7 +271,7 @@ static int watch(const cli_context *ctx, int nargs, char **argv, fs_sync_options
 			failures++;
 			next_try = now_ms() + wait;
 			logline(rc == FS_ENET ? 4 : 3, "sync '%s': %s; next try in %.1f s", name,
-				fs_error_last() ? fs_error_last()->message : "failed", wait / 1000.0);
+				fs_error_last() ? fs_error_last()->message : _("failed"), wait / 1000.0);
 			fs_error_clear();
 		}
 	}
@@ -357,16 +364,18 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		cJSON_AddBoolToObject(o, "receipt", st.receipt);
 		rc = cli_print_json(o);
 	} else if (st.up_to_date) {
-		printf("'%s' is up to date\n", name);
+		printf(_("'%s' is up to date\n"), name);
 	} else {
-		printf("synced with '%s': %zu commit%s in %zu batch%s, %zu bytes\n", name, st.commits,
-		       st.commits == 1 ? "" : "s", st.batches, st.batches == 1 ? "" : "es", st.bytes);
+		cli_count_buf c[2];
+		printf(_("synced with '%s': %s in %s, %zu bytes\n"), name,
+		       cli_count(&c[0], P_("%zu commit", "%zu commits", st.commits), st.commits),
+		       cli_count(&c[1], P_("%zu batch", "%zu batches", st.batches), st.batches), st.bytes);
 	}
 	if (!json && st.receipt)
-		printf("the hub's receipt is kept (fieldsync receipts)\n");
+		printf(_("the hub's receipt is kept (fieldsync receipts)\n"));
 done:
 	if (rc == FS_EUSAGE) {
-		fprintf(stderr, "error: %s\n", fs_error_last()->message);
+		fprintf(stderr, _("error: %s\n"), fs_error_last()->message);
 		return FS_EXIT_USAGE;
 	}
 	return rc < 0 ? cli_fail(rc, json) : 0;
@@ -374,5 +383,5 @@ done:
 
 const cli_command cli_cmd_sync = {
 	"sync", run, "sync [NAME] [--batch-bytes N] [--json] | sync [NAME] --watch [--interval S] [--backoff S]",
-	"Push the city's history to its hub, in batches that survive a cut link.", help
+	N_("Push the city's history to its hub, in batches that survive a cut link."), help
 };

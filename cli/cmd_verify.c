@@ -8,7 +8,7 @@
 #include "util/file.h"
 #include "util/time.h"
 
-static const char help[] =
+static const char help[] = N_(
 	"Checks the SSH signature (SSHSIG, Ed25519) of every commit in REV-RANGE\n"
 	"(default: the whole history of the node) with libsodium. A commit passes\n"
 	"when it is signed, the signature holds over the commit's bytes, and the key\n"
@@ -23,7 +23,7 @@ static const char help[] =
 	"  --json          {\"checked\", \"bad\", \"commits\": [...]} (bad ones, or all with -v)\n"
 	"\n"
 	"exit codes: 0 every commit is good, 1 some commit is not, 2 usage,\n"
-	"3 no node, 5 the history cannot be read\n";
+	"3 no node, 5 the history cannot be read\n");
 
 typedef struct {
 	int json, verbose;
@@ -51,9 +51,9 @@ static int report(const fs_verify_result *r, void *payload)
 		cJSON_AddStringToObject(o, "summary", r->summary ? r->summary : "");
 		cJSON_AddItemToArray(st->list, o);
 	} else if (r->good) {
-		printf("good %s  %s  %s\n", hex, r->signer ? r->signer : "", r->summary ? r->summary : "");
+		printf(_("good %s  %s  %s\n"), hex, r->signer ? r->signer : "", r->summary ? r->summary : "");
 	} else {
-		printf("BAD  %s  %s  (%s)\n", hex, r->problem ? r->problem : "",
+		printf(_("BAD  %s  %s  (%s)\n"), hex, r->problem ? r->problem : "",
 		       r->summary ? r->summary : "");
 	}
 	return 0;
@@ -79,7 +79,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	st.json = json;
 	st.verbose = verbose;
 	if (signers_file) {
-		if ((rc = fs_file_read(&text, signers_file, 16 * 1024 * 1024, "signers file")) < 0 ||
+		if ((rc = fs_file_read(&text, signers_file, 16 * 1024 * 1024, _("signers file"))) < 0 ||
 		    (rc = fs_signers_parse(&signers, text.ptr, text.size, signers_file)) < 0)
 			goto done;
 	}
@@ -104,11 +104,15 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		st.list = NULL;
 		cli_print_json(o);
 	} else {
-		printf("verified %zu commit%s: %s\n", stats.checked, stats.checked == 1 ? "" : "s",
-		       stats.bad ? "SOME ARE BAD" : "all good");
+		if (stats.bad)
+			printf(P_("verified %zu commit: SOME ARE BAD\n",
+				  "verified %zu commits: SOME ARE BAD\n", stats.checked), stats.checked);
+		else
+			printf(P_("verified %zu commit: all good\n", "verified %zu commits: all good\n",
+				  stats.checked), stats.checked);
 	}
 	if (rc == FS_EVERIFY) {
-		fprintf(stderr, "error: %s\n", fs_error_last()->message);
+		fprintf(stderr, _("error: %s\n"), fs_error_last()->message);
 		exit_code = FS_EXIT_FAILED;
 		rc = 0;
 	}
@@ -122,5 +126,5 @@ done:
 
 const cli_command cli_cmd_verify = {
 	"verify", run, "verify [REV-RANGE] [--signers FILE] [-v] [--json]",
-	"Verify the signature of every commit, with libsodium.", help
+	N_("Verify the signature of every commit, with libsodium."), help
 };

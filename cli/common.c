@@ -15,22 +15,28 @@
 #include "util/error.h"
 #include "util/file.h"
 
+const char *cli_count(cli_count_buf *b, const char *fmt, size_t n)
+{
+	snprintf(b->text, sizeof(b->text), fmt, n);
+	return b->text;
+}
+
 void cli_print_help(const cli_command *cmd, FILE *out)
 {
-	fprintf(out, "usage: fieldsync %s\n\n%s\n", cmd->usage, cmd->summary);
+	fprintf(out, _("usage: fieldsync %s\n\n%s\n"), cmd->usage, _(cmd->summary));
 	if (cmd->help && *cmd->help)
-		fprintf(out, "\n%s", cmd->help);
+		fprintf(out, "\n%s", _(cmd->help));
 }
 
 int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("error: ", stderr);
+	fputs(_("error: "), stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, _(fmt), ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: fieldsync %s\nsee 'fieldsync %s --help'\n", cmd->usage, cmd->name);
+	fprintf(stderr, _("\nusage: fieldsync %s\nsee 'fieldsync %s --help'\n"), cmd->usage, cmd->name);
 	return FS_EXIT_USAGE;
 }
 
@@ -129,13 +135,13 @@ int cli_exit_code(int code)
 int cli_fail(int code, int json)
 {
 	const fs_error *e = fs_error_last();
-	const char *msg = e && e->message && *e->message ? e->message : "unknown error";
+	const char *msg = e && e->message && *e->message ? e->message : _("unknown error");
 	const char *p = msg;
 
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		fprintf(stderr, "error: %.*s\n", (int)len, p);
+		fprintf(stderr, _("error: %.*s\n"), (int)len, p);
 		p += len + (nl ? 1 : 0);
 	}
 	if (json) {
@@ -173,10 +179,10 @@ int cli_progress_enabled(void)
 static const char *secret_of(const char *env)
 {
 	if (strcmp(env, CLI_KEYSTORE_ENV) == 0)
-		return "the keystore has a passphrase";
+		return _("the keystore has a passphrase");
 	if (strcmp(env, CLI_BACKUP_ENV) == 0)
-		return "a keystore backup needs a passphrase";
-	return "the key has a passphrase";
+		return _("a keystore backup needs a passphrase");
+	return _("the key has a passphrase");
 }
 
 static int prompt_tty(char out[CLI_PASSPHRASE_BYTES], const char *prompt, const char *env)
@@ -225,7 +231,7 @@ int cli_read_secret(char out[CLI_PASSPHRASE_BYTES], const char *env, const char 
 	if ((rc = prompt_tty(out, prompt, env)) < 0)
 		goto done;
 	if (confirm) {
-		if ((rc = prompt_tty(again, "again: ", env)) < 0)
+		if ((rc = prompt_tty(again, _("again: "), env)) < 0)
 			goto done;
 		if (strcmp(out, again) != 0)
 			rc = fs_error_set(FS_EKEY, "the two passphrases differ");
@@ -268,7 +274,7 @@ static int open_keystore(fs_keystore **out, const fs_node *node, void *payload)
 	/* no prompt for a keystore that is not there: that message is the useful one */
 	if (!fs_keystore_exists(fs_node_private_dir(node)))
 		return fs_keystore_open(out, fs_node_private_dir(node), fs_node_city(node), NULL);
-	if ((rc = cli_read_secret(pass, CLI_KEYSTORE_ENV, "passphrase of the keystore: ", 0)) == 0)
+	if ((rc = cli_read_secret(pass, CLI_KEYSTORE_ENV, _("passphrase of the keystore: "), 0)) == 0)
 		rc = fs_keystore_open(out, fs_node_private_dir(node), fs_node_city(node), pass);
 	sodium_memzero(pass, sizeof(pass));
 	return rc;
@@ -293,7 +299,7 @@ static int ask_passphrase(char pass[CLI_PASSPHRASE_BYTES], const char *dir)
 	if (encrypted < 0)
 		fs_error_clear(); /* fs_node_open says what is wrong */
 	if (encrypted == 1)
-		rc = cli_read_passphrase(pass, "passphrase of the node key: ", 0);
+		rc = cli_read_passphrase(pass, _("passphrase of the node key: "), 0);
 done:
 	fs_buf_dispose(&path);
 	return rc;
@@ -355,7 +361,7 @@ int cli_hub_key_arg(unsigned char pk[FS_KEY_PUBLIC_BYTES], const char *arg)
 	if (!fs_file_exists(arg))
 		return fs_error_set(FS_EUSAGE, "--hub-key '%s': neither a public key "
 				    "(ssh-ed25519 AAAA...) nor a file", arg);
-	if ((rc = fs_file_read(&text, arg, 64 * 1024, "hub key file")) == 0 &&
+	if ((rc = fs_file_read(&text, arg, 64 * 1024, _("hub key file"))) == 0 &&
 	    fs_ssh_pubkey_parse(pk, fs_buf_cstr(&text)) < 0)
 		rc = fs_error_set(FS_EINVALID, "--hub-key '%s': the file holds no ssh-ed25519 "
 				  "public key", arg);

@@ -9,8 +9,11 @@
 
 #include "cli/cli.h"
 #include "util/error.h"
+#include "util/i18n.h"
 
 #define FIELDSYNC_VERSION "0.1.0"
+/* the same in every language: scripts read it */
+#define FIELDSYNC_VERSION_LINE "fieldsync " FIELDSYNC_VERSION
 
 static const cli_command *const commands[] = {
 	&cli_cmd_init, &cli_cmd_add,    &cli_cmd_edit,   &cli_cmd_rm,  &cli_cmd_show,
@@ -31,17 +34,17 @@ const cli_command *cli_find_command(const char *name)
 
 void cli_print_commands(FILE *out)
 {
-	fprintf(out, "usage: fieldsync [-C DIR] COMMAND [OPTIONS] [ARGS]\n\n"
+	fprintf(out, _("usage: fieldsync [-C DIR] COMMAND [OPTIONS] [ARGS]\n\n"
 		     "Records what a city does for the people it hosts, offline, in a signed git\n"
-		     "history.\n\ncommands:\n");
+		     "history.\n\ncommands:\n"));
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
-	fprintf(out, "\noptions:\n"
+		fprintf(out, "  %-9s %s\n", commands[i]->name, _(commands[i]->summary));
+	fprintf(out, _("\noptions:\n"
 		     "  -C DIR     the node's folder (default: the current folder)\n"
 		     "  --help     this text; 'fieldsync COMMAND --help' for one command\n"
 		     "  --version  the version\n\n"
 		     "exit codes: 0 ok, 1 checked and failed, 2 usage, 3 node unusable,\n"
-		     "4 busy (another writer), 5 system error, 6 link failed\n");
+		     "4 busy (another writer), 5 system error, 6 link failed\n"));
 }
 
 static int run_help(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
@@ -63,7 +66,7 @@ static int run_help(const cli_command *cmd, int argc, char **argv, const cli_con
 }
 
 const cli_command cli_cmd_help = {
-	"help", run_help, "help [COMMAND]", "Show the commands, or the help of one.", ""
+	"help", run_help, "help [COMMAND]", N_("Show the commands, or the help of one."), ""
 };
 
 static int run_version(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
@@ -73,12 +76,12 @@ static int run_version(const cli_command *cmd, int argc, char **argv, const cli_
 
 	if ((rc = cli_parse(cmd, argc, argv, NULL, &nargs)) != 0)
 		return rc == CLI_HELP ? 0 : rc;
-	printf("fieldsync %s\n", FIELDSYNC_VERSION);
+	puts(FIELDSYNC_VERSION_LINE);
 	return 0;
 }
 
 const cli_command cli_cmd_version = {
-	"version", run_version, "version", "Print the version.", ""
+	"version", run_version, "version", N_("Print the version."), ""
 };
 
 int main(int argc, char **argv)
@@ -87,10 +90,11 @@ int main(int argc, char **argv)
 	const cli_command *cmd;
 	int i = 1, rc;
 
+	fs_i18n_init();
 	while (i < argc && argv[i][0] == '-') {
 		if (strcmp(argv[i], "-C") == 0) {
 			if (i + 1 >= argc) {
-				fprintf(stderr, "error: option '-C' needs a folder\n");
+				fprintf(stderr, _("error: option '-C' needs a folder\n"));
 				return FS_EXIT_USAGE;
 			}
 			ctx.dir = argv[i + 1];
@@ -102,10 +106,10 @@ int main(int argc, char **argv)
 			cli_print_commands(stdout);
 			return 0;
 		} else if (strcmp(argv[i], "--version") == 0) {
-			printf("fieldsync %s\n", FIELDSYNC_VERSION);
+			puts(FIELDSYNC_VERSION_LINE);
 			return 0;
 		} else {
-			fprintf(stderr, "error: unknown option '%s'\nsee 'fieldsync --help'\n", argv[i]);
+			fprintf(stderr, _("error: unknown option '%s'\nsee 'fieldsync --help'\n"), argv[i]);
 			return FS_EXIT_USAGE;
 		}
 	}
@@ -114,7 +118,7 @@ int main(int argc, char **argv)
 		return FS_EXIT_USAGE;
 	}
 	if (!(cmd = cli_find_command(argv[i]))) {
-		fprintf(stderr, "error: unknown command '%s'\nsee 'fieldsync --help'\n", argv[i]);
+		fprintf(stderr, _("error: unknown command '%s'\nsee 'fieldsync --help'\n"), argv[i]);
 		return FS_EXIT_USAGE;
 	}
 	if ((rc = fs_global_init()) < 0)
@@ -123,7 +127,7 @@ int main(int argc, char **argv)
 	fs_global_shutdown();
 	fflush(stdout);
 	if (ferror(stdout)) {
-		fprintf(stderr, "error: cannot write the output\n");
+		fprintf(stderr, _("error: cannot write the output\n"));
 		return FS_EXIT_SYSTEM;
 	}
 	return rc;

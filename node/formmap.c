@@ -8,6 +8,7 @@
 #include "schema/builtin.h"
 #include "util/error.h"
 #include "util/json.h"
+#include "util/i18n.h"
 
 struct fs_formmap {
 	cJSON *doc;
@@ -164,8 +165,9 @@ static int column(size_t *out, const fs_csv *csv, const char *name, const char *
 	}
 	if (found == 1)
 		return 0;
-	return fs_error_set(FS_EINVALID, "%s: column '%s' %s", what, name,
-			    found ? "names more than one column of the header" : "is not in the header");
+	return found ? fs_error_set(FS_EINVALID, "%s: column '%s' names more than one column of the "
+				   "header", what, name)
+		     : fs_error_set(FS_EINVALID, "%s: column '%s' is not in the header", what, name);
 }
 
 /* A form's date or date-time ("2026-11-20T10:00:00.000+01:00") as the date it names. */
@@ -205,7 +207,7 @@ static int one_row(cJSON *rec, const fs_formmap *m, const fs_csv *csv, size_t ro
 			return rc;
 	}
 	if (*fs_csv_field_at(csv, row, person_col)) {
-		snprintf(label, sizeof(label), "%s: line %zu: column '%s'", what,
+		snprintf(label, sizeof(label), _("%s: line %zu: column '%s'"), what,
 			 fs_csv_line(csv, row), m->person);
 		if ((rc = fs_keystore_pseudonym(ks, pseudonym, fs_csv_field_at(csv, row,
 										person_col))) < 0)

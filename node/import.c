@@ -10,6 +10,7 @@
 
 #include "util/error.h"
 #include "util/json.h"
+#include "util/i18n.h"
 
 #define TRAILER "Fieldsync-Import: "
 #define HASH_BYTES 32
@@ -250,8 +251,8 @@ static int check_all(reader *r, fs_node *node, fs_kind kind, size_t *total)
 		goto done;
 	if (bad) {
 		if (bad > MAX_REPORTED)
-			fs_buf_printf(&report, "... and %zu more bad lines\n", bad - MAX_REPORTED);
-		fs_buf_printf(&report, "%zu of %zu records are bad; nothing was imported", bad, *total);
+			fs_buf_printf(&report, _("... and %zu more bad lines\n"), bad - MAX_REPORTED);
+		fs_buf_printf(&report, _("%zu of %zu records are bad; nothing was imported"), bad, *total);
 		rc = fs_error_set(FS_EINVALID, "%s", fs_buf_cstr(&report));
 	}
 done:

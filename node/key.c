@@ -10,6 +10,7 @@
 
 #include "node/pwhash.h"
 #include "util/error.h"
+#include "util/i18n.h"
 #include "util/file.h"
 
 /*
@@ -97,7 +98,7 @@ int fs_key_save(const fs_key *key, const char *path, const char *passphrase)
 		file[OFF_KDF] = KDF_ARGON2ID;
 		fs_pwhash_params_new(file + OFF_OPS);
 		randombytes_buf(file + OFF_NONCE, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
-		if ((rc = fs_pwhash_key(k, passphrase, file + OFF_OPS, "key")) < 0)
+		if ((rc = fs_pwhash_key(k, passphrase, file + OFF_OPS, _("key"))) < 0)
 			goto done;
 		/* the seed is the first half of libsodium's secret key */
 		crypto_aead_xchacha20poly1305_ietf_encrypt(file + OFF_SEED, NULL, key->sk,

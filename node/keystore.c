@@ -15,6 +15,7 @@
 #include "node/pwhash.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/i18n.h"
 
 /*
  * master (144 bytes):
@@ -176,7 +177,7 @@ static int write_master(const fs_keystore *ks, const char *dir, const char *pass
 	memcpy(file, "FSKS001\n", 8);
 	fs_pwhash_params_new(file + 8);
 	randombytes_buf(file + 40, AEAD_NONCE);
-	if ((rc = fs_pwhash_key(k, passphrase, file + 8, "keystore")) < 0)
+	if ((rc = fs_pwhash_key(k, passphrase, file + 8, _("keystore"))) < 0)
 		goto done;
 	memcpy(ad, file, HEADER_BYTES);
 	memcpy(ad + HEADER_BYTES, ks->city, strlen(ks->city));
@@ -274,7 +275,7 @@ int fs_keystore_open(fs_keystore **out, const char *private_dir, const char *cit
 		return rc;
 	if ((rc = path_of(path, dir, "master")) < 0)
 		return rc;
-	if ((rc = read_exact(path, file, sizeof(file), "keystore")) == FS_ENOTFOUND)
+	if ((rc = read_exact(path, file, sizeof(file), _("keystore"))) == FS_ENOTFOUND)
 		rc = fs_error_set(FS_ENOTFOUND, "keystore: this node has none (make it with "
 				  "'fieldsync keystore init', or restore a backup with "
 				  "'fieldsync keystore import')");
@@ -293,7 +294,7 @@ int fs_keystore_open(fs_keystore **out, const char *private_dir, const char *cit
 		rc = fs_error_last()->code;
 		goto done;
 	}
-	if ((rc = fs_pwhash_key(k, passphrase, file + 8, "keystore")) < 0)
+	if ((rc = fs_pwhash_key(k, passphrase, file + 8, _("keystore"))) < 0)
 		goto done;
 	memcpy(ad, file, HEADER_BYTES);
 	memcpy(ad + HEADER_BYTES, city, strlen(city));
@@ -360,7 +361,7 @@ static int read_person(const fs_keystore *ks, const char *person,
 	snprintf(what, sizeof(what), "people/%s", person);
 	if ((rc = path_of(path, ks->dir, what)) < 0)
 		return rc;
-	snprintf(what, sizeof(what), "keystore: person '%s'", person);
+	snprintf(what, sizeof(what), _("keystore: person '%s'"), person);
 	if ((rc = read_exact(path, file, sizeof(file), what)) < 0)
 		return rc;
 	/* zeros: a forget killed between overwriting and removing the file */
@@ -514,7 +515,7 @@ static int backup_header(unsigned char hdr[HEADER_BYTES], unsigned char k[FS_PWH
 	memcpy(hdr, "FSKB001\n", 8);
 	fs_pwhash_params_new(hdr + 8);
 	randombytes_buf(hdr + 40, AEAD_NONCE);
-	return fs_pwhash_key(k, passphrase, hdr + 8, "backup");
+	return fs_pwhash_key(k, passphrase, hdr + 8, _("backup"));
 }
 
 static int is_person_name(const char *name)
@@ -602,7 +603,7 @@ int fs_keystore_export(const fs_keystore *ks, const char *path, const char *pass
 						   HEADER_BYTES, NULL, hdr + 40, k);
 	/* never over an older backup: it may be the only one */
 	if ((rc = fs_file_write_new(path, file, HEADER_BYTES + len + AEAD_TAG, 0600)) < 0)
-		rc = fs_error_prefix("backup");
+		rc = fs_error_prefix(_("backup"));
 done:
 	if (dp)
 		closedir(dp);

@@ -18,6 +18,7 @@
 #include "schema/builtin.h"
 #include "schema/schema.h"
 #include "util/error.h"
+#include "util/i18n.h"
 #include "util/file.h"
 #include "util/json.h"
 #include "util/time.h"
@@ -566,7 +567,7 @@ static int check_option(const char *property, const char *option, const char *va
 	if (rc == FS_EINVALID) {
 		const fs_schema_failure *f = fs_schema_report_get(report, 0);
 		rc = fs_error_set(FS_EINVALID, "%s '%s': expected %s", option, value,
-				  f ? f->expected : "a valid value");
+				  f ? f->expected : _("a valid value"));
 	}
 	fs_schema_report_free(report);
 	cJSON_Delete(v);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "util/error.h"
+#include "util/i18n.h"
 
 #define IN_BUF (16 * 1024)
 #define OUT_BUF (64 * 1024)
@@ -107,7 +108,7 @@ static int take(reader *r, unsigned char *out, size_t n, const char *name)
 			int rc;
 			if (want == 0)
 				return fs_error_set(FS_EINVALID, "pack index '%s': truncated", name);
-			if ((rc = read_at(r->fd, r->buf, want, r->at, "a pack index")) < 0)
+			if ((rc = read_at(r->fd, r->buf, want, r->at, _("a pack index"))) < 0)
 				return rc;
 			r->at += want;
 			r->pos = 0;
@@ -171,7 +172,7 @@ static int open_input(input *in, const char *packdir, const char *name)
 	if (fstat(in->fd, &st) < 0)
 		return fs_error_os("pack index '%s'", path);
 	in->idx_size = (uint64_t)st.st_size;
-	if ((rc = read_at(in->fd, hdr, HEAD, 0, "a pack index")) < 0)
+	if ((rc = read_at(in->fd, hdr, HEAD, 0, _("a pack index"))) < 0)
 		return rc;
 	if (memcmp(hdr, "\377tOc", 4) != 0 || get32(hdr + 4) != 2)
 		return fs_error_set(FS_EINVALID, "pack index '%s': not a version 2 index", name);
@@ -280,7 +281,7 @@ static int next_entry(input *in, unsigned char crc[4], uint64_t *offset)
 		uint64_t at = in->big_at + (off & 0x7fffffffu) * 8;
 		if (at + 8 > in->idx_size - 2 * ID)
 			return fs_error_set(FS_EINVALID, "pack index '%s': bad offset", in->name);
-		if ((rc = read_at(in->fd, o, 8, at, "a pack index")) < 0)
+		if ((rc = read_at(in->fd, o, 8, at, _("a pack index"))) < 0)
 			return rc;
 		off = (uint64_t)get32(o) << 32 | get32(o + 4);
 	}
@@ -397,7 +398,7 @@ int fs_packidx_seal(fs_packidx *x, int fd, const char *path,
 	fs_sha1_init(&h);
 	for (uint64_t at = 0; at < end;) {
 		size_t n = end - at < sizeof(buf) ? (size_t)(end - at) : sizeof(buf);
-		if ((rc = read_at(fd, buf, n, at, "the new pack index")) < 0)
+		if ((rc = read_at(fd, buf, n, at, _("the new pack index"))) < 0)
 			return rc;
 		fs_sha1_update(&h, buf, n);
 		at += n;

@@ -8,6 +8,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/json.h"
+#include "util/i18n.h"
 
 #define AEAD_NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define AEAD_TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
@@ -148,7 +149,7 @@ int fs_protect_open(cJSON **out, fs_keystore *ks, const char *city, const char *
 						"person's key (altered, or not this record's)");
 		goto done;
 	}
-	rc = fs_json_parse(out, (const char *)plain, plen, "protected part");
+	rc = fs_json_parse(out, (const char *)plain, plen, _("protected part"));
 done:
 	sodium_free(plain); /* wipes */
 	free(ct);

@@ -11,6 +11,7 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/time.h"
+#include "util/i18n.h"
 
 const char *fs_kind_name(fs_kind kind)
 {
@@ -61,12 +62,12 @@ static int set_string(cJSON *obj, const char *name, const char *value)
 
 static const char *json_type_name(const cJSON *v)
 {
-	if (cJSON_IsArray(v)) return "an array";
+	if (cJSON_IsArray(v)) return _("an array");
 	if (cJSON_IsString(v)) return "a string";
 	if (cJSON_IsNumber(v)) return "a number";
 	if (cJSON_IsBool(v)) return "a boolean";
 	if (cJSON_IsNull(v)) return "null";
-	return "an object";
+	return _("an object");
 }
 
 /* The node owns these: a person may repeat the stored value but not change it. */
@@ -173,9 +174,9 @@ int fs_record_prepare(cJSON **out, const fs_node *node, fs_kind kind, const char
 		if ((rc = set_string(rec, "schema", want)) < 0)
 			goto done;
 	} else if (!cJSON_IsString(v) || strncmp(v->valuestring, want, strlen(want)) != 0) {
-		rc = fs_error_set(FS_EINVALID, "%s: /schema: expected %s %s schema such as \"%s1\", "
-				  "found %s%s%s", what, kind == FS_KIND_SERVICE ? "a" : "an",
-				  fs_kind_name(kind), want,
+		rc = fs_error_set(FS_EINVALID, "%s: /schema: expected %s such as \"%s1\", found %s%s%s",
+				  what, kind == FS_KIND_SERVICE ? _("a service schema") : _("an action schema"),
+				  want,
 				  cJSON_IsString(v) ? "\"" : json_type_name(v),
 				  cJSON_IsString(v) ? v->valuestring : "",
 				  cJSON_IsString(v) ? "\"" : "");
@@ -352,7 +353,7 @@ int fs_record_edit(fs_node *node, const char *id, const char *json, size_t len)
 
 	if ((rc = fs_record_read(&stored, &kind, node, id)) < 0)
 		goto done;
-	if ((rc = fs_json_parse(&old, stored.ptr, stored.size, "stored record")) < 0)
+	if ((rc = fs_json_parse(&old, stored.ptr, stored.size, _("stored record"))) < 0)
 		goto done;
 	fs_buf_printf(&what, "record '%s'", id);
 	if ((rc = fs_buf_check(&what)) < 0 ||

@@ -9,6 +9,7 @@
 
 #include "node/sshsig.h"
 #include "util/error.h"
+#include "util/i18n.h"
 
 struct fs_signers {
 	fs_signer *v;
@@ -176,22 +177,22 @@ static int parse_options(fs_signer *e, char *opts, const where *w)
 		if (value)
 			unquote(value);
 		if (strcmp(name, "cert-authority") == 0)
-			return bad(w, "cert-authority is not supported (only plain ssh-ed25519 keys)");
+			return bad(w, _("cert-authority is not supported (only plain ssh-ed25519 keys)"));
 		if (!value)
-			return bad(w, "an option without a value");
+			return bad(w, _("an option without a value"));
 		if (strcmp(name, "namespaces") == 0) {
 			free((char *)e->namespaces);
 			if (!(e->namespaces = strdup(value)))
 				return fs_error_set(FS_ENOMEM, "out of memory");
 		} else if (strcmp(name, "valid-after") == 0) {
 			if (parse_time(&e->valid_after, value) < 0)
-				return bad(w, "valid-after: expected YYYYMMDD[HHMM[SS]][Z]");
+				return bad(w, _("valid-after: expected YYYYMMDD[HHMM[SS]][Z]"));
 		} else if (strcmp(name, "valid-before") == 0) {
 			if (parse_time(&e->valid_before, value) < 0)
-				return bad(w, "valid-before: expected YYYYMMDD[HHMM[SS]][Z]");
+				return bad(w, _("valid-before: expected YYYYMMDD[HHMM[SS]][Z]"));
 		} else {
 			char msg[128];
-			snprintf(msg, sizeof(msg), "unknown option '%.40s'", name);
+			snprintf(msg, sizeof(msg), _("unknown option '%.40s'"), name);
 			return bad(w, msg);
 		}
 	}
@@ -216,12 +217,12 @@ static int parse_line(fs_signers *s, const char *p, const char *end, const where
 	e.valid_before = INT64_MAX;
 	e.line = w->line;
 	if (!(principals = token(&p, end))) {
-		rc = bad(w, "expected principals");
+		rc = bad(w, _("expected principals"));
 		goto done;
 	}
 	unquote(principals);
 	if (!(tok = token(&p, end))) {
-		rc = bad(w, "expected a key after the principals");
+		rc = bad(w, _("expected a key after the principals"));
 		goto done;
 	}
 	if (!is_keytype(tok)) {
@@ -229,23 +230,23 @@ static int parse_line(fs_signers *s, const char *p, const char *end, const where
 			goto done;
 		free(tok);
 		if (!(tok = token(&p, end))) {
-			rc = bad(w, "expected a key after the options");
+			rc = bad(w, _("expected a key after the options"));
 			goto done;
 		}
 	}
 	if (strcmp(tok, "ssh-ed25519") != 0) {
-		rc = bad(w, "only ssh-ed25519 keys are supported");
+		rc = bad(w, _("only ssh-ed25519 keys are supported"));
 		goto done;
 	}
 	if (!(key = token(&p, end))) {
-		rc = bad(w, "expected the base64 key");
+		rc = bad(w, _("expected the base64 key"));
 		goto done;
 	}
 	fs_buf_printf(&line, "ssh-ed25519 %s", key);
 	if ((rc = fs_buf_check(&line)) < 0)
 		goto done;
 	if (fs_ssh_pubkey_parse(e.public_key, line.ptr) < 0) {
-		rc = bad(w, "bad ssh-ed25519 key");
+		rc = bad(w, _("bad ssh-ed25519 key"));
 		goto done;
 	}
 	if (s->n == s->cap) {
@@ -289,7 +290,7 @@ int fs_signers_parse(fs_signers **out, const char *text, size_t len, const char 
 		while (q < le && (*q == ' ' || *q == '\t'))
 			q++;
 		if (memchr(p, '\0', (size_t)(le - p))) {
-			rc = bad(&w, "NUL byte");
+			rc = bad(&w, _("NUL byte"));
 			break;
 		}
 		if (q < le && *q != '#' && (rc = parse_line(s, q, le, &w)) < 0)

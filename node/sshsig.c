@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "util/error.h"
+#include "util/i18n.h"
 
 #define MAGIC "SSHSIG"
 #define MAGIC_LEN 6
@@ -190,11 +191,11 @@ static int dearmor(unsigned char *blob, size_t *blob_len, const char *armored, s
 
 	begin = find(armored, len, ARMOR_BEGIN);
 	if (!begin)
-		return fs_error_set(FS_EINVALID, "signature: no '" ARMOR_BEGIN "' line");
+		return fs_error_set(FS_EINVALID, "signature: no '%s' line", ARMOR_BEGIN);
 	p = begin + strlen(ARMOR_BEGIN);
 	end = find(p, len - (size_t)(p - armored), ARMOR_END);
 	if (!end)
-		return fs_error_set(FS_EINVALID, "signature: no '" ARMOR_END "' line");
+		return fs_error_set(FS_EINVALID, "signature: no '%s' line", ARMOR_END);
 	for (; p < end; p++) {
 		if (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')
 			continue;
@@ -364,7 +365,7 @@ int fs_ssh_pubkey_parse(unsigned char pk[FS_KEY_PUBLIC_BYTES], const char *text)
 	if (n == 0 || sodium_base642bin(blob, sizeof(blob), b64, n, NULL, &blob_len, NULL,
 					sodium_base64_VARIANT_ORIGINAL) != 0)
 		return fs_error_set(FS_EINVALID, "public key: bad base64");
-	return parse_pubkey_blob(pk, blob, blob_len, "public key");
+	return parse_pubkey_blob(pk, blob, blob_len, _("public key"));
 }
 
 int fs_ssh_pubkey_fingerprint(fs_buf *out, const unsigned char pk[FS_KEY_PUBLIC_BYTES])

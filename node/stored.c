@@ -13,6 +13,7 @@
 #include "node/id.h"
 #include "schema/builtin.h"
 #include "util/error.h"
+#include "util/i18n.h"
 #include "util/json.h"
 
 /* "cities/<city>/actions/a/b/c/d/<id>.json" -> kind; the rest is checked against the id. */
@@ -80,9 +81,10 @@ int fs_record_check_stored(const char *city, const char *path, const char *data,
 		}
 	} else if (!schema || strncmp(schema, fs_kind_name(kind), strlen(fs_kind_name(kind))) != 0 ||
 		   schema[strlen(fs_kind_name(kind))] != '/') {
-		rc = fs_error_set(FS_EINVALID, "%s: /schema: expected %s %s schema (the folder is "
-				  "%s), found \"%s\"", path, kind == FS_KIND_SERVICE ? "a" : "an",
-				  fs_kind_name(kind), fs_kind_folder(kind), schema ? schema : "");
+		rc = fs_error_set(FS_EINVALID, "%s: /schema: expected %s (the folder is %s), found "
+				  "\"%s\"", path,
+				  kind == FS_KIND_SERVICE ? _("a service schema") : _("an action schema"),
+				  fs_kind_folder(kind), schema ? schema : "");
 		goto done;
 	}
 	if ((rc = fs_schema_check(rec, path)) < 0)

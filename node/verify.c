@@ -8,6 +8,7 @@
 #include "node/sshsig.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/i18n.h"
 
 int fs_verify_commit(git_repository *repo, const git_oid *id, const fs_verify_trust *trust,
 		     fs_verify_result *r, char *problem, size_t problem_size)
@@ -28,7 +29,7 @@ int fs_verify_commit(git_repository *repo, const git_oid *id, const fs_verify_tr
 	r->summary = git_commit_summary(c);
 	rc = git_commit_extract_signature(&sig, &data, repo, &oid, "gpgsig");
 	if (rc == GIT_ENOTFOUND) {
-		r->problem = "not signed";
+		r->problem = _("not signed");
 		rc = 0;
 		goto done;
 	}
@@ -38,12 +39,12 @@ int fs_verify_commit(git_repository *repo, const git_oid *id, const fs_verify_tr
 	}
 	rc = 0;
 	if (fs_sshsig_parse(&parsed, sig.ptr, sig.size) < 0) {
-		snprintf(problem, problem_size, "unreadable signature: %s", fs_error_last()->message);
+		snprintf(problem, problem_size, _("unreadable signature: %s"), fs_error_last()->message);
 		r->problem = problem;
 		goto done;
 	}
 	if (fs_sshsig_check(&parsed, "git", data.ptr, data.size) < 0) {
-		snprintf(problem, problem_size, "bad signature: %s", fs_error_last()->message);
+		snprintf(problem, problem_size, _("bad signature: %s"), fs_error_last()->message);
 		r->problem = problem;
 		goto done;
 	}
@@ -53,7 +54,7 @@ int fs_verify_commit(git_repository *repo, const git_oid *id, const fs_verify_tr
 		if (!s) {
 			fs_ssh_pubkey_fingerprint(&fp, parsed.public_key);
 			snprintf(problem, problem_size,
-				 "signed by key %s, which is not allowed for '%s' at that time",
+				 _("signed by key %s, which is not allowed for '%s' at that time"),
 				 fs_buf_cstr(&fp), trust->principal ? trust->principal : "");
 			r->problem = problem;
 			goto done;
@@ -63,12 +64,12 @@ int fs_verify_commit(git_repository *repo, const git_oid *id, const fs_verify_tr
 		if (!trust->key ||
 		    sodium_memcmp(trust->key, parsed.public_key, FS_KEY_PUBLIC_BYTES) != 0) {
 			fs_ssh_pubkey_fingerprint(&fp, parsed.public_key);
-			snprintf(problem, problem_size, "signed by key %s, not %s", fs_buf_cstr(&fp),
-				 trust->key_name ? trust->key_name : "the node's key");
+			snprintf(problem, problem_size, _("signed by key %s, not %s"), fs_buf_cstr(&fp),
+				 trust->key_name ? trust->key_name : _("the node's key"));
 			r->problem = problem;
 			goto done;
 		}
-		r->signer = trust->principal ? trust->principal : "node key";
+		r->signer = trust->principal ? trust->principal : _("node key");
 	}
 	r->good = 1;
 done:

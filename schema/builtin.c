@@ -6,6 +6,7 @@
 #include "util/embed.h"
 #include "util/error.h"
 #include "util/json.h"
+#include "util/i18n.h"
 
 /* build/gen/schema_data.c, made by tools/embed.c from the JSON files in schema/ */
 extern const fs_embedded_file fs_schema_files[];
@@ -127,16 +128,16 @@ static void put_kind(fs_buf *out, const cJSON *v)
 	if (!v)
 		fs_buf_puts(out, "nothing");
 	else if (cJSON_IsNumber(v)) {
-		fs_buf_puts(out, "the number ");
+		fs_buf_puts(out, _("the number "));
 		fs_json_put_number(out, v->valuedouble);
 	} else if (cJSON_IsBool(v))
 		fs_buf_puts(out, cJSON_IsTrue(v) ? "true" : "false");
 	else if (cJSON_IsNull(v))
 		fs_buf_puts(out, "null");
 	else if (cJSON_IsArray(v))
-		fs_buf_puts(out, "an array");
+		fs_buf_puts(out, _("an array"));
 	else
-		fs_buf_puts(out, "an object");
+		fs_buf_puts(out, _("an object"));
 }
 
 int fs_schema_check(const cJSON *record, const char *what)

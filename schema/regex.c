@@ -7,6 +7,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/utf8.h"
+#include "util/i18n.h"
 
 struct fs_regex {
 	regex_t re;
@@ -51,7 +52,7 @@ static int add_range(const tr *t, cset *s, unsigned lo, unsigned hi)
 	if (lo > hi)
 		return 0;
 	if (s->n == MAX_RANGES)
-		return unsupported(t, "a character class this large");
+		return unsupported(t, _("a character class this large"));
 	s->lo[s->n] = lo;
 	s->hi[s->n] = hi;
 	s->n++;
@@ -330,7 +331,7 @@ static int read_escape(tr *t, int in_class, unsigned *cp, cset *s)
 	size_t n;
 
 	if (!c)
-		return unsupported(t, "a trailing backslash");
+		return unsupported(t, _("a trailing backslash"));
 	t->p++;
 	switch (c) {
 	case 'd': case 'D': case 'w': case 'W': case 's': case 'S':
@@ -342,7 +343,7 @@ static int read_escape(tr *t, int in_class, unsigned *cp, cset *s)
 	case 'r': *cp = '\r'; return ESC_CHAR;
 	case 'c':
 		if (!((*t->p >= 'a' && *t->p <= 'z') || (*t->p >= 'A' && *t->p <= 'Z')))
-			return unsupported(t, "\\c without a letter");
+			return unsupported(t, _("\\c without a letter"));
 		*cp = (unsigned)(*t->p++ % 32);
 		return ESC_CHAR;
 	case 'x':
@@ -365,31 +366,31 @@ static int read_escape(tr *t, int in_class, unsigned *cp, cset *s)
 				unsigned low;
 				if (t->p[0] != '\\' || t->p[1] != 'u' || fs_hex4(t->p + 2, &low) < 0 ||
 				    low < 0xDC00 || low > 0xDFFF)
-					return unsupported(t, "a lone surrogate");
+					return unsupported(t, _("a lone surrogate"));
 				*cp = 0x10000 + ((*cp - 0xD800) << 10) + (low - 0xDC00);
 				t->p += 6;
 			}
 		}
 		if (*cp >= 0xD800 && *cp <= 0xDFFF)
-			return unsupported(t, "a lone surrogate");
+			return unsupported(t, _("a lone surrogate"));
 		break;
 	case 'b':
 		if (in_class) {
 			*cp = '\b';
 			return ESC_CHAR;
 		}
-		return unsupported(t, "a word boundary (\\b)");
+		return unsupported(t, _("a word boundary (\\b)"));
 	case 'B':
-		return unsupported(t, "a word boundary (\\B)");
+		return unsupported(t, _("a word boundary (\\B)"));
 	case 'p': case 'P':
-		return unsupported(t, "a Unicode property escape (\\p, \\P)");
+		return unsupported(t, _("a Unicode property escape (\\p, \\P)"));
 	case 'k':
 		return unsupported(t, "a back-reference (\\k)");
 	default:
 		if (c >= '0' && c <= '9')
-			return unsupported(t, c == '0' ? "a NUL character (\\0)" : "a back-reference");
+			return unsupported(t, c == '0' ? _("a NUL character (\\0)") : "a back-reference");
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-			return unsupported(t, "this letter escape");
+			return unsupported(t, _("this letter escape"));
 		if ((unsigned char)c < 0x80) {
 			*cp = (unsigned char)c;
 			return ESC_CHAR;
@@ -398,11 +399,11 @@ static int read_escape(tr *t, int in_class, unsigned *cp, cset *s)
 		t->p--;
 		n = fs_utf8_valid_prefix((const unsigned char *)t->p, strlen(t->p));
 		if (!n)
-			return unsupported(t, "invalid UTF-8");
+			return unsupported(t, _("invalid UTF-8"));
 		goto decode;
 	}
 	if (*cp == 0)
-		return unsupported(t, "a NUL character");
+		return unsupported(t, _("a NUL character"));
 	return ESC_CHAR;
 decode:
 	{
@@ -423,7 +424,7 @@ static int read_char(tr *t, unsigned *cp)
 	size_t n = fs_utf8_valid_prefix(u, strlen(t->p));
 
 	if (!n)
-		return unsupported(t, "invalid UTF-8");
+		return unsupported(t, _("invalid UTF-8"));
 	*cp = n == 1 ? u[0] :
 	      n == 2 ? (u[0] & 0x1Fu) << 6 | (u[1] & 0x3Fu) :
 	      n == 3 ? (u[0] & 0x0Fu) << 12 | (u[1] & 0x3Fu) << 6 | (u[2] & 0x3Fu) :
@@ -458,7 +459,7 @@ static int translate_class(tr *t)
 		unsigned lo, hi;
 		cset part;
 		if (!*t->p)
-			return unsupported(t, "an unclosed [");
+			return unsupported(t, _("an unclosed ["));
 		memset(&part, 0, sizeof(part));
 		if ((rc = class_atom(t, &lo, &part)) < 0)
 			return rc;
@@ -477,9 +478,9 @@ static int translate_class(tr *t)
 			if ((rc = class_atom(t, &hi, &part)) < 0)
 				return rc;
 			if (rc == ESC_SET)
-				return unsupported(t, "a class escape as the end of a range");
+				return unsupported(t, _("a class escape as the end of a range"));
 			if (hi < lo)
-				return unsupported(t, "a range out of order");
+				return unsupported(t, _("a range out of order"));
 		}
 		if ((rc = add_range(t, &s, lo, hi)) < 0)
 			return rc;
@@ -555,7 +556,7 @@ static int translate(fs_buf *out, const char *pat)
 					/* a named group: only back-references would use the name */
 					const char *e = strchr(t.p, '>');
 					if (!e)
-						return unsupported(&t, "an unclosed group name");
+						return unsupported(&t, _("an unclosed group name"));
 					t.p = e + 1;
 				} else {
 					return unsupported(&t, "look-around");

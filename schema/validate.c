@@ -21,6 +21,7 @@
 #include "schema/format.h"
 #include "schema/regex.h"
 #include "schema/uri.h"
+#include "util/i18n.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/utf8.h"
@@ -360,34 +361,34 @@ static const char *check_keywords(const cJSON *s, char *why, size_t size)
 	if (cJSON_IsBool(s))
 		return NULL;
 	if (!cJSON_IsObject(s))
-		return "expected a schema (an object, true or false)";
+		return _("expected a schema (an object, true or false)");
 	for (size_t i = 0; unsupported[i]; i++)
 		if (cJSON_GetObjectItemCaseSensitive(s, unsupported[i])) {
-			snprintf(why, size, "keyword \"%s\" is not supported", unsupported[i]);
+			snprintf(why, size, _("keyword \"%s\" is not supported"), unsupported[i]);
 			return why;
 		}
 	for (size_t i = 0; i < sizeof(value_rules) / sizeof(value_rules[0]); i++)
 		if ((v = cJSON_GetObjectItemCaseSensitive(s, value_rules[i].kw)) &&
 		    !value_ok(v, value_rules[i].kind)) {
-			snprintf(why, size, "\"%s\" has a value it cannot have", value_rules[i].kw);
+			snprintf(why, size, _("\"%s\" has a value it cannot have"), value_rules[i].kw);
 			return why;
 		}
 	for (size_t i = 0; one_schema[i]; i++)
 		if ((v = cJSON_GetObjectItemCaseSensitive(s, one_schema[i])) &&
 		    !cJSON_IsObject(v) && !cJSON_IsBool(v)) {
-			snprintf(why, size, "\"%s\" must hold a schema", one_schema[i]);
+			snprintf(why, size, _("\"%s\" must hold a schema"), one_schema[i]);
 			return why;
 		}
 	for (size_t i = 0; schema_map[i]; i++) {
 		if (!(v = cJSON_GetObjectItemCaseSensitive(s, schema_map[i])))
 			continue;
 		if (!cJSON_IsObject(v)) {
-			snprintf(why, size, "\"%s\" must be an object", schema_map[i]);
+			snprintf(why, size, _("\"%s\" must be an object"), schema_map[i]);
 			return why;
 		}
 		for (const cJSON *c = v->child; c; c = c->next)
 			if (!cJSON_IsObject(c) && !cJSON_IsBool(c)) {
-				snprintf(why, size, "\"%s\" must hold schemas", schema_map[i]);
+				snprintf(why, size, _("\"%s\" must hold schemas"), schema_map[i]);
 				return why;
 			}
 	}
@@ -395,12 +396,12 @@ static const char *check_keywords(const cJSON *s, char *why, size_t size)
 		if (!(v = cJSON_GetObjectItemCaseSensitive(s, schema_list[i])))
 			continue;
 		if (!cJSON_IsArray(v) || !v->child) {
-			snprintf(why, size, "\"%s\" must be a non-empty array", schema_list[i]);
+			snprintf(why, size, _("\"%s\" must be a non-empty array"), schema_list[i]);
 			return why;
 		}
 		for (const cJSON *c = v->child; c; c = c->next)
 			if (!cJSON_IsObject(c) && !cJSON_IsBool(c)) {
-				snprintf(why, size, "\"%s\" must hold schemas", schema_list[i]);
+				snprintf(why, size, _("\"%s\" must hold schemas"), schema_list[i]);
 				return why;
 			}
 	}
@@ -559,7 +560,7 @@ int fs_schema_set_add(fs_schema_set *set, const char *uri, const char *json, siz
 	size_t nres = set->nres;
 	int rc;
 
-	if ((rc = fs_json_parse(&doc, json, len, uri ? uri : "schema")) < 0)
+	if ((rc = fs_json_parse(&doc, json, len, uri ? uri : _("schema"))) < 0)
 		return rc;
 	id = cJSON_GetObjectItemCaseSensitive(doc, "$id");
 	if (!uri && !cJSON_IsString(id)) {
@@ -629,12 +630,12 @@ int fs_schema_report_format(const fs_schema_report *r, fs_buf *out, const char *
 
 	for (size_t i = 0; i < n && (max == 0 || i < max); i++, shown++) {
 		const fs_schema_failure *f = &r->v[i];
-		fs_buf_printf(out, "%s: %s: expected %s, found %s\n", prefix,
+		fs_buf_printf(out, _("%s: %s: expected %s, found %s\n"), prefix,
 			      *f->instance ? f->instance : "/", f->expected, f->found);
 	}
 	if (r && n + r->more > shown)
-		fs_buf_printf(out, "%s: ... and %zu more problem%s\n", prefix, n + r->more - shown,
-			      n + r->more - shown == 1 ? "" : "s");
+		fs_buf_printf(out, P_("%s: ... and %zu more problem\n", "%s: ... and %zu more problems\n",
+				      n + r->more - shown), prefix, n + r->more - shown);
 	return fs_buf_check(out);
 }
 
@@ -645,7 +646,7 @@ static void put_number(fs_buf *b, double v)
 	if (isfinite(v))
 		fs_json_put_number(b, v);
 	else
-		fs_buf_puts(b, v > 0 ? "a number too large to hold" : "a number too small to hold");
+		fs_buf_puts(b, v > 0 ? _("a number too large to hold") : _("a number too small to hold"));
 }
 
 /* A value, short: strings quoted and cut, containers by kind. */
@@ -665,7 +666,7 @@ static void render(fs_buf *b, const cJSON *v)
 		} else {
 			char *cut = strndup(s, (size_t)(p - s));
 			if (!cut) {
-				fs_buf_puts(b, "a long string");
+				fs_buf_puts(b, _("a long string"));
 				return;
 			}
 			fs_json_put_string(b, cut);
@@ -681,9 +682,9 @@ static void render(fs_buf *b, const cJSON *v)
 	} else if (cJSON_IsNull(v)) {
 		fs_buf_puts(b, "null");
 	} else if (cJSON_IsArray(v)) {
-		fs_buf_puts(b, v->child ? "an array" : "an empty array");
+		fs_buf_puts(b, v->child ? _("an array") : _("an empty array"));
 	} else {
-		fs_buf_puts(b, v->child ? "an object" : "an empty object");
+		fs_buf_puts(b, v->child ? _("an object") : _("an empty object"));
 	}
 }
 
@@ -691,9 +692,9 @@ static void render(fs_buf *b, const cJSON *v)
 static void describe(fs_buf *b, const cJSON *v)
 {
 	if (cJSON_IsString(v))
-		fs_buf_puts(b, "the string ");
+		fs_buf_puts(b, _("the string "));
 	else if (cJSON_IsNumber(v) && isfinite(v->valuedouble))
-		fs_buf_puts(b, "the number ");
+		fs_buf_puts(b, _("the number "));
 	render(b, v);
 }
 
@@ -701,16 +702,17 @@ static const char *type_words(const char *t)
 {
 	if (strcmp(t, "string") == 0) return "a string";
 	if (strcmp(t, "number") == 0) return "a number";
-	if (strcmp(t, "integer") == 0) return "an integer";
-	if (strcmp(t, "object") == 0) return "an object";
-	if (strcmp(t, "array") == 0) return "an array";
-	if (strcmp(t, "boolean") == 0) return "true or false";
+	if (strcmp(t, "integer") == 0) return _("an integer");
+	if (strcmp(t, "object") == 0) return _("an object");
+	if (strcmp(t, "array") == 0) return _("an array");
+	if (strcmp(t, "boolean") == 0) return _("true or false");
 	return "null";
 }
 
-static const char *plural(double n)
+/* P_() for a bound that a schema gives as a JSON number */
+static unsigned long count_of(double n)
 {
-	return n == 1 ? "" : "s";
+	return n >= 0 && n < 1e9 ? (unsigned long)n : 1000000000UL;
 }
 
 /* ---- validation ---------------------------------------------------------- */
@@ -957,10 +959,10 @@ static int v_number(vctx *c, const cJSON *s, const cJSON *inst)
 	static const struct {
 		const char *kw, *words;
 	} bounds[] = {
-		{ "minimum", "a number of at least " },
-		{ "maximum", "a number of at most " },
-		{ "exclusiveMinimum", "a number greater than " },
-		{ "exclusiveMaximum", "a number less than " },
+		{ "minimum", N_("a number of at least ") },
+		{ "maximum", N_("a number of at most ") },
+		{ "exclusiveMinimum", N_("a number greater than ") },
+		{ "exclusiveMaximum", N_("a number less than ") },
 	};
 	double x = inst->valuedouble;
 	const cJSON *k;
@@ -978,7 +980,7 @@ static int v_number(vctx *c, const cJSON *s, const cJSON *inst)
 		ok = 0;
 		if (c->report) {
 			fs_buf exp = FS_BUF_INIT;
-			fs_buf_puts(&exp, bounds[i].words);
+			fs_buf_puts(&exp, _(bounds[i].words));
 			put_number(&exp, b);
 			rc = fs_buf_check(&exp) < 0 ? FS_ENOMEM : fail_v(c, bounds[i].kw, exp.ptr, inst);
 			fs_buf_dispose(&exp);
@@ -999,7 +1001,7 @@ static int v_number(vctx *c, const cJSON *s, const cJSON *inst)
 			ok = 0;
 			if (c->report) {
 				fs_buf exp = FS_BUF_INIT;
-				fs_buf_puts(&exp, "a multiple of ");
+				fs_buf_puts(&exp, _("a multiple of "));
 				put_number(&exp, k->valuedouble);
 				rc = fs_buf_check(&exp) < 0 ? FS_ENOMEM : fail_v(c, "multipleOf", exp.ptr, inst);
 				fs_buf_dispose(&exp);
@@ -1038,14 +1040,14 @@ static int v_string(vctx *c, const cJSON *s, const cJSON *inst)
 	snprintf(found, sizeof(found), "%zu", len);
 	if ((k = cJSON_GetObjectItemCaseSensitive(s, "minLength")) && (double)len < k->valuedouble) {
 		ok = 0;
-		if ((rc = fail_f(c, "minLength", found, "at least %.0f character%s", k->valuedouble,
-				 plural(k->valuedouble))) < 0)
+		if ((rc = fail_f(c, "minLength", found, P_("at least %.0f character", "at least %.0f characters",
+					count_of(k->valuedouble)), k->valuedouble)) < 0)
 			return rc;
 	}
 	if ((k = cJSON_GetObjectItemCaseSensitive(s, "maxLength")) && (double)len > k->valuedouble) {
 		ok = 0;
-		if ((rc = fail_f(c, "maxLength", found, "at most %.0f character%s", k->valuedouble,
-				 plural(k->valuedouble))) < 0)
+		if ((rc = fail_f(c, "maxLength", found, P_("at most %.0f character", "at most %.0f characters",
+					count_of(k->valuedouble)), k->valuedouble)) < 0)
 			return rc;
 	}
 	if ((k = cJSON_GetObjectItemCaseSensitive(s, "pattern"))) {
@@ -1057,7 +1059,7 @@ static int v_string(vctx *c, const cJSON *s, const cJSON *inst)
 			if (title)
 				fs_buf_puts(&exp, title);
 			else
-				fs_buf_printf(&exp, "a string matching the pattern %s", k->valuestring);
+				fs_buf_printf(&exp, _("a string matching the pattern %s"), k->valuestring);
 			rc = fs_buf_check(&exp) < 0 ? FS_ENOMEM : fail_v(c, "pattern", exp.ptr, inst);
 			fs_buf_dispose(&exp);
 			if (rc < 0)
@@ -1090,20 +1092,20 @@ static int fail_repeated(vctx *c, const cJSON *arr, const cJSON *first, size_t a
 	for (const cJSON *x = first; x; x = x->next)
 		total += x == first || equal(first, x);
 	render(&f, first);
-	fs_buf_puts(&f, " at ");
+	fs_buf_puts(&f, _(" at "));
 	for (const cJSON *x = arr->child; x; x = x->next, i++) {
 		if (i < at || (x != first && !equal(first, x)))
 			continue;
 		if (n == LISTED_PLACES) {
-			fs_buf_printf(&f, " and %zu more places", total - n);
+			fs_buf_printf(&f, _(" and %zu more places"), total - n);
 			break;
 		}
 		if (n)
-			fs_buf_puts(&f, n + 1 == total ? " and " : ", ");
+			fs_buf_puts(&f, n + 1 == total ? _(" and ") : ", ");
 		fs_buf_printf(&f, "%s/%zu", fs_buf_cstr(&c->iptr), i);
 		n++;
 	}
-	rc = fs_buf_check(&f) < 0 ? FS_ENOMEM : fail(c, "uniqueItems", "no repeated items", f.ptr);
+	rc = fs_buf_check(&f) < 0 ? FS_ENOMEM : fail(c, "uniqueItems", _("no repeated items"), f.ptr);
 	fs_buf_dispose(&f);
 	return rc;
 }
@@ -1120,14 +1122,12 @@ static int v_array(vctx *c, const cJSON *s, const cJSON *inst)
 	snprintf(found, sizeof(found), "%zu", n);
 	if ((k = cJSON_GetObjectItemCaseSensitive(s, "minItems")) && (double)n < k->valuedouble) {
 		ok = 0;
-		if ((rc = fail_f(c, "minItems", found, "at least %.0f item%s", k->valuedouble,
-				 plural(k->valuedouble))) < 0)
+		if ((rc = fail_f(c, "minItems", found, P_("at least %.0f item", "at least %.0f items", count_of(k->valuedouble)), k->valuedouble)) < 0)
 			return rc;
 	}
 	if ((k = cJSON_GetObjectItemCaseSensitive(s, "maxItems")) && (double)n > k->valuedouble) {
 		ok = 0;
-		if ((rc = fail_f(c, "maxItems", found, "at most %.0f item%s", k->valuedouble,
-				 plural(k->valuedouble))) < 0)
+		if ((rc = fail_f(c, "maxItems", found, P_("at most %.0f item", "at most %.0f items", count_of(k->valuedouble)), k->valuedouble)) < 0)
 			return rc;
 	}
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "uniqueItems"))) {
@@ -1186,15 +1186,15 @@ static int v_array(vctx *c, const cJSON *s, const cJSON *inst)
 		snprintf(found, sizeof(found), "%zu", matched);
 		if ((double)matched < min) {
 			ok = 0;
-			rc = fail_f(c, "contains", found, "at least %.0f item%s matching %s", min,
-				    plural(min), title ? title : "the \"contains\" schema");
+			rc = fail_f(c, "contains", found, P_("at least %.0f item matching %s", "at least %.0f items matching %s",
+				       count_of(min)), min, title ? title : _("the \"contains\" schema"));
 			if (rc < 0)
 				return rc;
 		} else if (mx && (double)matched > mx->valuedouble) {
 			ok = 0;
-			rc = fail_f(c, "maxContains", found, "at most %.0f item%s matching %s",
-				    mx->valuedouble, plural(mx->valuedouble),
-				    title ? title : "the \"contains\" schema");
+			rc = fail_f(c, "maxContains", found, P_("at most %.0f item matching %s",
+				       "at most %.0f items matching %s", count_of(mx->valuedouble)),
+				    mx->valuedouble, title ? title : _("the \"contains\" schema"));
 			if (rc < 0)
 				return rc;
 		}
@@ -1245,7 +1245,7 @@ static int v_member(vctx *c, const cJSON *s, const cJSON *m)
 		return ok;
 	if (cJSON_IsFalse(add)) {
 		/* the schema's location is additionalProperties, not the false under it */
-		rc = fail_v(c, "additionalProperties", "no such field (the schema does not allow it)", m);
+		rc = fail_v(c, "additionalProperties", _("no such field (the schema does not allow it)"), m);
 		return rc < 0 ? rc : 0;
 	}
 	MEMBER_RC(v_schema(c, add, m));
@@ -1271,7 +1271,7 @@ static int v_object(vctx *c, const cJSON *s, const cJSON *inst)
 				return 0;
 			/* the failure is where the value should be */
 			push(&c->iptr, r->valuestring);
-			rc = fail(c, "required", "a value (the field is required)", "nothing");
+			rc = fail(c, "required", _("a value (the field is required)"), "nothing");
 			pop(&c->iptr, at);
 			if (rc < 0)
 				return rc;
@@ -1289,7 +1289,7 @@ static int v_object(vctx *c, const cJSON *s, const cJSON *inst)
 					return 0;
 				push(&c->iptr, r->valuestring);
 				rc = fail_f(c, "dependentRequired", "nothing",
-					    "a value (required when \"%.60s\" is present)", d->string);
+					    _("a value (required when \"%.60s\" is present)"), d->string);
 				pop(&c->iptr, at);
 				if (rc < 0)
 					return rc;
@@ -1299,14 +1299,12 @@ static int v_object(vctx *c, const cJSON *s, const cJSON *inst)
 	snprintf(found, sizeof(found), "%zu", n);
 	if ((k = cJSON_GetObjectItemCaseSensitive(s, "minProperties")) && (double)n < k->valuedouble) {
 		ok = 0;
-		if ((rc = fail_f(c, "minProperties", found, "at least %.0f field%s", k->valuedouble,
-				 plural(k->valuedouble))) < 0)
+		if ((rc = fail_f(c, "minProperties", found, P_("at least %.0f field", "at least %.0f fields", count_of(k->valuedouble)), k->valuedouble)) < 0)
 			return rc;
 	}
 	if ((k = cJSON_GetObjectItemCaseSensitive(s, "maxProperties")) && (double)n > k->valuedouble) {
 		ok = 0;
-		if ((rc = fail_f(c, "maxProperties", found, "at most %.0f field%s", k->valuedouble,
-				 plural(k->valuedouble))) < 0)
+		if ((rc = fail_f(c, "maxProperties", found, P_("at most %.0f field", "at most %.0f fields", count_of(k->valuedouble)), k->valuedouble)) < 0)
 			return rc;
 	}
 	if (!ok && !c->report)
@@ -1371,7 +1369,7 @@ static int v_combinators(vctx *c, const cJSON *s, const cJSON *inst)
 			if (!c->report)
 				return 0;
 			rc = title ? fail_v(c, "anyOf", title, inst) :
-			     fail_vf(c, "anyOf", inst, "it to match one of %d alternatives",
+			     fail_vf(c, "anyOf", inst, _("it to match one of %d alternatives"),
 				     cJSON_GetArraySize(k));
 			if (rc < 0)
 				return rc;
@@ -1391,8 +1389,8 @@ static int v_combinators(vctx *c, const cJSON *s, const cJSON *inst)
 			if (matched == 0 && title)
 				rc = fail_v(c, "oneOf", title, inst);
 			else
-				rc = fail_vf(c, "oneOf", inst, matched ? "it to match only one of %d "
-					     "alternatives" : "it to match one of %d alternatives",
+				rc = fail_vf(c, "oneOf", inst, matched ? _("it to match only one of %d "
+					     "alternatives") : _("it to match one of %d alternatives"),
 					     cJSON_GetArraySize(k));
 			if (rc < 0)
 				return rc;
@@ -1405,7 +1403,7 @@ static int v_combinators(vctx *c, const cJSON *s, const cJSON *inst)
 			ok = 0;
 			if (!c->report)
 				return 0;
-			rc = fail_v(c, "not", title ? title : "a value the \"not\" schema refuses", inst);
+			rc = fail_v(c, "not", title ? title : _("a value the \"not\" schema refuses"), inst);
 			if (rc < 0)
 				return rc;
 		}
@@ -1446,7 +1444,7 @@ static int v_type(vctx *c, const cJSON *k, const cJSON *inst)
 	}
 	describe(&found, inst);
 	rc = fs_buf_check(&exp) < 0 || fs_buf_check(&found) < 0 ? FS_ENOMEM :
-	     fail(c, "type", exp.size ? exp.ptr : "no value", found.ptr);
+	     fail(c, "type", exp.size ? exp.ptr : _("no value"), found.ptr);
 	fs_buf_dispose(&exp);
 	fs_buf_dispose(&found);
 	return rc < 0 ? rc : 0;
@@ -1463,13 +1461,13 @@ static int v_enum(vctx *c, const cJSON *s, const cJSON *k, const cJSON *inst)
 	if (!c->report)
 		return 0;
 	if (n == 0) {
-		fs_buf_puts(&b, "nothing (the list of allowed values is empty)");
+		fs_buf_puts(&b, _("nothing (the list of allowed values is empty)"));
 	} else if (n > ENUM_LISTED) {
 		const node_info *e = map_find(c->set, s);
-		fs_buf_printf(&b, "one of the %d values of ", n);
+		fs_buf_printf(&b, _("one of the %d values of "), n);
 		put_location(&b, c, e && e->loc ? e->loc : c->loc);
 	} else {
-		fs_buf_puts(&b, "one of ");
+		fs_buf_puts(&b, _("one of "));
 		for (const cJSON *e = k->child; e; e = e->next) {
 			render(&b, e);
 			if (e->next)
@@ -1518,7 +1516,7 @@ static int v_schema(vctx *c, const cJSON *s, const cJSON *inst)
 	if (cJSON_IsBool(s)) {
 		if (cJSON_IsFalse(s)) {
 			ok = 0;
-			rc = fail_v(c, "false", "nothing (no value is allowed here)", inst);
+			rc = fail_v(c, "false", _("nothing (no value is allowed here)"), inst);
 		}
 		goto done;
 	}
@@ -1593,7 +1591,7 @@ int fs_schema_validate(const fs_schema_set *set, const char *uri, const cJSON *i
 	}
 	/* every path to "invalid" reports; this is a guard, not a message anyone should see */
 	if (c.report->n == 0 && c.report->more == 0 &&
-	    (rc = fail_v(&c, "$ref", "a value the schema accepts", instance)) < 0)
+	    (rc = fail_v(&c, "$ref", _("a value the schema accepts"), instance)) < 0)
 		goto done;
 	*out = c.report;
 	c.report = NULL;

@@ -230,9 +230,11 @@ static int write_table(fs_aggregates *a, git_oid *json_id, git_oid *csv_id, cons
 		int hidden = v < threshold;
 		char *p;
 		if (v < 0 && !hidden_ok) {
-			rc = fs_error_set(FS_EINVALID, "%s%s%s: a count went below zero: the previous "
-					  "aggregates do not match the records", t->count,
-					  city ? " of city " : "", city ? city : "");
+			rc = city ? fs_error_set(FS_EINVALID, "%s of city %s: a count went below zero: "
+						 "the previous aggregates do not match the records",
+						 t->count, city)
+				  : fs_error_set(FS_EINVALID, "%s: a count went below zero: the previous "
+						 "aggregates do not match the records", t->count);
 			goto done;
 		}
 		/* an uploaded "<t" stays hidden, under the larger of the two thresholds */

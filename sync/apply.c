@@ -11,6 +11,7 @@
 
 #include "sync/check.h"
 #include "util/error.h"
+#include "util/i18n.h"
 #include "util/file.h"
 
 int fs_pack_index(char name[GIT_OID_HEXSZ + 1], size_t *objects, git_repository *repo,
@@ -39,7 +40,7 @@ int fs_pack_index(char name[GIT_OID_HEXSZ + 1], size_t *objects, git_repository 
 		rc = e && e->klass == GIT_ERROR_OS
 			     ? fs_error_set(FS_EIO, "cannot write the pack: %s", e->message)
 			     : fs_error_set(FS_EINVALID, "the pack is damaged or incomplete: %s",
-					    e && e->message ? e->message : "unreadable");
+					    e && e->message ? e->message : _("unreadable"));
 		goto done;
 	}
 	snprintf(name, GIT_OID_HEXSZ + 1, "%s", git_indexer_name(idx));
@@ -161,7 +162,7 @@ int fs_hub_apply(fs_node *hub, const void *pack, size_t len, const fs_ref_update
 done:
 	/* the hub as it was, or with the pack moved in: either way no quarantine */
 	if (have_q && fs_file_remove_tree(quarantine) < 0) {
-		fprintf(stderr, "warning: %s\n", fs_error_last()->message);
+		fprintf(stderr, _("warning: %s\n"), fs_error_last()->message);
 		fs_error_clear();
 	}
 	fs_check_free(check);

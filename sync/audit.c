@@ -20,6 +20,7 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/time.h"
+#include "util/i18n.h"
 
 /*
  * A key added for a principal that already had one must start no earlier
@@ -180,7 +181,7 @@ static int read_registry(fs_signers **out, audit *a, git_commit *commit)
 		return rc;
 	if (!blob)
 		return finding(a, "hub", git_commit_id(commit), FS_HUB_SIGNERS_PATH,
-			       "the registry has no " FS_HUB_SIGNERS_PATH " file");
+			       _("the registry has no %s file"), FS_HUB_SIGNERS_PATH);
 	if (fs_signers_parse(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob),
 			     FS_HUB_SIGNERS_PATH) < 0)
 		rc = finding(a, "hub", git_commit_id(commit), FS_HUB_SIGNERS_PATH, "%s",
@@ -228,12 +229,12 @@ static int registry_change(audit *a, git_commit *commit, const fs_signers *old,
 		fs_buf_clear(&fp);
 		fs_ssh_pubkey_fingerprint(&fp, o->public_key);
 		if (!n)
-			rc = finding(a, "hub", id, FS_HUB_SIGNERS_PATH, "erases the key %s of '%s' "
-				     "(a change may end a key's validity, never erase it)",
+			rc = finding(a, "hub", id, FS_HUB_SIGNERS_PATH, _("erases the key %s of '%s' "
+				     "(a change may end a key's validity, never erase it)"),
 				     fs_buf_cstr(&fp), o->principals);
 		else if (n->valid_before > o->valid_before)
-			rc = finding(a, "hub", id, FS_HUB_SIGNERS_PATH, "extends the validity of the "
-				     "key %s of '%s' after it had ended", fs_buf_cstr(&fp),
+			rc = finding(a, "hub", id, FS_HUB_SIGNERS_PATH, _("extends the validity of the "
+				     "key %s of '%s' after it had ended"), fs_buf_cstr(&fp),
 				     o->principals);
 	}
 	for (size_t i = 0; i < fs_signers_count(now) && !rc; i++) {
@@ -244,11 +245,11 @@ static int registry_change(audit *a, git_commit *commit, const fs_signers *old,
 		fs_buf_clear(&fp);
 		fs_ssh_pubkey_fingerprint(&fp, n->public_key);
 		if (n->valid_after == INT64_MIN)
-			snprintf(t, sizeof(t), "any time");
+			snprintf(t, sizeof(t), _("any time"));
 		else
 			fs_time_rfc3339(t, n->valid_after);
-		rc = finding(a, "hub", id, FS_HUB_SIGNERS_PATH, "gives '%s' a new key %s valid from "
-			     "%s, before the change itself (%s): a key is never backdated",
+		rc = finding(a, "hub", id, FS_HUB_SIGNERS_PATH, _("gives '%s' a new key %s valid from "
+			     "%s, before the change itself (%s): a key is never backdated"),
 			     n->principals, fs_buf_cstr(&fp), t, c);
 	}
 	fs_buf_dispose(&fp);
@@ -268,10 +269,10 @@ static int first_hub_key(audit *a, git_commit *root, const fs_signers *s)
 	if (!mine) {
 		if (!a->st->hub_key_given)
 			return fs_error_set(FS_EVERIFY, "the registry's first commit %s names no key "
-					    "for '" FS_HUB_PRINCIPAL "': give the hub's key with "
-					    "--hub-key", git_oid_tostr_s(git_commit_id(root)));
+					    "for '%s': give the hub's key with --hub-key",
+					    git_oid_tostr_s(git_commit_id(root)), FS_HUB_PRINCIPAL);
 		return finding(a, "hub", git_commit_id(root), FS_HUB_SIGNERS_PATH,
-			       "the registry's first commit names no key for '" FS_HUB_PRINCIPAL "'");
+			       _("the registry's first commit names no key for '%s'"), FS_HUB_PRINCIPAL);
 	}
 	if (!a->st->hub_key_given) {
 		memcpy(a->st->hub_key, mine->public_key, FS_KEY_PUBLIC_BYTES);
@@ -280,8 +281,8 @@ static int first_hub_key(audit *a, git_commit *root, const fs_signers *s)
 	if (sodium_memcmp(a->st->hub_key, mine->public_key, FS_KEY_PUBLIC_BYTES) != 0) {
 		fs_ssh_pubkey_fingerprint(&given, a->st->hub_key);
 		fs_ssh_pubkey_fingerprint(&named, mine->public_key);
-		rc = finding(a, "hub", git_commit_id(root), FS_HUB_SIGNERS_PATH, "the registry's "
-			     "first commit names the hub key %s, not the key given (%s)",
+		rc = finding(a, "hub", git_commit_id(root), FS_HUB_SIGNERS_PATH, _("the registry's "
+			     "first commit names the hub key %s, not the key given (%s)"),
 			     fs_buf_cstr(&named), fs_buf_cstr(&given));
 	}
 	fs_buf_dispose(&given);
@@ -292,7 +293,7 @@ static int first_hub_key(audit *a, git_commit *root, const fs_signers *s)
 /* Signed by the hub key? A finding if not. */
 static int hub_signed(audit *a, const char *ref, const git_oid *id)
 {
-	fs_verify_trust trust = { NULL, FS_HUB_PRINCIPAL, a->st->hub_key, "the hub's key" };
+	fs_verify_trust trust = { NULL, FS_HUB_PRINCIPAL, a->st->hub_key, _("the hub's key") };
 	fs_verify_result r;
 	char problem[512];
 	int rc;
@@ -355,8 +356,8 @@ static int only_hub_files(audit *a, git_commit *commit)
 		const git_diff_delta *d = git_diff_get_delta(diff, i);
 		const char *path = d->status == GIT_DELTA_DELETED ? d->old_file.path : d->new_file.path;
 		if (strncmp(path, "hub/", 4) != 0)
-			rc = finding(a, "hub", git_commit_id(commit), path, "%s: outside hub/, which is "
-				     "all the registry branch holds", path);
+			rc = finding(a, "hub", git_commit_id(commit), path, _("%s: outside hub/, which is "
+				     "all the registry branch holds"), path);
 	}
 	goto done;
 fail:
@@ -384,11 +385,11 @@ static int registry_commit(audit *a, git_commit *commit, void *payload)
 	if ((rc = hub_signed(a, "hub", id)) != 0 || (rc = only_hub_files(a, commit)) != 0)
 		goto done;
 	if (git_commit_parentcount(commit) > 1 &&
-	    (rc = finding(a, "hub", id, "", "a merge commit (the registry's history is a "
-			  "single line)")) != 0)
+	    (rc = finding(a, "hub", id, "", _("a merge commit (the registry's history is a "
+			  "single line)"))) != 0)
 		goto done;
 	if (*n > 0 && git_commit_parentcount(commit) == 0 &&
-	    (rc = finding(a, "hub", id, "", "a second root commit")) != 0)
+	    (rc = finding(a, "hub", id, "", _("a second root commit"))) != 0)
 		goto done;
 	if (now) {
 		if (a->registry && (rc = registry_change(a, commit, a->registry, now)) != 0)
@@ -434,7 +435,7 @@ static int city_commit(audit *a, git_commit *commit, void *payload)
 
 	a->st->commits++;
 	if (w->n++ > 0 && git_commit_parentcount(commit) == 0)
-		return finding(a, w->ref, id, "", "a second root commit");
+		return finding(a, w->ref, id, "", _("a second root commit"));
 	rc = fs_check_commit(w->check, w->city, commit, path, sizeof(path), &files);
 	a->st->records += files;
 	if (rc == FS_EREFUSED)
@@ -462,9 +463,9 @@ static int audit_cities(audit *a)
 		const char *name = git_reference_name(ref) + skip, *city = name + strlen("cities/");
 		const git_oid *tip = git_reference_target(ref);
 		a->st->cities++;
-		if (!tip || fs_city_id_check(city, "city") < 0)
-			rc = finding(a, name, NULL, "", "not a city's branch: %s",
-				     tip ? fs_error_last()->message : "a symbolic ref");
+		if (!tip || fs_city_id_check(city, _("city")) < 0)
+			rc = finding(a, name, NULL, "", _("not a city's branch: %s"),
+				     tip ? fs_error_last()->message : _("a symbolic ref"));
 		else
 			rc = each_commit(a, tip, city_commit,
 					 &(city_walk){ check, name, city, 0 });
@@ -517,15 +518,15 @@ static int still_there(audit *a, const git_oid *unified, const char *ref, const 
 	int rc;
 
 	if (git_oid_fromstr(&merged, hex) < 0)
-		return finding(a, "unified", unified, HEADS_PATH, "'%s': not a commit id",
+		return finding(a, "unified", unified, HEADS_PATH, _("'%s': not a commit id"),
 			       name);
 	if ((rc = ref_tip(&tip, a, ref)) == FS_ENOTFOUND) {
 		/* one finding per lost branch, not one per merge that named it */
 		if (cJSON_GetObjectItemCaseSensitive(gone, ref))
 			return 0;
 		cJSON_AddTrueToObject(gone, ref);
-		return finding(a, "unified", unified, "", "the unified dataset holds %s, whose branch "
-			       "%s is gone (a city was dropped)", name, ref);
+		return finding(a, "unified", unified, "", _("the unified dataset holds %s, whose branch "
+			       "%s is gone (a city was dropped)"), name, ref);
 	}
 	if (rc < 0)
 		return rc;
@@ -535,8 +536,8 @@ static int still_there(audit *a, const git_oid *unified, const char *ref, const 
 	if (rc < 0)
 		return fs_error_git(rc, "%s: cannot read the history", ref);
 	if (rc == 0)
-		return finding(a, "unified", unified, "", "merged %.12s of %s, which the branch %s "
-			       "no longer holds (its history was rewritten)", hex, name, ref);
+		return finding(a, "unified", unified, "", _("merged %.12s of %s, which the branch %s "
+			       "no longer holds (its history was rewritten)"), hex, name, ref);
 	return 0;
 }
 
@@ -583,7 +584,7 @@ static int unified_commit(audit *a, git_commit *commit, unified_walk *w)
 	}
 	c = cJSON_GetObjectItemCaseSensitive(heads, "hub");
 	if (cJSON_IsString(c) && !same_head(w->prev, NULL, c) &&
-	    (rc = still_there(a, id, "hub", "the registry", c->valuestring, w->gone)) != 0)
+	    (rc = still_there(a, id, "hub", _("the registry"), c->valuestring, w->gone)) != 0)
 		goto done;
 	cJSON_Delete(w->prev);
 	w->prev = heads;
@@ -641,8 +642,8 @@ static int audit_unified(audit *a)
 	if (rc < 0)
 		goto done;
 	if (n == 0) {
-		rc = finding(a, "unified", &tip, "", "not a merge of the unified dataset (no "
-			     HEADS_PATH ")");
+		rc = finding(a, "unified", &tip, "", _("not a merge of the unified dataset (no %s)"),
+			     HEADS_PATH);
 		goto done;
 	}
 	/* recomputed trees stay in memory: an audit leaves the clone as it was */
@@ -691,8 +692,8 @@ static int no_services(audit *a, git_commit *commit)
 		char path[300];
 		snprintf(path, sizeof(path), "%s/services", city);
 		if (git_tree_entry_bypath(&s, cities, path) == 0)
-			rc = finding(a, "public", git_commit_id(commit), "", "cities/%s: service "
-				     "records in public, which every city fetches", path);
+			rc = finding(a, "public", git_commit_id(commit), "", _("cities/%s: service "
+				     "records in public, which every city fetches"), path);
 		git_tree_entry_free(s);
 	}
 	goto done;
@@ -727,22 +728,22 @@ static int audit_since(audit *a, const fs_checkpoint *cp)
 
 	fs_time_rfc3339(when, fs_checkpoint_time(cp));
 	if (sodium_memcmp(fs_checkpoint_hub_key(cp), a->st->hub_key, FS_KEY_PUBLIC_BYTES) != 0 &&
-	    (rc = finding(a, "hub", NULL, "", "the hub key is not the one of the checkpoint of "
-			  "%s", when)) != 0)
+	    (rc = finding(a, "hub", NULL, "", _("the hub key is not the one of the checkpoint of "
+			  "%s"), when)) != 0)
 		return rc;
 	for (size_t i = 0; i < fs_checkpoint_count(cp) && rc == 0; i++) {
 		const char *name = fs_checkpoint_ref(cp, i, &then);
 		if ((rc = ref_tip(&now, a, name)) == FS_ENOTFOUND) {
-			rc = finding(a, name, &then, "", "was at %.12s at the checkpoint of %s, and is "
-				     "gone (a branch was dropped)", git_oid_tostr_s(&then), when);
+			rc = finding(a, name, &then, "", _("was at %.12s at the checkpoint of %s, and is "
+				     "gone (a branch was dropped)"), git_oid_tostr_s(&then), when);
 			continue;
 		}
 		if (rc < 0 || git_oid_equal(&then, &now))
 			continue;
 		if ((rc = git_graph_descendant_of(a->repo, &now, &then)) < 0)
 			return fs_error_git(rc, "%s: cannot read the history", name);
-		rc = rc ? 0 : finding(a, name, &now, "", "was at %.12s at the checkpoint of %s; "
-				      "%.12s does not contain it (history rewritten or rolled back)",
+		rc = rc ? 0 : finding(a, name, &now, "", _("was at %.12s at the checkpoint of %s; "
+				      "%.12s does not contain it (history rewritten or rolled back)"),
 				      git_oid_tostr_s(&then), when, git_oid_tostr_s(&now));
 	}
 	return rc;
@@ -763,7 +764,7 @@ static int one_receipt(const char *path, const fs_buf *text, void *payload)
 	git_oid now;
 	int rc;
 
-	if ((rc = fs_receipt_parse(&r, text->ptr, text->size, a->st->hub_key, 1, "receipt")) < 0) {
+	if ((rc = fs_receipt_parse(&r, text->ptr, text->size, a->st->hub_key, 1, _("receipt"))) < 0) {
 		/* a city may deal with two hubs; this audit judges one */
 		if (rc == FS_EREFUSED) {
 			a->st->receipts_other++;
@@ -780,8 +781,8 @@ static int one_receipt(const char *path, const fs_buf *text, void *payload)
 	snprintf(ref, sizeof(ref), "cities/%s", fs_receipt_city(r));
 	fs_time_rfc3339(when, fs_receipt_time(r));
 	if ((rc = ref_tip(&now, a, ref)) == FS_ENOTFOUND) {
-		rc = finding(a, ref, head, path, "the hub receipted %.12s on %s, and the branch "
-			     "is gone (the hub dropped the city)", hex, when);
+		rc = finding(a, ref, head, path, _("the hub receipted %.12s on %s, and the branch "
+			     "is gone (the hub dropped the city)"), hex, when);
 		goto done;
 	}
 	if (rc < 0 || git_oid_equal(&now, head))
@@ -791,16 +792,16 @@ static int one_receipt(const char *path, const fs_buf *text, void *payload)
 		goto done;
 	}
 	if (!git_odb_exists(odb, head)) {
-		rc = finding(a, ref, head, path, "the hub receipted %.12s on %s, and no longer has "
-			     "that commit (dropped)", hex, when);
+		rc = finding(a, ref, head, path, _("the hub receipted %.12s on %s, and no longer has "
+			     "that commit (dropped)"), hex, when);
 		goto done;
 	}
 	if ((rc = git_graph_descendant_of(a->repo, &now, head)) < 0) {
 		rc = fs_error_git(rc, "%s: cannot read the history", ref);
 		goto done;
 	}
-	rc = rc ? 0 : finding(a, ref, head, path, "the hub receipted %.12s on %s; %.12s does "
-			      "not contain it (dropped, rolled back or rewritten)", hex, when,
+	rc = rc ? 0 : finding(a, ref, head, path, _("the hub receipted %.12s on %s; %.12s does "
+			      "not contain it (dropped, rolled back or rewritten)"), hex, when,
 			      git_oid_tostr_s(&now));
 done:
 	git_odb_free(odb);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "util/error.h"
+#include "util/i18n.h"
 #include "util/file.h"
 
 struct fs_bundle {
@@ -173,7 +174,7 @@ int fs_bundle_read(fs_bundle **out, const char *path)
 	*out = NULL;
 	if (!b)
 		return FS_ENOMEM;
-	if ((rc = fs_file_read(&b->data, path, FS_BUNDLE_MAX_BYTES, "bundle")) < 0 ||
+	if ((rc = fs_file_read(&b->data, path, FS_BUNDLE_MAX_BYTES, _("bundle"))) < 0 ||
 	    (rc = parse(b, path)) < 0) {
 		fs_bundle_free(b);
 		return rc;
@@ -237,7 +238,7 @@ int fs_bundle_unpack(git_repository **out, const fs_bundle *b, const char *dir,
 			goto done;
 		}
 		if ((rc = git_reference_create(&ref, repo, b->refs[i].ref, &b->refs[i].new, 1,
-					       "bundle")) < 0) {
+					       _("bundle"))) < 0) {
 			rc = fs_error_git(rc, "bundle '%s': cannot set %s", name, b->refs[i].ref);
 			goto done;
 		}

@@ -13,6 +13,7 @@
 #include "sync/uplink.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/i18n.h"
 
 struct fs_check {
 	git_repository *repo;
@@ -32,12 +33,12 @@ int fs_check_new(fs_check **out, git_repository *repo)
 	c->repo = repo;
 	rc = git_revparse_single(&obj, repo, FS_HUB_REF ":" FS_HUB_SIGNERS_PATH);
 	if (rc < 0) {
-		rc = fs_error_git(rc, "not a fieldsync hub: cannot read " FS_HUB_SIGNERS_PATH
-				  " on " FS_HUB_REF);
+		rc = fs_error_git(rc, "not a fieldsync hub: cannot read %s on %s", FS_HUB_SIGNERS_PATH,
+				  FS_HUB_REF);
 		goto done;
 	}
 	if (git_object_type(obj) != GIT_OBJECT_BLOB) {
-		rc = fs_error_set(FS_EINVALID, FS_HUB_SIGNERS_PATH " is not a file");
+		rc = fs_error_set(FS_EINVALID, "%s is not a file", FS_HUB_SIGNERS_PATH);
 		goto done;
 	}
 	rc = fs_signers_parse(&c->own, git_blob_rawcontent((git_blob *)obj),
@@ -193,9 +194,9 @@ int fs_check_update(fs_check *c, const char *ref, const git_oid *old, const git_
 	if (commits)
 		*commits = 0;
 	if (strncmp(ref, FS_CITY_REF_PREFIX, strlen(FS_CITY_REF_PREFIX)) != 0 ||
-	    fs_city_id_check(city = ref + strlen(FS_CITY_REF_PREFIX), "city") < 0)
-		return fs_error_set(FS_EREFUSED, "ref '%s': cities push only to "
-				    FS_CITY_REF_PREFIX "<city>; the hub writes every other ref", ref);
+	    fs_city_id_check(city = ref + strlen(FS_CITY_REF_PREFIX), _("city")) < 0)
+		return fs_error_set(FS_EREFUSED, "ref '%s': cities push only to %s<city>; the hub "
+				    "writes every other ref", ref, FS_CITY_REF_PREFIX);
 	if (is_zero(new))
 		return fs_error_set(FS_EREFUSED, "ref '%s': a city's history is never deleted", ref);
 	if (!enrolled(c, city))

@@ -9,6 +9,7 @@
 #include "node/sshsig.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/i18n.h"
 #include "util/file.h"
 #include "util/time.h"
 
@@ -112,7 +113,7 @@ int fs_checkpoint_read(fs_checkpoint **out, const char *path,
 	*out = NULL;
 	if (!fs_file_exists(path))
 		return fs_error_set(FS_ENOTFOUND, "checkpoint '%s': no such file", path);
-	if ((rc = fs_file_read(&text, path, 16 << 20, "checkpoint")) < 0)
+	if ((rc = fs_file_read(&text, path, 16 << 20, _("checkpoint"))) < 0)
 		goto done;
 	if (!(c = calloc(1, sizeof(*c)))) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
@@ -139,8 +140,8 @@ int fs_checkpoint_read(fs_checkpoint **out, const char *path,
 		p = nl + 1;
 	}
 	if (!has_time || !has_key)
-		rc = fs_error_set(FS_EINVALID, "checkpoint '%s': no %s line", path,
-				  has_time ? "hub-key" : "time");
+		rc = has_time ? fs_error_set(FS_EINVALID, "checkpoint '%s': no hub-key line", path)
+			      : fs_error_set(FS_EINVALID, "checkpoint '%s': no time line", path);
 done:
 	fs_buf_dispose(&text);
 	if (rc < 0)

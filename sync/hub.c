@@ -16,6 +16,7 @@
 #include "node/sshsig.h"
 #include "sync/check.h"
 #include "util/error.h"
+#include "util/i18n.h"
 #include "util/file.h"
 
 static const char signers_header[] =
@@ -85,7 +86,8 @@ static int read_signers(fs_signers **out, fs_node *hub)
 
 	rc = git_revparse_single(&obj, fs_node_repo(hub), FS_HUB_REF ":" FS_HUB_SIGNERS_PATH);
 	if (rc < 0)
-		return fs_error_git(rc, "hub '%s': cannot read " FS_HUB_SIGNERS_PATH, fs_node_dir(hub));
+		return fs_error_git(rc, "hub '%s': cannot read %s", fs_node_dir(hub),
+				    FS_HUB_SIGNERS_PATH);
 	rc = fs_signers_parse(out, git_blob_rawcontent((git_blob *)obj),
 			      (size_t)git_blob_rawsize((git_blob *)obj), FS_HUB_SIGNERS_PATH);
 	git_object_free(obj);
@@ -96,7 +98,7 @@ static int check_city(const char *city)
 {
 	if (strcmp(city, FS_HUB_PRINCIPAL) == 0)
 		return fs_error_set(FS_EINVALID, "city '%s': the name is the hub's own", city);
-	return fs_city_id_check(city, "city");
+	return fs_city_id_check(city, _("city"));
 }
 
 /*
@@ -335,7 +337,7 @@ int fs_hub_init(fs_node **out, const char *dir, const char *name, const char *fi
 	if (rmdir(dir) < 0 && errno != ENOENT)
 		return fs_error_set(errno == ENOTEMPTY || errno == EEXIST ? FS_EEXISTS : FS_EIO,
 				    "hub '%s': %s", dir,
-				    errno == ENOTEMPTY || errno == EEXIST ? "the folder is not empty"
+				    errno == ENOTEMPTY || errno == EEXIST ? _("the folder is not empty")
 									 : strerror(errno));
 	slash = strrchr(dir, '/');
 	snprintf(parent, sizeof(parent), "%.*s", slash ? (int)(slash - dir) : 1,

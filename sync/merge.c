@@ -92,9 +92,9 @@ static int read_heads(cJSON **out, int *format, int *threshold, git_repository *
 		return 0;
 	}
 	if (!e || git_tree_entry_type(e) != GIT_OBJECT_BLOB)
-		return fs_error_set(FS_EINVALID, "hub/" HEADS_FILE " is missing");
+		return fs_error_set(FS_EINVALID, "hub/%s is missing", HEADS_FILE);
 	if ((rc = git_blob_lookup(&blob, repo, git_tree_entry_id(e))) < 0)
-		return fs_error_git(rc, "hub/" HEADS_FILE);
+		return fs_error_git(rc, "hub/%s", HEADS_FILE);
 	rc = fs_json_parse(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob),
 			   "hub/" HEADS_FILE);
 	git_blob_free(blob);
@@ -113,8 +113,8 @@ static int read_heads(cJSON **out, int *format, int *threshold, git_repository *
 	}
 	cJSON_Delete(*out);
 	*out = NULL;
-	return fs_error_set(FS_EINVALID, "hub/" HEADS_FILE ": expected format 1 or %d with "
-			    "\"cities\" (and \"suppress_below\")", FS_MERGE_FORMAT);
+	return fs_error_set(FS_EINVALID, "hub/%s: expected format 1 or %d with \"cities\" (and "
+			    "\"suppress_below\")", HEADS_FILE, FS_MERGE_FORMAT);
 }
 
 static void set_head(cJSON *map, const char *name, const git_oid *id)
@@ -680,7 +680,7 @@ int fs_merge_verify(git_repository *repo, const git_oid *id)
 		git_tree_entry_free(e);
 		if (!has) {
 			rc = fs_error_set(FS_EINVALID, "commit %s is not a unified commit (it has no "
-					  "hub/" HEADS_FILE ")", git_oid_tostr_s(git_commit_id(c)));
+					  "hub/%s)", git_oid_tostr_s(git_commit_id(c)), HEADS_FILE);
 			goto done;
 		}
 	}

@@ -14,6 +14,7 @@
 #include <git2/sys/stream.h>
 
 #include "util/error.h"
+#include "util/i18n.h"
 
 /* The first four members are libgit2's git_socket_stream (streams/socket.h in 1.5). */
 typedef struct {
@@ -29,7 +30,7 @@ static int net_error(const char *what, const net_stream *st)
 {
 	git_error_set(GIT_ERROR_NET, "%s %s:%s: %s", what, st->host, st->port,
 		      errno == EAGAIN || errno == EWOULDBLOCK || errno == ETIMEDOUT
-			      ? "timed out (the link is silent)"
+			      ? _("timed out (the link is silent)")
 			      : strerror(errno));
 	return -1;
 }
@@ -71,7 +72,7 @@ static int s_connect(git_stream *stream)
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_family = AF_UNSPEC;
 	if ((rc = getaddrinfo(st->host, st->port, &hints, &res)) != 0) {
-		git_error_set(GIT_ERROR_NET, "cannot resolve %s: %s", st->host, gai_strerror(rc));
+		git_error_set(GIT_ERROR_NET, _("cannot resolve %s: %s"), st->host, gai_strerror(rc));
 		return -1;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
@@ -85,11 +86,11 @@ static int s_connect(git_stream *stream)
 	}
 	freeaddrinfo(res);
 	if (st->s < 0)
-		return net_error("cannot connect to", st);
+		return net_error(_("cannot connect to"), st);
 	/* every later read and write, ours or libssh2's, is bounded too */
 	if (setsockopt(st->s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
 	    setsockopt(st->s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
-		return net_error("cannot set a timeout on", st);
+		return net_error(_("cannot set a timeout on"), st);
 	return 0;
 }
 
@@ -101,7 +102,7 @@ static ssize_t s_read(git_stream *stream, void *data, size_t len)
 	do
 		n = recv(st->s, data, len, 0);
 	while (n < 0 && errno == EINTR);
-	return n < 0 ? net_error("reading from", st) : n;
+	return n < 0 ? net_error(_("reading from"), st) : n;
 }
 
 static ssize_t s_write(git_stream *stream, const char *data, size_t len, int flags)
@@ -115,7 +116,7 @@ static ssize_t s_write(git_stream *stream, const char *data, size_t len, int fla
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return net_error("writing to", st);
+			return net_error(_("writing to"), st);
 		done += (size_t)n;
 	}
 	return (ssize_t)done;

@@ -21,6 +21,7 @@
 #include "sync/merge.h"
 #include "sync/receipt.h"
 #include "util/error.h"
+#include "util/i18n.h"
 #include "util/file.h"
 #include "util/time.h"
 
@@ -81,9 +82,11 @@ static int is_ssh(const char *url)
 /* Parse and store the pins of remote `name` (its URL is `url`). */
 static int not_ssh(const char *name, const char *url)
 {
-	return fs_error_set(FS_EINVALID, "remote '%s': host keys are for ssh:// hubs; '%s' is "
-			    "checked %s", name, url, local_path(url) ? "by nothing: it is on this "
-			    "machine" : "with TLS certificates");
+	return local_path(url) ? fs_error_set(FS_EINVALID, "remote '%s': host keys are for ssh:// "
+					      "hubs; '%s' is checked by nothing: it is on this "
+					      "machine", name, url)
+			       : fs_error_set(FS_EINVALID, "remote '%s': host keys are for ssh:// "
+					      "hubs; '%s' is checked with TLS certificates", name, url);
 }
 
 static int set_pins(git_repository *repo, const char *name, const char *url, const char *keys)
@@ -386,7 +389,7 @@ int fs_sync_last(const fs_node *node, const char *name, int64_t *when, git_oid *
 		goto done;
 	if (!fs_file_exists(path.ptr))
 		goto done;
-	if ((rc = fs_file_read(&text, path.ptr, 4096, "sync state")) < 0)
+	if ((rc = fs_file_read(&text, path.ptr, 4096, _("sync state"))) < 0)
 		goto done;
 	if (sscanf(text.ptr, "%lld %40s", &t, hex) != 2 || git_oid_fromstr(hub_has, hex) < 0) {
 		rc = fs_error_set(FS_EINVALID, "sync state '%s': unreadable", path.ptr);
@@ -715,7 +718,7 @@ static int push_remote(pusher *p, const git_oid *tip)
 		goto done;
 	}
 	if (rc < 0) {
-		rc = link_error(p, rc, "cannot push to");
+		rc = link_error(p, rc, _("cannot push to"));
 		goto done;
 	}
 	if (p->refused[0]) {
@@ -749,7 +752,7 @@ static int hub_tip(pusher *p, git_oid *out)
 	set_callbacks(p, &cb);
 	if ((rc = git_remote_connect(p->remote, GIT_DIRECTION_PUSH, &cb, NULL, NULL)) < 0 ||
 	    (rc = git_remote_ls(&heads, &n, p->remote)) < 0) {
-		rc = link_error(p, rc, "cannot reach the hub at");
+		rc = link_error(p, rc, _("cannot reach the hub at"));
 		git_remote_disconnect(p->remote);
 		return rc;
 	}
@@ -813,7 +816,7 @@ static int note_bad(const fs_verify_result *r, void *payload)
 	if (!r->good) {
 		b->bad = 1;
 		git_oid_cpy(&b->commit, &r->commit);
-		snprintf(b->problem, sizeof(b->problem), "%s", r->problem ? r->problem : "bad");
+		snprintf(b->problem, sizeof(b->problem), "%s", r->problem ? r->problem : _("bad"));
 	}
 	return 0;
 }
@@ -830,7 +833,7 @@ static int accept_public(pusher *p, const git_oid *tip)
 	unsigned char pk[FS_KEY_PUBLIC_BYTES];
 	char ref[256], key[256], range[2 * GIT_OID_HEXSZ + 3];
 	fs_buf fp = FS_BUF_INIT;
-	fs_verify_trust trust = { NULL, NULL, pk, "the hub's key" };
+	fs_verify_trust trust = { NULL, NULL, pk, _("the hub's key") };
 	fs_verify_stats st;
 	first_bad bad;
 	git_config *cfg = NULL;
@@ -936,7 +939,7 @@ static int fetch_public(pusher *p)
 	fo.update_fetchhead = 0;
 	rc = git_remote_fetch(anon, &specs, &fo, "fieldsync sync: fetch public");
 	if (rc < 0) {
-		rc = link_error(p, rc, "cannot fetch public from");
+		rc = link_error(p, rc, _("cannot fetch public from"));
 		goto done;
 	}
 	if ((rc = fs_node_rescan(p->node)) < 0)
@@ -969,8 +972,8 @@ static void local_receipt(pusher *p, const git_oid *head)
 	if (fs_node_load_key(p->hub, NULL) < 0 ||
 	    fs_receipt_issue(&p->receipt, fs_node_key(p->hub), fs_node_name(p->hub), city, head,
 			     fs_time_now()) < 0) {
-		fprintf(stderr, "warning: remote '%s': no receipt: %s\n", p->name,
-			fs_error_last() ? fs_error_last()->message : "the hub cannot sign");
+		fprintf(stderr, _("warning: remote '%s': no receipt: %s\n"), p->name,
+			fs_error_last() ? fs_error_last()->message : _("the hub cannot sign"));
 		fs_error_clear();
 		fs_buf_clear(&p->receipt);
 	}
@@ -990,7 +993,7 @@ static int receipt_key(pusher *p, unsigned char pk[FS_KEY_PUBLIC_BYTES], git_con
 	if (rc != FS_ENOTFOUND || !p->hub)
 		return rc;
 	if ((rc = git_reference_name_to_id(&tip, fs_node_repo(p->hub), FS_HUB_REF)) < 0)
-		return fs_error_git(rc, "hub: cannot read " FS_HUB_REF);
+		return fs_error_git(rc, "hub: cannot read %s", FS_HUB_REF);
 	if ((rc = hub_key_of(pk, fs_node_repo(p->hub), &tip)) < 0)
 		return rc;
 	return pin_key(cfg, setting, pk);
@@ -1018,16 +1021,16 @@ static int keep_receipt(pusher *p, const git_oid *tip)
 		goto done;
 	}
 	if ((rc = receipt_key(p, pk, cfg, setting)) == FS_ENOTFOUND) {
-		fprintf(stderr, "warning: remote '%s': the hub's receipt is not kept: its key is "
+		fprintf(stderr, _("warning: remote '%s': the hub's receipt is not kept: its key is "
 			"not known yet (fieldsync remote add --hub-key, or it is pinned on the first "
-			"fetch of the hub's public branch)\n", p->name);
+			"fetch of the hub's public branch)\n"), p->name);
 		fs_error_clear();
 		rc = 0;
 		goto done;
 	}
 	if (rc < 0 ||
 	    (rc = fs_receipt_parse(&r, p->receipt.ptr, p->receipt.size, pk, 1,
-				   "the hub's receipt")) < 0 ||
+				   _("the hub's receipt"))) < 0 ||
 	    (!git_oid_equal(fs_receipt_head(r), tip) &&
 	     (rc = fs_error_set(FS_EVERIFY, "the hub's receipt is for commit %s, not for the one "
 				"pushed (%s)", git_oid_tostr(got, sizeof(got), fs_receipt_head(r)),
@@ -1064,7 +1067,7 @@ static int attempt(pusher *p, git_commit *head, size_t *limit, size_t max, int *
 		rc = fs_error_set(FS_EREFUSED, "the hub has %s for city '%s', which is not in this "
 				  "%s's history (was it restored from an old backup?)",
 				  git_oid_tostr_s(&has), p->city_ref + strlen(FS_CITY_REF_PREFIX),
-				  p->uplink ? "hub" : "node");
+				  p->uplink ? _("hub") : _("node"));
 		goto done;
 	}
 	if ((rc = plan(&v, &n, fs_node_repo(p->node), &has, git_commit_id(head))) < 0)
@@ -1199,7 +1202,7 @@ static int push_up(pusher *p, size_t *limit, size_t max, int retries, unsigned b
 		/* one city refused does not hold the others back; a dead link does */
 		if (rc == FS_EREFUSED) {
 			fs_buf_printf(&refused, "%scity '%s': %s", refused.size ? "\n" : "",
-				      cities.strings[i], fs_error_last() ? fs_error_last()->message : "refused");
+				      cities.strings[i], fs_error_last() ? fs_error_last()->message : _("refused"));
 			continue;
 		}
 		if (rc < 0) {

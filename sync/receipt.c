@@ -9,6 +9,7 @@
 
 #include "node/sshsig.h"
 #include "util/error.h"
+#include "util/i18n.h"
 #include "util/file.h"
 #include "util/time.h"
 
@@ -70,7 +71,7 @@ int fs_receipt_issue(fs_buf *out, const fs_key *key, const char *hub_name, const
 	int rc;
 
 	if ((rc = hub_name_check(hub_name ? hub_name : "")) < 0 ||
-	    (rc = fs_city_id_check(city, "city")) < 0)
+	    (rc = fs_city_id_check(city, _("city"))) < 0)
 		return rc;
 	fs_time_rfc3339(t, when);
 	fs_buf_printf(&text, MAGIC "hub %s\nhub-key ", hub_name);
@@ -123,7 +124,7 @@ static int parse_body(fs_receipt *r, const char *text, size_t body)
 		rc = fs_error_set(FS_EINVALID, "a line after 'time'");
 		goto done;
 	}
-	if ((rc = hub_name_check(r->hub)) < 0 || (rc = fs_city_id_check(r->city, "city")) < 0)
+	if ((rc = hub_name_check(r->hub)) < 0 || (rc = fs_city_id_check(r->city, _("city"))) < 0)
 		goto done;
 	if (strlen(head) != GIT_OID_HEXSZ || git_oid_fromstr(&r->head, head) < 0) {
 		rc = fs_error_set(FS_EINVALID, "head '%s': expected a commit id (40 hex digits)", head);
@@ -177,8 +178,10 @@ int fs_receipt_parse(fs_receipt **out, const char *text, size_t len,
 	}
 	if (!trusted(r->hub_key, keys, n)) {
 		fs_ssh_pubkey_fingerprint(&fp, r->hub_key);
-		rc = fs_error_set(FS_EREFUSED, "%s: signed by %s, which is not the hub's key%s", what,
-				  fs_buf_cstr(&fp), n ? "" : " (no hub key is known here)");
+		rc = n ? fs_error_set(FS_EREFUSED, "%s: signed by %s, which is not the hub's key", what,
+				      fs_buf_cstr(&fp))
+		       : fs_error_set(FS_EREFUSED, "%s: signed by %s, which is not the hub's key (no "
+				      "hub key is known here)", what, fs_buf_cstr(&fp));
 		goto done;
 	}
 	if ((rc = parse_body(r, r->text, body)) < 0)
@@ -230,7 +233,7 @@ int fs_receipt_each_file(const char *dir, fs_receipt_file_cb cb, void *payload)
 		fs_buf_printf(&path, "%s/%s", dir, names[i]);
 		fs_buf_clear(&text);
 		if ((rc = fs_buf_check(&path)) < 0 ||
-		    (rc = fs_file_read(&text, path.ptr, MAX_BYTES, "receipt")) < 0)
+		    (rc = fs_file_read(&text, path.ptr, MAX_BYTES, _("receipt"))) < 0)
 			break;
 		rc = cb(path.ptr, &text, payload);
 	}

@@ -1,5 +1,6 @@
 #include "sync/report.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "util/counter.h"
 #include "util/error.h"
 #include "util/json.h"
+#include "util/i18n.h"
 
 #define CHART_WIDTH 720
 #define LABEL_WIDTH 300
@@ -40,6 +42,36 @@ static void esc(fs_buf *out, const char *s)
 		default: fs_buf_putc(out, *s);
 		}
 	}
+}
+
+/* Text in the reader's language, escaped: translations are text, never markup. */
+static void put_text(fs_buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put_text(fs_buf *out, const char *fmt, ...)
+{
+	fs_buf text = FS_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	fs_buf_vprintf(&text, fmt, ap);
+	va_end(ap);
+	esc(out, fs_buf_cstr(&text));
+	fs_buf_dispose(&text);
+}
+
+/*
+ * The language of the catalogue in use, for <html lang> and vocabulary
+ * labels; English labels where a vocabulary has none in that language.
+ */
+static const char *lang(void)
+{
+	/* TRANSLATORS: the code of your language (fr, es): the HTML page's lang and its labels */
+	return _("en");
+}
+
+static const char *label_of(const char *vocab, const char *code)
+{
+	const char *label = fs_schema_label(vocab, code, lang());
+	return label ? label : fs_schema_label(vocab, code, "en");
 }
 
 /* A blob of the unified tree, parsed; FS_ENOTFOUND when absent. */
@@ -115,9 +147,14 @@ static int chart(report *r, const char *id, const char *title, const fs_counter 
 		if (fs_counter_get(c, keys[i]) > max)
 			max = fs_counter_get(c, keys[i]);
 	height = (int)n * ROW + 8;
-	fs_buf_printf(r->out, "<figure>\n<figcaption>%s</figcaption>\n", title);
-	if (!n)
-		fs_buf_puts(r->out, "<p class=\"none\">nothing recorded yet</p>\n");
+	fs_buf_puts(r->out, "<figure>\n<figcaption>");
+	esc(r->out, title);
+	fs_buf_puts(r->out, "</figcaption>\n");
+	if (!n) {
+		fs_buf_puts(r->out, "<p class=\"none\">");
+		esc(r->out, _("nothing recorded yet"));
+		fs_buf_puts(r->out, "</p>\n");
+	}
 	else
 		fs_buf_printf(r->out, "<svg class=\"chart\" data-chart=\"%s\" role=\"img\" "
 			      "aria-label=\"%s\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
@@ -125,7 +162,7 @@ static int chart(report *r, const char *id, const char *title, const fs_counter 
 			      height, CHART_WIDTH, height);
 	for (size_t i = 0; i < n; i++) {
 		long long v = fs_counter_get(c, keys[i]);
-		const char *label = vocab ? fs_schema_label(vocab, keys[i], "en") : NULL;
+		const char *label = vocab ? label_of(vocab, keys[i]) : NULL;
 		int y = (int)i * ROW + 4, w = (int)((double)v / (double)max * BAR_MAX + 0.5);
 		snprintf(num, sizeof(num), "%lld", v);
 		fs_buf_puts(r->out, "<g data-label=\"");
@@ -185,7 +222,7 @@ static void last_sync(char out[48], git_repository *repo, const char *city)
 	} else if (git_reference_name_to_id(&id, repo, ref) == 0 &&
 		   git_commit_lookup(&c, repo, &id) == 0) {
 		format_time(when, git_commit_time(c));
-		snprintf(out, 48, "%s (last commit)", when);
+		snprintf(out, 48, _("%s (last commit)"), when);
 	}
 	git_commit_free(c);
 	git_reflog_free(log);
@@ -204,9 +241,17 @@ static int cities(report *r)
 	char when[48];
 	int rc = 0;
 
-	fs_buf_puts(r->out, "<h2>Cities</h2>\n<table class=\"cities\">\n<thead><tr><th>city</th>"
-		    "<th>name</th><th>country</th><th>services</th><th>last sync</th></tr></thead>\n"
-		    "<tbody>\n");
+	const char *head[] = { _("city"), _("name"), _("country"), _("services"), _("last sync") };
+
+	fs_buf_puts(r->out, "<h2>");
+	esc(r->out, _("Cities"));
+	fs_buf_puts(r->out, "</h2>\n<table class=\"cities\">\n<thead><tr>");
+	for (size_t i = 0; i < sizeof(head) / sizeof(head[0]); i++) {
+		fs_buf_puts(r->out, "<th>");
+		esc(r->out, head[i]);
+		fs_buf_puts(r->out, "</th>");
+	}
+	fs_buf_puts(r->out, "</tr></thead>\n<tbody>\n");
 	if (git_tree_entry_bypath(&e, r->tree, "cities") == 0 &&
 	    (rc = git_tree_lookup(&cities, r->repo, git_tree_entry_id(e))) < 0) {
 		rc = fs_error_git(rc, "cannot read cities/");
@@ -300,13 +345,13 @@ static int pick(git_commit **out, char *from, size_t size, fs_node *node)
 	*out = NULL;
 	if (fs_node_is_hub(node)) {
 		ref = FS_UNIFIED_REF;
-		snprintf(from, size, "the unified dataset");
+		snprintf(from, size, _("the unified dataset"));
 	} else {
 		if ((rc = fs_remote_public_refs(&names, node)) < 0)
 			return rc;
 		if (names.count) {
 			ref = names.strings[0];
-			snprintf(from, size, "the public dataset of remote '%.*s'",
+			snprintf(from, size, _("the public dataset of remote '%.*s'"),
 				 (int)(strlen(ref) - 20), ref + 13);
 		}
 	}
@@ -395,45 +440,65 @@ int fs_report_html(fs_buf *out, fs_node *node)
 					 r.country)) < 0)
 		goto done;
 	format_time(when, git_commit_time(unified));
-	fs_buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-		    "<meta name=\"viewport\" content=\"width=device-width\">\n<title>");
+	fs_buf_printf(out, "<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
+		      "<meta name=\"viewport\" content=\"width=device-width\">\n<title>", lang());
 	title = fs_node_name(node) ? fs_node_name(node) : "fieldsync";
 	esc(out, title);
 	fs_buf_printf(out, ": %s</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", from, style);
 	esc(out, title);
-	fs_buf_printf(out, "</h1>\n<p class=\"meta\">From %s as merged on %s, commit "
-		      "<code>%s</code>. No count of fewer than %d services is shown, so that no "
-		      "small group of people can be singled out; an action serving several "
-		      "priorities counts under each.</p>\n", from, when,
-		      git_oid_tostr_s(git_commit_id(unified)), r.threshold);
+	fs_buf_puts(out, "</h1>\n<p class=\"meta\">");
+	put_text(out, _("From %s as merged on %s, commit %s."), from, when,
+		 git_oid_tostr_s(git_commit_id(unified)));
+	fs_buf_putc(out, ' ');
+	put_text(out, P_("No count of fewer than %d service is shown, so that no small group of "
+			 "people can be singled out; an action serving several priorities counts "
+			 "under each.",
+			 "No count of fewer than %d services is shown, so that no small group of "
+			 "people can be singled out; an action serving several priorities counts "
+			 "under each.", (unsigned long)r.threshold), r.threshold);
+	fs_buf_puts(out, "</p>\n");
 	if ((rc = cities(&r)) < 0)
 		goto done;
-	fs_buf_puts(out, "<h2>Actions</h2>\n");
-	if ((rc = chart(&r, "actions-per-priority", "Actions per priority", r.priority,
+	fs_buf_puts(out, "<h2>");
+	esc(out, _("Actions"));
+	fs_buf_puts(out, "</h2>\n");
+	if ((rc = chart(&r, "actions-per-priority", _("Actions per priority"), r.priority,
 			"priorities")) < 0 ||
-	    (rc = chart(&r, "actions-per-country", "Actions per country", r.country, "countries")) < 0)
+	    (rc = chart(&r, "actions-per-country", _("Actions per country"), r.country, "countries")) < 0)
 		goto done;
-	fs_buf_puts(out, "<h2>Services</h2>\n");
-	if (r.hidden)
-		fs_buf_printf(out, "<p class=\"meta\">Totals count the cells of %d services or more "
-			      "only: %lld smaller cell%s (a month, a category, a group, a sex and an "
-			      "age band in one city) %s left out.</p>\n", r.threshold, r.hidden,
-			      r.hidden == 1 ? "" : "s", r.hidden == 1 ? "is" : "are");
-	if ((rc = chart(&r, "services-per-month", "Services per month", r.month, NULL)) < 0 ||
-	    (rc = chart(&r, "services-per-category", "Services per category", r.category,
+	fs_buf_puts(out, "<h2>");
+	esc(out, _("Services"));
+	fs_buf_puts(out, "</h2>\n");
+	if (r.hidden) {
+		unsigned long n = r.hidden > 1000000000 ? 1000000000UL : (unsigned long)r.hidden;
+		fs_buf_puts(out, "<p class=\"meta\">");
+		put_text(out, P_("Totals count the cells of %d services or more only: %lld smaller cell "
+				 "(a month, a category, a group, a sex and an age band in one city) is "
+				 "left out.",
+				 "Totals count the cells of %d services or more only: %lld smaller cells "
+				 "(a month, a category, a group, a sex and an age band in one city) are "
+				 "left out.", n), r.threshold, r.hidden);
+		fs_buf_puts(out, "</p>\n");
+	}
+	if ((rc = chart(&r, "services-per-month", _("Services per month"), r.month, NULL)) < 0 ||
+	    (rc = chart(&r, "services-per-category", _("Services per category"), r.category,
 			"service-categories")) < 0)
 		goto done;
-	fs_buf_puts(out, "<h2>The 8 priorities</h2>\n<ol>\n");
+	fs_buf_puts(out, "<h2>");
+	esc(out, _("The 8 priorities"));
+	fs_buf_puts(out, "</h2>\n<ol>\n");
 	for (int p = 1; p <= 8; p++) {
 		const char *label;
 		snprintf(num, sizeof(num), "%d", p);
-		label = fs_schema_label("priorities", num, "en");
+		label = label_of("priorities", num);
 		fs_buf_puts(out, "<li>");
 		esc(out, label ? label : num);
 		fs_buf_puts(out, "</li>\n");
 	}
-	fs_buf_puts(out, "</ol>\n<p class=\"meta\">Made by fieldsync from the signed unified "
-		    "dataset; anyone with a clone can recompute it.</p>\n</body>\n</html>\n");
+	fs_buf_puts(out, "</ol>\n<p class=\"meta\">");
+	esc(out, _("Made by fieldsync from the signed unified dataset; anyone with a clone can "
+		   "recompute it."));
+	fs_buf_puts(out, "</p>\n</body>\n</html>\n");
 	rc = fs_buf_check(out);
 done:
 	fs_counter_free(unused);

@@ -10,6 +10,7 @@
 
 #include "node/sshsig.h"
 #include "util/error.h"
+#include "util/i18n.h"
 
 /* The largest key blob we take: a 16384-bit RSA key is about 2 KiB. */
 #define BLOB_BYTES 4096
@@ -165,8 +166,8 @@ int fs_ssh_check_host(fs_ssh_login *login, git_cert *cert, const char *host)
 	if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2)
 		return GIT_PASSTHROUGH;
 	if (!(hk->type & GIT_CERT_SSH_RAW) || !hk->hostkey || hk->hostkey_len == 0) {
-		snprintf(login->why, sizeof(login->why), "remote '%s': the ssh library did not show "
-			 "the key of '%s', so it cannot be checked", login->remote, host);
+		snprintf(login->why, sizeof(login->why), _("remote '%s': the ssh library did not show "
+			 "the key of '%s', so it cannot be checked"), login->remote, host);
 		login->refused = 1;
 		return GIT_ECERTIFICATE;
 	}
@@ -174,11 +175,11 @@ int fs_ssh_check_host(fs_ssh_login *login, git_cert *cert, const char *host)
 		return 0;
 	fingerprint(fp, (const unsigned char *)hk->hostkey, hk->hostkey_len);
 	if (blob_type(type, (const unsigned char *)hk->hostkey, hk->hostkey_len) < 0)
-		snprintf(type, sizeof(type), "unknown type");
+		snprintf(type, sizeof(type), _("unknown type"));
 	snprintf(login->why, sizeof(login->why),
-		 "remote '%s': host '%s' presented the key %s (%s), which is not the one pinned; "
+		 _("remote '%s': host '%s' presented the key %s (%s), which is not the one pinned; "
 		 "not connecting (if the hub's key did change, pin the new one: fieldsync remote "
-		 "set-host-key %s KEY)", login->remote, host, fp, type, login->remote);
+		 "set-host-key %s KEY)"), login->remote, host, fp, type, login->remote);
 	login->refused = 1;
 	return GIT_ECERTIFICATE;
 }
@@ -220,9 +221,9 @@ int fs_ssh_credentials(fs_ssh_login *login, git_credential **out, const char *us
 	if (!(allowed & GIT_CREDENTIAL_SSH_CUSTOM) || login->tries++ > 0 ||
 	    !fs_node_key(login->node)) {
 		snprintf(login->why, sizeof(login->why),
-			 "remote '%s': the hub's ssh server does not let user '%s' in with this "
+			 _("remote '%s': the hub's ssh server does not let user '%s' in with this "
 			 "node's key (the hub's admin adds the public key 'fieldsync key show' prints to "
-			 "that user's ~/.ssh/authorized_keys)", login->remote, user);
+			 "that user's ~/.ssh/authorized_keys)"), login->remote, user);
 		login->refused = 1;
 		return GIT_EAUTH;
 	}

@@ -7,6 +7,8 @@
 
 #include <git2.h>
 
+#include "util/i18n.h"
+
 /*
  * Fixed storage: an error path must not need an allocation that can fail.
  * Long multi-line reports (schema failures) are cut at this size, which still
@@ -29,9 +31,10 @@ void fs_error_clear(void)
 	msg_buf[0] = '\0';
 }
 
+/* The format is looked up in the catalogue here, so call sites need no _(). */
 int fs_error_vset(int code, const char *fmt, va_list ap)
 {
-	vsnprintf(msg_buf, sizeof(msg_buf), fmt, ap);
+	vsnprintf(msg_buf, sizeof(msg_buf), _(fmt), ap);
 	last.code = code;
 	last.message = msg_buf;
 	have_last = 1;
@@ -55,10 +58,10 @@ int fs_error_prefix(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	vsnprintf(prefix, sizeof(prefix), _(fmt), ap);
 	va_end(ap);
 	memcpy(old, msg_buf, sizeof(old));
-	return fs_error_set(code, "%s: %s", prefix, have_last ? old : "unknown error");
+	return fs_error_set(code, "%s: %s", prefix, have_last ? old : _("unknown error"));
 }
 
 static int map_git(int git_code)
@@ -80,10 +83,10 @@ int fs_error_git(int git_code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	vsnprintf(what, sizeof(what), _(fmt), ap);
 	va_end(ap);
 	return fs_error_set(map_git(git_code), "%s: %s", what,
-			    ge && ge->message ? ge->message : "libgit2 error");
+			    ge && ge->message ? ge->message : _("libgit2 error"));
 }
 
 int fs_error_os(const char *fmt, ...)
@@ -93,7 +96,7 @@ int fs_error_os(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	vsnprintf(what, sizeof(what), _(fmt), ap);
 	va_end(ap);
 	return fs_error_set(e == ENOMEM ? FS_ENOMEM : FS_EIO, "%s: %s", what, strerror(e));
 }

@@ -9,6 +9,7 @@
 
 #include "util/error.h"
 #include "util/utf8.h"
+#include "util/i18n.h"
 
 /* ---- strict syntax check ------------------------------------------------ */
 
@@ -49,7 +50,7 @@ static int scan_string(scanner *s)
 			return 0;
 		}
 		if (c < 0x20)
-			return fail(s, "control character in string (escape it)");
+			return fail(s, _("control character in string (escape it)"));
 		if (c == '\\') {
 			unsigned u, lo;
 			if (s->end - s->p < 2)
@@ -63,19 +64,19 @@ static int scan_string(scanner *s)
 				if (s->end - s->p < 6 || fs_hex4((const char *)s->p + 2, &u) < 0)
 					return fail(s, "bad \\u escape");
 				if (u == 0)
-					return fail(s, "NUL character in string");
+					return fail(s, _("NUL character in string"));
 				if (u >= 0xDC00 && u <= 0xDFFF)
-					return fail(s, "lone low surrogate in \\u escape");
+					return fail(s, _("lone low surrogate in \\u escape"));
 				s->p += 6;
 				if (u >= 0xD800 && u <= 0xDBFF) {
 					if (s->end - s->p < 6 || s->p[0] != '\\' || s->p[1] != 'u' ||
 					    fs_hex4((const char *)s->p + 2, &lo) < 0 || lo < 0xDC00 || lo > 0xDFFF)
-						return fail(s, "lone high surrogate in \\u escape");
+						return fail(s, _("lone high surrogate in \\u escape"));
 					s->p += 6;
 				}
 				continue;
 			default:
-				return fail(s, "unknown escape in string");
+				return fail(s, _("unknown escape in string"));
 			}
 		}
 		if (c < 0x80) {
@@ -84,10 +85,10 @@ static int scan_string(scanner *s)
 		}
 		size_t n = fs_utf8_valid_prefix(s->p, (size_t)(s->end - s->p));
 		if (n == 0)
-			return fail(s, "invalid UTF-8 in string");
+			return fail(s, _("invalid UTF-8 in string"));
 		s->p += n;
 	}
-	return fail(s, "unterminated string");
+	return fail(s, _("unterminated string"));
 }
 
 static int digits(scanner *s)
@@ -107,24 +108,24 @@ static int scan_number(scanner *s)
 	if (s->p < s->end && *s->p == '0') {
 		s->p++;
 		if (s->p < s->end && *s->p >= '0' && *s->p <= '9')
-			return fail(s, "leading zero in number");
+			return fail(s, _("leading zero in number"));
 	} else if (digits(s) < 0) {
-		return fail(s, "bad number");
+		return fail(s, _("bad number"));
 	}
 	if (s->p < s->end && *s->p == '.') {
 		s->p++;
 		if (digits(s) < 0)
-			return fail(s, "bad number: digits expected after '.'");
+			return fail(s, _("bad number: digits expected after '.'"));
 	}
 	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
 		s->p++;
 		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
 			s->p++;
 		if (digits(s) < 0)
-			return fail(s, "bad number: digits expected in exponent");
+			return fail(s, _("bad number: digits expected in exponent"));
 	}
 	if (s->p - start > 63) /* cJSON's limit for one number */
-		return fail(s, "number too long");
+		return fail(s, _("number too long"));
 	return 0;
 }
 
@@ -132,7 +133,7 @@ static int scan_literal(scanner *s, const char *word)
 {
 	size_t n = strlen(word);
 	if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
-		return fail(s, "unexpected character");
+		return fail(s, _("unexpected character"));
 	s->p += n;
 	return 0;
 }
@@ -142,7 +143,7 @@ static int scan_value(scanner *s);
 static int scan_container(scanner *s, unsigned char close)
 {
 	if (++s->depth > FS_JSON_MAX_DEPTH)
-		return fail(s, "nested too deeply");
+		return fail(s, _("nested too deeply"));
 	s->p++;
 	skip_ws(s);
 	if (s->p < s->end && *s->p == close) {
@@ -153,15 +154,15 @@ static int scan_container(scanner *s, unsigned char close)
 	for (;;) {
 		skip_ws(s);
 		if (s->p >= s->end)
-			return fail(s, close == '}' ? "unterminated object" : "unterminated array");
+			return fail(s, close == '}' ? _("unterminated object") : _("unterminated array"));
 		if (close == '}') {
 			if (*s->p != '"')
-				return fail(s, "expected a string key");
+				return fail(s, _("expected a string key"));
 			if (scan_string(s) < 0)
 				return -1;
 			skip_ws(s);
 			if (s->p >= s->end || *s->p != ':')
-				return fail(s, "expected ':' after key");
+				return fail(s, _("expected ':' after key"));
 			s->p++;
 		}
 		if (scan_value(s) < 0)
@@ -171,7 +172,7 @@ static int scan_container(scanner *s, unsigned char close)
 			s->p++;
 			skip_ws(s);
 			if (s->p < s->end && *s->p == close)
-				return fail(s, "trailing comma");
+				return fail(s, _("trailing comma"));
 			continue;
 		}
 		if (s->p < s->end && *s->p == close) {
@@ -180,8 +181,8 @@ static int scan_container(scanner *s, unsigned char close)
 			return 0;
 		}
 		if (s->p >= s->end)
-			return fail(s, close == '}' ? "unterminated object" : "unterminated array");
-		return fail(s, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+			return fail(s, close == '}' ? _("unterminated object") : _("unterminated array"));
+		return fail(s, close == '}' ? _("expected ',' or '}'") : _("expected ',' or ']'"));
 	}
 }
 
@@ -189,7 +190,7 @@ static int scan_value(scanner *s)
 {
 	skip_ws(s);
 	if (s->p >= s->end)
-		return fail(s, "unexpected end of input");
+		return fail(s, _("unexpected end of input"));
 	switch (*s->p) {
 	case '{': return scan_container(s, '}');
 	case '[': return scan_container(s, ']');
@@ -200,7 +201,7 @@ static int scan_value(scanner *s)
 	default:
 		if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
 			return scan_number(s);
-		return fail(s, "unexpected character");
+		return fail(s, _("unexpected character"));
 	}
 }
 
@@ -286,14 +287,14 @@ int fs_json_parse(cJSON **out, const char *data, size_t len, const char *what)
 	s.err = NULL;
 	if (memchr(data, '\0', len)) {
 		s.p = memchr(data, '\0', len);
-		s.err = "NUL byte in input";
+		s.err = _("NUL byte in input");
 		return syntax_error(&s, what);
 	}
 	if (scan_value(&s) < 0)
 		return syntax_error(&s, what);
 	skip_ws(&s);
 	if (s.p != s.end) {
-		s.err = "unexpected data after the JSON value";
+		s.err = _("unexpected data after the JSON value");
 		return syntax_error(&s, what);
 	}
 	root = cJSON_ParseWithLengthOpts(data, len, &end, 0);

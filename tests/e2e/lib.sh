@@ -16,6 +16,9 @@ git config --global user.name "fieldsync tests"
 git config --global user.email "tests@fieldsync.invalid"
 git config --global init.defaultBranch main
 unset FIELDSYNC_PASSPHRASE
+# messages in English, whatever the machine's language (tests/e2e/i18n.sh tries others)
+export LC_ALL=C.UTF-8
+unset LANGUAGE
 
 t() {
 	_name=$1
@@ -63,6 +66,7 @@ fails_clearly() {
 
 # has FILE TEXT: FILE contains TEXT (fixed string)
 has() {
+	[ -n "$2" ] || fail "has: nothing to look for in '$1'"
 	grep -qF -- "$2" "$1" || { echo "--- $1:"; cat "$1"; fail "'$1' lacks: $2"; }
 }
 
