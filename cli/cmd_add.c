@@ -39,8 +39,10 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		return cli_usage_error(cmd, "add: %s", fs_error_last()->message);
 	file = nargs == 2 ? argv[2] : "-";
 	if (strcmp(file, "-") == 0 && isatty(STDIN_FILENO))
-		fprintf(stderr, _("reading the %s as JSON from the terminal; end with Ctrl-D\n"),
-			fs_kind_name(kind));
+		fputs(kind == FS_KIND_ACTION
+			      ? _("reading the action as JSON from the terminal; end with Ctrl-D\n")
+			      : _("reading the service as JSON from the terminal; end with Ctrl-D\n"),
+		      stderr);
 	fs_buf_printf(&what, _("record file '%s'"), file);
 	/* one byte over the limit is enough to say it is too big */
 	if ((rc = fs_file_read(&input, file, FS_RECORD_MAX_BYTES, fs_buf_cstr(&what))) < 0)

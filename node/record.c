@@ -336,7 +336,7 @@ int fs_record_add(fs_node *node, fs_kind kind, const char *json, size_t len,
 	cJSON *rec = NULL;
 	int rc;
 
-	if ((rc = fs_record_prepare(&rec, node, kind, json, len, NULL, "record")) < 0)
+	if ((rc = fs_record_prepare(&rec, node, kind, json, len, NULL, _("record"))) < 0)
 		return rc;
 	if ((rc = store(node, kind, rec, "add")) == 0)
 		snprintf(id, FS_ID_BYTES, "%s", fs_json_string(rec, "id"));

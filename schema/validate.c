@@ -839,7 +839,8 @@ static int fail_vf(vctx *c, const char *keyword, const cJSON *inst, const char *
 static const char *title_of(const cJSON *s)
 {
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(s, "title");
-	return cJSON_IsString(t) && *t->valuestring ? t->valuestring : NULL;
+	/* titles are words for people: scripts/mkpot puts the built-in schemas' in the catalogue */
+	return cJSON_IsString(t) && *t->valuestring ? _(t->valuestring) : NULL;
 }
 
 static int is_integer(const cJSON *v)
@@ -1097,7 +1098,7 @@ static int fail_repeated(vctx *c, const cJSON *arr, const cJSON *first, size_t a
 		if (i < at || (x != first && !equal(first, x)))
 			continue;
 		if (n == LISTED_PLACES) {
-			fs_buf_printf(&f, _(" and %zu more places"), total - n);
+			fs_buf_printf(&f, P_(" and %zu more place", " and %zu more places", total - n), total - n);
 			break;
 		}
 		if (n)

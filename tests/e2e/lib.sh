@@ -60,7 +60,7 @@ fails_clearly() {
 	_code=$1 _text=$2
 	shift 2
 	run "$_code" "$@"
-	has err "$_text"
+	[ -z "$_text" ] || has err "$_text"
 	grep -q '^error: ' err || fail "no 'error:' line: $*"
 }
 
