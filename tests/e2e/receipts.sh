@@ -139,7 +139,59 @@ audit_with_receipts_finds_dropped_data() {
 	fails_clearly 2 "--receipts 'nowhere': no such folder" "$FS" audit hub --receipts nowhere
 }
 
+http_hub_replaying_an_old_receipt_is_caught() {
+	mkhub hub
+	city tunis 3
+	serve hub
+	"$FS" -C tunis remote add hub "$(cat url)" --hub-key hub/fieldsync/key.pub >/dev/null
+	"$FS" -C tunis sync >/dev/null
+	old=$(receipts_of tunis | jq -r '.[0].file')
+	[ -f "$old" ] || fail "no first receipt"
+	# the hub's post-receive hook now sends the old receipt again, as a hub that
+	# dropped the new commits would, to pass for having taken them
+	cat >hub/hooks/post-receive <<EOF
+#!/bin/sh
+cat >/dev/null
+sed 's/^/fieldsync-receipt: /' '$old' >&2
+EOF
+	action_json | "$FS" -C tunis add action >/dev/null
+	fails_clearly 1 "the hub's receipt is for commit" "$FS" -C tunis sync
+	has err "not for the one pushed ($(git -C tunis/.git rev-parse --short=12 main))"
+	[ "$(receipts_of tunis | jq length)" = 1 ] || fail "the replayed receipt was kept"
+	"$FS" -C hub hub serve --stop >/dev/null
+}
+
+two_hubs_each_give_their_receipts() {
+	mkhub hub
+	mkhub other
+	city tunis 3
+	enroll other tunis tunis
+	"$FS" -C tunis remote add hub "file://$PWD/hub" >/dev/null
+	"$FS" -C tunis remote add other "file://$PWD/other" >/dev/null
+	"$FS" -C tunis sync hub >/dev/null
+	"$FS" -C tunis sync other >/dev/null
+	receipts_of tunis >list
+	jq -e --arg a "$(ssh-keygen -lf hub/fieldsync/key.pub | cut -d' ' -f2)" \
+		--arg b "$(ssh-keygen -lf other/fieldsync/key.pub | cut -d' ' -f2)" \
+		'length == 2 and ([.[].hub_key] | sort) == ([$a, $b] | sort) and
+		 ([.[].file] | unique | length) == 2' list >/dev/null || { cat list; fail "two receipts"; }
+	# each hub is audited with all of them: its own judged, the other's counted apart
+	for h in hub other; do
+		run 0 "$FS" audit "$h" --receipts tunis/.fieldsync/receipts --json
+		jq -e '.receipts == 1 and .receipts_other == 1 and (.findings | length == 0)' out \
+			>/dev/null || { cat out; fail "$h: receipts"; }
+	done
+	# one hub drops the city: only its own receipt says so
+	git --git-dir=other update-ref -d refs/heads/cities/tunis
+	run 1 "$FS" audit other --receipts tunis/.fieldsync/receipts --json
+	jq -e '.findings | length == 1 and (.[0].problem | contains("the branch is gone"))' out \
+		>/dev/null || { cat out; fail "dropped city"; }
+	run 0 "$FS" audit hub --receipts tunis/.fieldsync/receipts
+}
+
 t "a file:// sync gives a receipt that stock ssh-keygen accepts" file_sync_gives_a_receipt_that_ssh_keygen_accepts
 t "an HTTP sync gives a receipt through the post-receive hook" http_sync_gives_a_receipt
 t "a bundle's receipt is added; forged ones are refused and change nothing" bundle_receipt_is_added_and_forgeries_are_refused
 t "an audit with receipts finds a rolled-back or dropped city; a clean hub passes" audit_with_receipts_finds_dropped_data
+t "an HTTP hub that sends an old receipt again is caught; nothing kept" http_hub_replaying_an_old_receipt_is_caught
+t "two hubs give their own receipts; each audit judges its own" two_hubs_each_give_their_receipts
