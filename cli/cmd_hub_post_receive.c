@@ -62,6 +62,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		return rc == CLI_HELP ? 0 : rc;
 	if (nargs)
 		return cli_usage_error(cmd, "hub post-receive: no arguments");
+	fs_i18n_plain(); /* its lines go to the pushing node, whatever language that reads */
 	while (fgets(line, sizeof(line), stdin)) {
 		char old_hex[64], new_hex[64], ref[900];
 		git_oid head;

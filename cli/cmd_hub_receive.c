@@ -27,6 +27,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		return rc == CLI_HELP ? 0 : rc;
 	if (nargs)
 		return cli_usage_error(cmd, "hub receive-check: no arguments");
+	fs_i18n_plain(); /* the pusher reads these lines (sync/push.c hub_errors) */
 	/* FROM_ENV: GIT_DIR, and the quarantine that holds the pushed objects */
 	if ((rc = git_repository_open_ext(&repo, NULL, GIT_REPOSITORY_OPEN_FROM_ENV, NULL)) < 0) {
 		rc = fs_error_git(rc, "hub: cannot open the repository (run as a git hook)");

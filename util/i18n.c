@@ -38,6 +38,11 @@ void fs_i18n_init(void)
 	textdomain(FS_TEXTDOMAIN);
 }
 
+void fs_i18n_plain(void)
+{
+	setlocale(LC_MESSAGES, "C");
+}
+
 const char *fs_gettext(const char *msgid)
 {
 	/* "" is the catalogue's header in gettext: never look it up */

@@ -29,6 +29,13 @@
  */
 void fs_i18n_init(void);
 
+/*
+ * Messages in English from now on, whatever the locale: for output another
+ * program reads (the hub's hooks, whose "error: " lines a pushing node picks
+ * out and shows to its own clerk, in whatever language that is).
+ */
+void fs_i18n_plain(void);
+
 /* The translation of msgid, or msgid itself. */
 const char *fs_gettext(const char *msgid) __attribute__((format_arg(1)));
 const char *fs_ngettext(const char *one, const char *many, unsigned long n)

@@ -85,6 +85,19 @@ help_and_errors_in_french_and_spanish() {
 	hasnt err "unknown command"
 }
 
+the_hubs_hooks_answer_in_english() {
+	mklocales
+	mkhub hub
+	# a pushing node picks the hub's reasons out of its "error: " lines
+	printf 'not a hook line\n' | GIT_DIR=hub run 1 in_lang fr "$FS" hub receive-check
+	has err "error: hub: cannot read the hook's input line"
+	hasnt err "$(tr_of fr "error: ")"
+	# its help is still the reader's
+	run 0 in_lang fr "$FS" hub receive-check --help
+	w=$(translated fr "The pre-receive hook: check every pushed commit.")
+	has out "$w"
+}
+
 bad_record_is_refused_in_the_clerks_language() {
 	mklocales
 	mknode n tunis
@@ -179,6 +192,7 @@ html_report_in_french() {
 t "the catalogues hold every message, translated" catalogues_are_complete_and_current
 t "every message is marked for translation" every_message_is_marked_for_translation
 t "help and errors in French and Spanish" help_and_errors_in_french_and_spanish
+t "the hub's hooks answer in English, for the pushing node" the_hubs_hooks_answer_in_english
 t "a bad record is refused in the clerk's language, nothing written" bad_record_is_refused_in_the_clerks_language
 t "what machines read is the same in every language" machine_output_is_the_same_in_every_language
 t "counts take each language's plural forms" counts_take_the_languages_plural_forms
