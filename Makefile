@@ -44,7 +44,8 @@ ifeq ($(FUZZ),1)
 SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 endif
-ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE $(WARN) -I. -I$(B) $(PKG_CFLAGS) $(CFLAGS) $(SANFLAGS)
+ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE $(WARN) -I. -I$(B) $(PKG_CFLAGS) $(CFLAGS) $(SANFLAGS) \
+	-DFS_LOCALEDIR='"$(LOCALEDIR)"'
 ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
 LIBS := $(PKG_LIBS) -lm
 

@@ -92,6 +92,8 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		rc = check(ctx, rev, json);
 		goto done;
 	}
+	if (on_receive)
+		fs_i18n_plain(); /* run by the hook: its lines go to the pushing node */
 	if (on_receive && !merge_on_receive(ctx))
 		return 0;
 	if ((rc = cli_open_hub(&hub, ctx, FS_NODE_WRITE)) < 0 || (rc = fs_merge(hub, &res)) < 0)

@@ -150,7 +150,8 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 						: P_("%zu service record", "%zu service records", n), n),
 		       cli_count(&c[1], P_("%zu commit", "%zu commits", st.commits), st.commits));
 		if (st.skipped)
-			printf(_(" (%zu imported before were skipped)"), st.skipped);
+			printf(P_(" (%zu imported before was skipped)",
+				  " (%zu imported before were skipped)", st.skipped), st.skipped);
 		printf("\n");
 	}
 	if (json) {

@@ -82,9 +82,12 @@ static int ks_import(fs_node *node, const char *path, size_t *restored, size_t *
 		goto done;
 	rc = fs_keystore_import(fs_node_private_dir(node), fs_node_city(node), path, backup, pass,
 				erased, e, restored, skipped);
-	if (rc == 0 && !json)
-		printf(_("keystore restored from %s: %zu person keys, %zu left out (erased)\n"), path,
-		       *restored, *skipped);
+	if (rc == 0 && !json) {
+		cli_count_buf c[2];
+		printf(_("keystore restored from %s: %s, %s left out (erased)\n"), path,
+		       cli_count(&c[0], P_("%zu person key", "%zu person keys", *restored), *restored),
+		       cli_count(&c[1], P_("%zu key", "%zu keys", *skipped), *skipped));
+	}
 done:
 	sodium_memzero(backup, sizeof(backup));
 	sodium_memzero(pass, sizeof(pass));

@@ -1,10 +1,10 @@
 #include "node/export.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/csv.h"
+#include "util/ascii.h"
 #include "util/error.h"
 #include "util/json.h"
 
@@ -77,7 +77,7 @@ int fs_export_since_check(const char *since)
 	size_t n = strlen(since), i;
 
 	for (i = 0; i < n && i < sizeof(shape) - 1; i++)
-		if (shape[i] == 'd' ? !isdigit((unsigned char)since[i]) : since[i] != shape[i])
+		if (shape[i] == 'd' ? !fs_ascii_isdigit((unsigned char)since[i]) : since[i] != shape[i])
 			break;
 	if (i == n && (n == 4 || n == 7 || n == 10 || n == sizeof(shape) - 1))
 		return 0;

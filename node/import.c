@@ -251,8 +251,12 @@ static int check_all(reader *r, fs_node *node, fs_kind kind, size_t *total)
 		goto done;
 	if (bad) {
 		if (bad > MAX_REPORTED)
-			fs_buf_printf(&report, _("... and %zu more bad lines\n"), bad - MAX_REPORTED);
-		fs_buf_printf(&report, _("%zu of %zu records are bad; nothing was imported"), bad, *total);
+			fs_buf_printf(&report, P_("... and %zu more bad line\n",
+						  "... and %zu more bad lines\n", bad - MAX_REPORTED),
+				      bad - MAX_REPORTED);
+		fs_buf_printf(&report, P_("%zu of %zu record is bad; nothing was imported",
+					  "%zu of %zu records are bad; nothing was imported", *total),
+			      bad, *total);
 		rc = fs_error_set(FS_EINVALID, "%s", fs_buf_cstr(&report));
 	}
 done:

@@ -603,7 +603,7 @@ int fs_keystore_export(const fs_keystore *ks, const char *path, const char *pass
 						   HEADER_BYTES, NULL, hdr + 40, k);
 	/* never over an older backup: it may be the only one */
 	if ((rc = fs_file_write_new(path, file, HEADER_BYTES + len + AEAD_TAG, 0600)) < 0)
-		rc = fs_error_prefix(_("backup"));
+		rc = fs_error_prefix("backup");
 done:
 	if (dp)
 		closedir(dp);

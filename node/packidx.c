@@ -157,7 +157,7 @@ static int open_input(input *in, const char *packdir, const char *name)
 		return fs_error_os("pack '%s'", path);
 	if (fstat(fd, &st) < 0)
 		rc = fs_error_os("pack '%s'", path);
-	else if ((rc = read_at(fd, hdr, 12, 0, "a pack")) == 0 &&
+	else if ((rc = read_at(fd, hdr, 12, 0, _("a pack"))) == 0 &&
 		 (st.st_size < 32 || memcmp(hdr, "PACK", 4) != 0 ||
 		  (get32(hdr + 4) != 2 && get32(hdr + 4) != 3)))
 		rc = fs_error_set(FS_EINVALID, "pack '%s': not a version 2 pack", name);

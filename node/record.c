@@ -63,9 +63,9 @@ static int set_string(cJSON *obj, const char *name, const char *value)
 static const char *json_type_name(const cJSON *v)
 {
 	if (cJSON_IsArray(v)) return _("an array");
-	if (cJSON_IsString(v)) return "a string";
-	if (cJSON_IsNumber(v)) return "a number";
-	if (cJSON_IsBool(v)) return "a boolean";
+	if (cJSON_IsString(v)) return _("a string");
+	if (cJSON_IsNumber(v)) return _("a number");
+	if (cJSON_IsBool(v)) return _("a boolean");
 	if (cJSON_IsNull(v)) return "null";
 	return _("an object");
 }

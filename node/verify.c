@@ -131,7 +131,8 @@ int fs_verify_range(git_repository *repo, const char *range, const fs_verify_tru
 		rc = fs_error_git(rc, "cannot walk the history");
 		goto done;
 	}
-	rc = st.bad ? fs_error_set(FS_EVERIFY, "%zu of %zu commits failed verification",
+	rc = st.bad ? fs_error_set(FS_EVERIFY, P_("%zu of %zu commit failed verification",
+						  "%zu of %zu commits failed verification", st.checked),
 				   st.bad, st.checked) : 0;
 done:
 	if (stats)

@@ -126,7 +126,7 @@ done:
 static void put_kind(fs_buf *out, const cJSON *v)
 {
 	if (!v)
-		fs_buf_puts(out, "nothing");
+		fs_buf_puts(out, _("nothing"));
 	else if (cJSON_IsNumber(v)) {
 		fs_buf_puts(out, _("the number "));
 		fs_json_put_number(out, v->valuedouble);

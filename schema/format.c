@@ -1,13 +1,14 @@
 #include "schema/format.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <string.h>
+
+#include "util/ascii.h"
 
 static int digits(const char *s, int n)
 {
 	for (int i = 0; i < n; i++)
-		if (!isdigit((unsigned char)s[i]))
+		if (!fs_ascii_isdigit((unsigned char)s[i]))
 			return 0;
 	return 1;
 }
@@ -52,9 +53,9 @@ static int full_time(const char *s)
 	p += 8;
 	if (*p == '.') {
 		p++;
-		if (!isdigit((unsigned char)*p))
+		if (!fs_ascii_isdigit((unsigned char)*p))
 			return 0;
-		while (isdigit((unsigned char)*p))
+		while (fs_ascii_isdigit((unsigned char)*p))
 			p++;
 	}
 	if (*p == 'Z' || *p == 'z') {
@@ -105,7 +106,7 @@ static int hostname(const char *s, size_t len)
 			if (label == 0 || label > 63 || s[i - 1] == '-')
 				return 0;
 			label = 0;
-		} else if (isalnum((unsigned char)c) || (c == '-' && label > 0)) {
+		} else if (fs_ascii_isalnum((unsigned char)c) || (c == '-' && label > 0)) {
 			label++;
 		} else {
 			return 0;
@@ -123,7 +124,7 @@ static int ipv4(const char *s, size_t len)
 	while (parts < 4) {
 		size_t start = i;
 		int v = 0;
-		while (i < len && isdigit((unsigned char)s[i]) && i - start < 3)
+		while (i < len && fs_ascii_isdigit((unsigned char)s[i]) && i - start < 3)
 			v = v * 10 + (s[i++] - '0');
 		if (i == start || v > 255 || (s[start] == '0' && i - start > 1))
 			return 0;
@@ -162,7 +163,7 @@ static int email(const char *s)
 				if (prev_dot)
 					return 0;
 				prev_dot = 1;
-			} else if (isalnum((unsigned char)*p) || ((unsigned char)*p < 0x80 &&
+			} else if (fs_ascii_isalnum((unsigned char)*p) || ((unsigned char)*p < 0x80 &&
 								  strchr(atext, *p))) {
 				prev_dot = 0;
 			} else {

@@ -1,8 +1,10 @@
 #include "schema/regex.h"
 
+#include <locale.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <threads.h>
 
 #include "util/buf.h"
 #include "util/error.h"
@@ -348,7 +350,7 @@ static int read_escape(tr *t, int in_class, unsigned *cp, cset *s)
 		return ESC_CHAR;
 	case 'x':
 		if (fs_hex_digits(t->p, 2, cp) < 0)
-			return unsupported(t, "a malformed \\x escape");
+			return unsupported(t, _("a malformed \\x escape"));
 		t->p += 2;
 		break;
 	case 'u':
@@ -356,11 +358,11 @@ static int read_escape(tr *t, int in_class, unsigned *cp, cset *s)
 			const char *e = strchr(t->p, '}');
 			if (!e || e - t->p < 2 || e - t->p > 7 ||
 			    fs_hex_digits(t->p + 1, (int)(e - t->p - 1), cp) < 0 || *cp > MAX_CP)
-				return unsupported(t, "a malformed \\u{...} escape");
+				return unsupported(t, _("a malformed \\u{...} escape"));
 			t->p = e + 1;
 		} else {
 			if (fs_hex4(t->p, cp) < 0)
-				return unsupported(t, "a malformed \\u escape");
+				return unsupported(t, _("a malformed \\u escape"));
 			t->p += 4;
 			if (*cp >= 0xD800 && *cp <= 0xDBFF) {
 				unsigned low;
@@ -385,10 +387,10 @@ static int read_escape(tr *t, int in_class, unsigned *cp, cset *s)
 	case 'p': case 'P':
 		return unsupported(t, _("a Unicode property escape (\\p, \\P)"));
 	case 'k':
-		return unsupported(t, "a back-reference (\\k)");
+		return unsupported(t, _("a back-reference (\\k)"));
 	default:
 		if (c >= '0' && c <= '9')
-			return unsupported(t, c == '0' ? _("a NUL character (\\0)") : "a back-reference");
+			return unsupported(t, c == '0' ? _("a NUL character (\\0)") : _("a back-reference"));
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
 			return unsupported(t, _("this letter escape"));
 		if ((unsigned char)c < 0x80) {
@@ -559,7 +561,7 @@ static int translate(fs_buf *out, const char *pat)
 						return unsupported(&t, _("an unclosed group name"));
 					t.p = e + 1;
 				} else {
-					return unsupported(&t, "look-around");
+					return unsupported(&t, _("look-around"));
 				}
 			}
 			fs_buf_putc(out, '(');
@@ -599,8 +601,34 @@ static int translate(fs_buf *out, const char *pat)
 	return fs_buf_check(out);
 }
 
+/*
+ * regcomp and regexec follow LC_CTYPE, and the expressions translate() writes
+ * are over bytes: they run under a "C" locale of their own, whatever the
+ * program's (another program linking libfieldsync may set one).
+ */
+static once_flag bytes_once = ONCE_FLAG_INIT;
+static locale_t bytes_loc;
+
+static void make_bytes_locale(void)
+{
+	bytes_loc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+static locale_t bytes_begin(void)
+{
+	call_once(&bytes_once, make_bytes_locale);
+	return bytes_loc ? uselocale(bytes_loc) : (locale_t)0;
+}
+
+static void bytes_end(locale_t old)
+{
+	if (old)
+		uselocale(old);
+}
+
 int fs_regex_compile(fs_regex **out, const char *pattern)
 {
+	locale_t old;
 	fs_buf ere = FS_BUF_INIT;
 	fs_regex *re = NULL;
 	int rc;
@@ -612,7 +640,10 @@ int fs_regex_compile(fs_regex **out, const char *pattern)
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}
-	if (regcomp(&re->re, fs_buf_cstr(&ere), REG_EXTENDED | REG_NOSUB) != 0) {
+	old = bytes_begin();
+	rc = regcomp(&re->re, fs_buf_cstr(&ere), REG_EXTENDED | REG_NOSUB);
+	bytes_end(old);
+	if (rc != 0) {
 		free(re);
 		re = NULL;
 		rc = fs_error_set(FS_EINVALID, "pattern '%s': not a regular expression this "
@@ -627,7 +658,11 @@ done:
 
 int fs_regex_search(const fs_regex *re, const char *s)
 {
-	return regexec(&re->re, s, 0, NULL, 0) == 0;
+	locale_t old = bytes_begin();
+	int rc = regexec(&re->re, s, 0, NULL, 0) == 0;
+
+	bytes_end(old);
+	return rc;
 }
 
 void fs_regex_free(fs_regex *re)

@@ -1,7 +1,8 @@
 #include "schema/uri.h"
 
-#include <ctype.h>
 #include <string.h>
+
+#include "util/ascii.h"
 
 size_t fs_uri_strip_fragment(const char *uri)
 {
@@ -13,9 +14,9 @@ static size_t scheme_len(const char *s)
 {
 	size_t i = 0;
 
-	if (!isalpha((unsigned char)s[0]))
+	if (!fs_ascii_isalpha((unsigned char)s[0]))
 		return 0;
-	while (isalnum((unsigned char)s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.')
+	while (fs_ascii_isalnum((unsigned char)s[i]) || s[i] == '+' || s[i] == '-' || s[i] == '.')
 		i++;
 	return s[i] == ':' ? i + 1 : 0;
 }

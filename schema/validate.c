@@ -700,8 +700,8 @@ static void describe(fs_buf *b, const cJSON *v)
 
 static const char *type_words(const char *t)
 {
-	if (strcmp(t, "string") == 0) return "a string";
-	if (strcmp(t, "number") == 0) return "a number";
+	if (strcmp(t, "string") == 0) return _("a string");
+	if (strcmp(t, "number") == 0) return _("a number");
 	if (strcmp(t, "integer") == 0) return _("an integer");
 	if (strcmp(t, "object") == 0) return _("an object");
 	if (strcmp(t, "array") == 0) return _("an array");
@@ -1272,7 +1272,7 @@ static int v_object(vctx *c, const cJSON *s, const cJSON *inst)
 				return 0;
 			/* the failure is where the value should be */
 			push(&c->iptr, r->valuestring);
-			rc = fail(c, "required", _("a value (the field is required)"), "nothing");
+			rc = fail(c, "required", _("a value (the field is required)"), _("nothing"));
 			pop(&c->iptr, at);
 			if (rc < 0)
 				return rc;
@@ -1289,7 +1289,7 @@ static int v_object(vctx *c, const cJSON *s, const cJSON *inst)
 				if (!c->report)
 					return 0;
 				push(&c->iptr, r->valuestring);
-				rc = fail_f(c, "dependentRequired", "nothing",
+				rc = fail_f(c, "dependentRequired", _("nothing"),
 					    _("a value (required when \"%.60s\" is present)"), d->string);
 				pop(&c->iptr, at);
 				if (rc < 0)
@@ -1440,7 +1440,7 @@ static int v_type(vctx *c, const cJSON *k, const cJSON *inst)
 		fs_buf_puts(&exp, type_words(k->valuestring));
 	} else {
 		for (const cJSON *t = k->child; t; t = t->next)
-			fs_buf_printf(&exp, "%s%s", t == k->child ? "" : t->next ? ", " : " or ",
+			fs_buf_printf(&exp, "%s%s", t == k->child ? "" : t->next ? ", " : _(" or "),
 				      type_words(t->valuestring));
 	}
 	describe(&found, inst);
@@ -1596,8 +1596,9 @@ int fs_schema_validate(const fs_schema_set *set, const char *uri, const cJSON *i
 		goto done;
 	*out = c.report;
 	c.report = NULL;
-	rc = fs_error_set(FS_EINVALID, "%zu problem%s against schema '%s'", (*out)->n + (*out)->more,
-			  (*out)->n + (*out)->more == 1 ? "" : "s", uri);
+	rc = fs_error_set(FS_EINVALID, P_("%zu problem against schema '%s'",
+					  "%zu problems against schema '%s'", (*out)->n + (*out)->more),
+			  (*out)->n + (*out)->more, uri);
 done:
 	fs_schema_report_free(c.report);
 	fs_buf_dispose(&c.iptr);

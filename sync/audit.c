@@ -220,7 +220,7 @@ static int registry_change(audit *a, git_commit *commit, const fs_signers *old,
 	int64_t when = (int64_t)git_commit_time(commit);
 	const git_oid *id = git_commit_id(commit);
 	fs_buf fp = FS_BUF_INIT;
-	char t[FS_TIME_RFC3339_BYTES], c[FS_TIME_RFC3339_BYTES];
+	char t[64], c[FS_TIME_RFC3339_BYTES]; /* t: a time, or "any time" in any language */
 	int rc = 0;
 
 	fs_time_rfc3339(c, when);
@@ -245,7 +245,7 @@ static int registry_change(audit *a, git_commit *commit, const fs_signers *old,
 		fs_buf_clear(&fp);
 		fs_ssh_pubkey_fingerprint(&fp, n->public_key);
 		if (n->valid_after == INT64_MIN)
-			snprintf(t, sizeof(t), _("any time"));
+			snprintf(t, sizeof(t), "%s", _("any time"));
 		else
 			fs_time_rfc3339(t, n->valid_after);
 		rc = finding(a, "hub", id, FS_HUB_SIGNERS_PATH, _("gives '%s' a new key %s valid from "
@@ -843,8 +843,8 @@ int fs_audit_run(git_repository *repo, const fs_audit_opts *opts, fs_audit_cb cb
 	    (opts && opts->receipts && (rc = audit_receipts(&a, opts->receipts)) != 0))
 		goto done;
 	if (st.findings)
-		rc = fs_error_set(FS_EVERIFY, "%zu finding%s", st.findings,
-				  st.findings == 1 ? "" : "s");
+		rc = fs_error_set(FS_EVERIFY, P_("%zu finding", "%zu findings", st.findings),
+				  st.findings);
 done:
 	if (a.stop)
 		rc = a.stop;

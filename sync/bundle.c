@@ -212,9 +212,12 @@ int fs_bundle_unpack(git_repository **out, const fs_bundle *b, const char *dir,
 
 	*out = NULL;
 	if (b->nprereq)
-		return fs_error_set(FS_EINVALID, "bundle '%s': it needs %zu commit%s it does not "
-				    "carry (made with --since?); only a whole history can be read "
-				    "on its own", name, b->nprereq, b->nprereq == 1 ? "" : "s");
+		return fs_error_set(FS_EINVALID,
+				    P_("bundle '%s': it needs %zu commit it does not carry (made with "
+				       "--since?); only a whole history can be read on its own",
+				       "bundle '%s': it needs %zu commits it does not carry (made with "
+				       "--since?); only a whole history can be read on its own",
+				       b->nprereq), name, b->nprereq);
 	if ((rc = git_repository_init(&repo, dir, 1)) < 0) {
 		rc = fs_error_git(rc, "cannot make a repository in '%s'", dir);
 		goto done;
@@ -238,7 +241,7 @@ int fs_bundle_unpack(git_repository **out, const fs_bundle *b, const char *dir,
 			goto done;
 		}
 		if ((rc = git_reference_create(&ref, repo, b->refs[i].ref, &b->refs[i].new, 1,
-					       _("bundle"))) < 0) {
+					       "fieldsync: bundle")) < 0) {
 			rc = fs_error_git(rc, "bundle '%s': cannot set %s", name, b->refs[i].ref);
 			goto done;
 		}

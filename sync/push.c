@@ -1064,10 +1064,13 @@ static int attempt(pusher *p, git_commit *head, size_t *limit, size_t max, int *
 		goto done;
 	if (!git_oid_is_zero(&has) && !git_oid_equal(&has, git_commit_id(head)) &&
 	    git_graph_descendant_of(fs_node_repo(p->node), git_commit_id(head), &has) != 1) {
-		rc = fs_error_set(FS_EREFUSED, "the hub has %s for city '%s', which is not in this "
-				  "%s's history (was it restored from an old backup?)",
-				  git_oid_tostr_s(&has), p->city_ref + strlen(FS_CITY_REF_PREFIX),
-				  p->uplink ? _("hub") : _("node"));
+		const char *city = p->city_ref + strlen(FS_CITY_REF_PREFIX);
+		rc = p->uplink ? fs_error_set(FS_EREFUSED, "the hub has %s for city '%s', which is not "
+					      "in this hub's history (was it restored from an old "
+					      "backup?)", git_oid_tostr_s(&has), city)
+			       : fs_error_set(FS_EREFUSED, "the hub has %s for city '%s', which is not "
+					      "in this node's history (was it restored from an old "
+					      "backup?)", git_oid_tostr_s(&has), city);
 		goto done;
 	}
 	if ((rc = plan(&v, &n, fs_node_repo(p->node), &has, git_commit_id(head))) < 0)

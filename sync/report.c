@@ -154,12 +154,14 @@ static int chart(report *r, const char *id, const char *title, const fs_counter 
 		fs_buf_puts(r->out, "<p class=\"none\">");
 		esc(r->out, _("nothing recorded yet"));
 		fs_buf_puts(r->out, "</p>\n");
+	} else {
+		fs_buf_printf(r->out, "<svg class=\"chart\" data-chart=\"%s\" role=\"img\" aria-label=\"",
+			      id);
+		esc(r->out, title);
+		fs_buf_printf(r->out, "\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+			      "xmlns=\"http://www.w3.org/2000/svg\">\n", CHART_WIDTH, height,
+			      CHART_WIDTH, height);
 	}
-	else
-		fs_buf_printf(r->out, "<svg class=\"chart\" data-chart=\"%s\" role=\"img\" "
-			      "aria-label=\"%s\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-			      "xmlns=\"http://www.w3.org/2000/svg\">\n", id, title, CHART_WIDTH,
-			      height, CHART_WIDTH, height);
 	for (size_t i = 0; i < n; i++) {
 		long long v = fs_counter_get(c, keys[i]);
 		const char *label = vocab ? label_of(vocab, keys[i]) : NULL;
@@ -288,8 +290,9 @@ static int cities(report *r)
 		esc(r->out, fs_json_string(meta, "name") ? fs_json_string(meta, "name") : "");
 		fs_buf_puts(r->out, "</td><td>");
 		esc(r->out, fs_json_string(meta, "country") ? fs_json_string(meta, "country") : "");
-		fs_buf_printf(r->out, "</td><td class=\"n\">%lld</td><td>%s</td></tr>\n", total,
-			      when);
+		fs_buf_printf(r->out, "</td><td class=\"n\">%lld</td><td>", total);
+		esc(r->out, when);
+		fs_buf_puts(r->out, "</td></tr>\n");
 		cJSON_Delete(meta);
 		cJSON_Delete(counts);
 		if (rc < 0)
@@ -345,7 +348,7 @@ static int pick(git_commit **out, char *from, size_t size, fs_node *node)
 	*out = NULL;
 	if (fs_node_is_hub(node)) {
 		ref = FS_UNIFIED_REF;
-		snprintf(from, size, _("the unified dataset"));
+		snprintf(from, size, "%s", _("the unified dataset"));
 	} else {
 		if ((rc = fs_remote_public_refs(&names, node)) < 0)
 			return rc;
@@ -444,7 +447,9 @@ int fs_report_html(fs_buf *out, fs_node *node)
 		      "<meta name=\"viewport\" content=\"width=device-width\">\n<title>", lang());
 	title = fs_node_name(node) ? fs_node_name(node) : "fieldsync";
 	esc(out, title);
-	fs_buf_printf(out, ": %s</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", from, style);
+	fs_buf_puts(out, ": ");
+	esc(out, from);
+	fs_buf_printf(out, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>", style);
 	esc(out, title);
 	fs_buf_puts(out, "</h1>\n<p class=\"meta\">");
 	put_text(out, _("From %s as merged on %s, commit %s."), from, when,

@@ -175,7 +175,7 @@ int fs_ssh_check_host(fs_ssh_login *login, git_cert *cert, const char *host)
 		return 0;
 	fingerprint(fp, (const unsigned char *)hk->hostkey, hk->hostkey_len);
 	if (blob_type(type, (const unsigned char *)hk->hostkey, hk->hostkey_len) < 0)
-		snprintf(type, sizeof(type), _("unknown type"));
+		snprintf(type, sizeof(type), "%s", _("unknown type"));
 	snprintf(login->why, sizeof(login->why),
 		 _("remote '%s': host '%s' presented the key %s (%s), which is not the one pinned; "
 		 "not connecting (if the hub's key did change, pin the new one: fieldsync remote "

@@ -31,10 +31,21 @@ void fs_i18n_init(void)
 {
 	char dir[PATH_MAX];
 
-	setlocale(LC_CTYPE, "");
+	/*
+	 * LC_MESSAGES only. LC_CTYPE stays "C": the schema's patterns run on
+	 * bytes (schema/regex.c), formats test ASCII, and every record and
+	 * output is UTF-8 whatever the terminal's charset, so translations are
+	 * asked for in UTF-8 too.
+	 */
 	setlocale(LC_MESSAGES, "");
 	if (locale_dir(dir, "locale") == 0 || locale_dir(dir, "../share/locale") == 0)
 		bindtextdomain(FS_TEXTDOMAIN, dir);
+#ifdef FS_LOCALEDIR
+	else /* no /proc, or a LOCALEDIR that is not beside BINDIR */
+		bindtextdomain(FS_TEXTDOMAIN, FS_LOCALEDIR);
+#endif
+	bind_textdomain_codeset(FS_TEXTDOMAIN, "UTF-8");
+	bind_textdomain_codeset("libc", "UTF-8"); /* strerror() inside our messages */
 	textdomain(FS_TEXTDOMAIN);
 }
 

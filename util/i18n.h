@@ -23,9 +23,10 @@
 /*
  * Take the language from the environment (LC_ALL, LC_MESSAGES, LANG,
  * LANGUAGE) and find the catalogues next to the program: <bin>/locale in the
- * build folder, <bin>/../share/locale once installed. Only LC_MESSAGES and
- * LC_CTYPE follow the locale: numbers, dates and sorting stay as in "C" so
- * that files and machine output are the same everywhere.
+ * build folder, <bin>/../share/locale once installed, else the LOCALEDIR it
+ * was built for. Only LC_MESSAGES follows the locale: character classes,
+ * numbers, dates and sorting stay as in "C" so that validation, files and
+ * machine output are the same everywhere; messages are always UTF-8.
  */
 void fs_i18n_init(void);
 

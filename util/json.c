@@ -62,7 +62,7 @@ static int scan_string(scanner *s)
 				continue;
 			case 'u':
 				if (s->end - s->p < 6 || fs_hex4((const char *)s->p + 2, &u) < 0)
-					return fail(s, "bad \\u escape");
+					return fail(s, _("bad \\u escape"));
 				if (u == 0)
 					return fail(s, _("NUL character in string"));
 				if (u >= 0xDC00 && u <= 0xDFFF)

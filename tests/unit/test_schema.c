@@ -1,6 +1,7 @@
 /* The validator: each keyword, its messages, references, limits. */
 #include "tests/unit/test.h"
 
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -219,6 +220,20 @@ TEST(schema, strings_and_patterns)
 	ONE("{\"minLength\": 1}", "\"\"", "x: /: expected at least 1 character, found 0\n");
 	/* string keywords ignore other types */
 	ONE("{\"minLength\": 1, \"pattern\": \"x\"}", "[]", "");
+}
+
+/* A program that sets a UTF-8 LC_CTYPE must judge records as every other does. */
+TEST(schema, patterns_do_not_follow_the_locale)
+{
+	char *old = setlocale(LC_CTYPE, NULL), saved[64];
+
+	snprintf(saved, sizeof(saved), "%s", old ? old : "C");
+	REQUIRE(setlocale(LC_CTYPE, "C.UTF-8") != NULL);
+	ONE("{\"pattern\": \"^.{1,3}$\"}", "\"S\xc3\xa3o\"", "");
+	ONE("{\"pattern\": \"^\\\\S+$\"}", "\"\xe6\x97\xa5\xe6\x9c\xac\"", "");
+	ONE("{\"pattern\": \"^.$\"}", "\"\xc3\xa9\"", "");
+	ONE("{\"pattern\": \"^[^a]$\"}", "\"\xe2\x82\xac\"", "");
+	setlocale(LC_CTYPE, saved);
 }
 
 TEST(schema, patterns_that_cannot_be_honoured_refuse_to_load)
