@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/utf8.h"
@@ -607,12 +608,12 @@ int fs_regex_compile(fs_regex **out, const char *pattern)
 	*out = NULL;
 	if ((rc = translate(&ere, pattern)) < 0)
 		goto done;
-	if (!(re = malloc(sizeof(*re)))) {
+	if (!(re = fs_malloc(sizeof(*re)))) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}
 	if (regcomp(&re->re, fs_buf_cstr(&ere), REG_EXTENDED | REG_NOSUB) != 0) {
-		free(re);
+		fs_free(re);
 		re = NULL;
 		rc = fs_error_set(FS_EINVALID, "pattern '%s': not a regular expression this "
 				  "validator can use", pattern);
@@ -634,5 +635,5 @@ void fs_regex_free(fs_regex *re)
 	if (!re)
 		return;
 	regfree(&re->re);
-	free(re);
+	fs_free(re);
 }
