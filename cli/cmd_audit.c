@@ -8,6 +8,7 @@
 #include "node/sshsig.h"
 #include "sync/audit.h"
 #include "sync/bundle.h"
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -278,6 +279,16 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	rc = fs_audit_run(repo, &aopts, print_finding, &out, &st);
 	if (rc < 0 && rc != FS_EVERIFY)
 		goto done;
+	/*
+	 * libgit2 1.5 reports some failed allocations as missing files or refs,
+	 * or leaves out what it could not read: findings made while memory ran
+	 * out, and their absence, prove nothing
+	 */
+	if (fs_alloc_failures() > 0) {
+		rc = fs_error_set(FS_ENOMEM, "memory ran out during the audit: its result proves "
+				  "nothing; run it again");
+		goto done;
+	}
 	/* a checkpoint only ever records a clean state */
 	if (cp_path && rc == 0) {
 		if ((rc = fs_checkpoint_write(cp_path, auditor, repo, st.prefix, st.hub_key)) < 0)

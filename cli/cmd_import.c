@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "node/formmap.h"
 #include "node/import.h"
+#include "util/alloc.h"
 #include "util/csvread.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -85,7 +86,7 @@ static int import_form(fs_node *node, const char *from, const char *path, const 
 done:
 	fs_formmap_free(map);
 	fs_csv_free(csv);
-	free(lines);
+	fs_free(lines);
 	fs_buf_dispose_secure(&file);
 	fs_buf_dispose(&maptext);
 	fs_buf_dispose_secure(&ndjson);

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "node/sshsig.h"
 #include "sync/receipt.h"
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/time.h"
@@ -86,7 +87,7 @@ static int gather(const char *path, const fs_buf *text, void *payload)
 		l->bad++;
 		return 0;
 	}
-	if (!(nv = realloc(l->v, (l->n + 1) * sizeof(*nv))) || !(nv[l->n].file = strdup(path))) {
+	if (!(nv = fs_realloc(l->v, (l->n + 1) * sizeof(*nv))) || !(nv[l->n].file = fs_strdup(path))) {
 		l->v = nv ? nv : l->v;
 		fs_receipt_free(r);
 		return fs_error_set(FS_ENOMEM, "out of memory");
@@ -147,9 +148,9 @@ static int list(const fs_node *node, const fs_buf *keys, int json, int *failed)
 done:
 	for (size_t i = 0; i < l.n; i++) {
 		fs_receipt_free(l.v[i].r);
-		free(l.v[i].file);
+		fs_free(l.v[i].file);
 	}
-	free(l.v);
+	fs_free(l.v);
 	cJSON_Delete(a);
 	fs_buf_dispose(&dir);
 	fs_buf_dispose(&fp);

@@ -57,7 +57,7 @@ static int open_protected(cJSON *rec, const fs_node *node, const char *id)
 	} else if (rc < 0) {
 		rc = fs_error_prefix("record '%s'", id);
 	} else {
-		cJSON_ReplaceItemInObjectCaseSensitive(rec, "protected", plain);
+		rc = fs_json_set(rec, "protected", plain);
 	}
 done:
 	fs_erasures_free(e);

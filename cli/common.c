@@ -12,6 +12,7 @@
 
 #include "node/key.h"
 #include "node/sshsig.h"
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -143,6 +144,16 @@ int cli_fail(int code, int json)
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 		fprintf(stderr, _("error: %.*s\n"), (int)len, p);
 		p += len + (nl ? 1 : 0);
+	}
+	/*
+	 * libgit2 1.5 reports some failed allocations as other errors ("object
+	 * not found", "unexpected data at the end of the pack"): after one, the
+	 * error is the system's, whatever it says
+	 */
+	if (code != FS_ENOMEM && cli_exit_code(code) != FS_EXIT_OK && fs_alloc_failures() > 0) {
+		fprintf(stderr, _("error: memory ran out during this run (%lu allocations failed): "
+				  "the error above may come from that\n"), fs_alloc_failures());
+		code = FS_ENOMEM;
 	}
 	if (json) {
 		cJSON *root = cJSON_CreateObject(), *err = cJSON_AddObjectToObject(root, "error");

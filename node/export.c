@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/alloc.h"
 #include "util/csv.h"
 #include "util/ascii.h"
 #include "util/error.h"
@@ -168,7 +169,7 @@ static int one(const char *id, fs_kind kind, const char *data, size_t len, void 
 			goto done;
 	} else {
 		/* the cells one after another in one buffer, NUL-separated */
-		if (!(ends = malloc(x->ncols * sizeof(*ends)))) {
+		if (!(ends = fs_malloc(x->ncols * sizeof(*ends)))) {
 			rc = fs_error_set(FS_ENOMEM, "out of memory");
 			goto done;
 		}
@@ -188,7 +189,7 @@ static int one(const char *id, fs_kind kind, const char *data, size_t len, void 
 	if ((rc = emit(x)) == 0)
 		x->count++;
 done:
-	free(ends);
+	fs_free(ends);
 	cJSON_Delete(rec);
 	return rc;
 }
@@ -211,7 +212,7 @@ int fs_export(FILE *out, size_t *count, git_repository *repo, const git_tree *ro
 			return fs_error_set(FS_EUSAGE, "a table holds one kind of record: name action "
 					    "or service");
 		}
-		if (!(x.cells = malloc(x.ncols * sizeof(*x.cells))))
+		if (!(x.cells = fs_malloc(x.ncols * sizeof(*x.cells))))
 			return fs_error_set(FS_ENOMEM, "out of memory");
 		if ((rc = header(&x)) < 0)
 			goto done;
@@ -222,7 +223,7 @@ int fs_export(FILE *out, size_t *count, git_repository *repo, const git_tree *ro
 		rc = fs_error_os("cannot write the export");
 done:
 	*count = x.count;
-	free(x.cells);
+	fs_free(x.cells);
 	fs_buf_dispose(&x.row);
 	fs_buf_dispose(&x.cell);
 	return rc;

@@ -8,6 +8,7 @@
 
 #include "node/protect.h"
 #include "node/record.h"
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/time.h"
@@ -33,7 +34,7 @@ static int push(fs_erasures *e, const char *person, const char *kid, const char 
 
 	if (e->n == e->cap) {
 		size_t cap = e->cap ? 2 * e->cap : 16;
-		erased *v = realloc(e->v, cap * sizeof(*v));
+		erased *v = fs_realloc(e->v, cap * sizeof(*v));
 		if (!v)
 			return fs_error_set(FS_ENOMEM, "out of memory");
 		e->v = v;
@@ -73,7 +74,7 @@ done:
 
 int fs_erasures_load(fs_erasures **out, const fs_node *node)
 {
-	fs_erasures *e = calloc(1, sizeof(*e));
+	fs_erasures *e = fs_calloc(1, sizeof(*e));
 	int rc;
 
 	*out = NULL;
@@ -109,8 +110,8 @@ void fs_erasures_free(fs_erasures *e)
 {
 	if (!e)
 		return;
-	free(e->v);
-	free(e);
+	fs_free(e->v);
+	fs_free(e);
 }
 
 /* ---- forget ----------------------------------------------------------------- */
@@ -194,7 +195,7 @@ int fs_person_forget(fs_node *node, const char *person, char erasure_id[FS_ID_BY
 
 	erasure_id[0] = '\0';
 	*records = *keys = 0;
-	if (!(g = calloc(1, sizeof(*g))))
+	if (!(g = fs_calloc(1, sizeof(*g))))
 		return fs_error_set(FS_ENOMEM, "out of memory");
 	g->person = person;
 	if ((rc = fs_node_keystore(&ks, node)) < 0 || (rc = fs_erasures_load(&erasures, node)) < 0)
@@ -240,6 +241,6 @@ int fs_person_forget(fs_node *node, const char *person, char erasure_id[FS_ID_BY
 done:
 	fs_erasures_free(erasures);
 	fs_buf_dispose(&json);
-	free(g);
+	fs_free(g);
 	return rc;
 }

@@ -6,6 +6,7 @@
 
 #include "node/keystore.h"
 #include "schema/builtin.h"
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/i18n.h"
@@ -76,7 +77,7 @@ static int check_strings(const cJSON *obj, const char *part, const char *what, i
 
 int fs_formmap_parse(fs_formmap **out, const char *text, size_t len, const char *what)
 {
-	fs_formmap *m = calloc(1, sizeof(*m));
+	fs_formmap *m = fs_calloc(1, sizeof(*m));
 	const cJSON *c, *v;
 	int rc;
 
@@ -141,7 +142,7 @@ void fs_formmap_free(fs_formmap *m)
 	if (!m)
 		return;
 	cJSON_Delete(m->doc);
-	free(m);
+	fs_free(m);
 }
 
 /* The header index of column `name`: exact, or a unique last segment after '/' or '-'. */
@@ -191,7 +192,7 @@ static int one_row(cJSON *rec, const fs_formmap *m, const fs_csv *csv, size_t ro
 		if (!cJSON_AddStringToObject(rec, c->string, c->valuestring))
 			return fs_error_set(FS_ENOMEM, "out of memory");
 	cJSON_ArrayForEach(c, m->columns) {
-		char *v = strdup(fs_csv_field_at(csv, row, cols[i++]));
+		char *v = fs_strdup(fs_csv_field_at(csv, row, cols[i++]));
 		const cJSON *map = cJSON_GetObjectItemCaseSensitive(m->values, c->string);
 		const char *to;
 		if (!v)
@@ -202,7 +203,7 @@ static int one_row(cJSON *rec, const fs_formmap *m, const fs_csv *csv, size_t ro
 		/* an empty cell is no value: the schema says whether one was needed */
 		if (*v && !cJSON_AddStringToObject(rec, c->string, to ? to : v))
 			rc = fs_error_set(FS_ENOMEM, "out of memory");
-		free(v);
+		fs_free(v);
 		if (rc < 0)
 			return rc;
 	}
@@ -232,7 +233,7 @@ int fs_formmap_apply(fs_buf *out, size_t **lines, size_t *n, const fs_formmap *m
 {
 	size_t ncols = (size_t)cJSON_GetArraySize(m->columns),
 	       nprot = (size_t)cJSON_GetArraySize(m->protected_), person_col = 0, i;
-	size_t *cols = calloc(ncols + 1, sizeof(*cols)), *pcols = calloc(nprot + 1, sizeof(*pcols));
+	size_t *cols = fs_calloc(ncols + 1, sizeof(*cols)), *pcols = fs_calloc(nprot + 1, sizeof(*pcols));
 	size_t rows = fs_csv_count(csv) - 1;
 	fs_keystore *ks;
 	const cJSON *c;
@@ -240,7 +241,7 @@ int fs_formmap_apply(fs_buf *out, size_t **lines, size_t *n, const fs_formmap *m
 
 	*lines = NULL;
 	*n = 0;
-	if (!cols || !pcols || !(*lines = calloc(rows + 1, sizeof(**lines)))) {
+	if (!cols || !pcols || !(*lines = fs_calloc(rows + 1, sizeof(**lines)))) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -271,11 +272,11 @@ int fs_formmap_apply(fs_buf *out, size_t **lines, size_t *n, const fs_formmap *m
 	}
 done:
 	if (rc < 0) {
-		free(*lines);
+		fs_free(*lines);
 		*lines = NULL;
 		*n = 0;
 	}
-	free(cols);
-	free(pcols);
+	fs_free(cols);
+	fs_free(pcols);
 	return rc;
 }

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/i18n.h"
@@ -131,7 +132,7 @@ static int find_done(ranges *out, const fs_node *node, const char *hash)
 		if (p && sscanf(p + strlen(needle), "%zu-%zu", &a, &b) == 2) {
 			if (out->n == out->cap) {
 				size_t cap = out->cap ? out->cap * 2 : 16;
-				void *v = realloc(out->v, cap * sizeof(*out->v));
+				void *v = fs_realloc(out->v, cap * sizeof(*out->v));
 				if (!v) {
 					rc = fs_error_set(FS_ENOMEM, "out of memory");
 					break;
@@ -167,7 +168,7 @@ typedef struct {
 static void batch_clear(batch *b)
 {
 	for (size_t i = 0; i < b->n; i++)
-		free(b->paths[i]);
+		fs_free(b->paths[i]);
 	b->n = 0;
 }
 
@@ -242,7 +243,8 @@ static int check_all(reader *r, fs_node *node, fs_kind kind, size_t *total)
 		else
 			rc = fs_record_prepare(&rec, node, kind, r->line.ptr, r->line.size, NULL, what);
 		cJSON_Delete(rec);
-		if (rc == FS_ENOMEM)
+		/* the system failed, not the line */
+		if (rc == FS_ENOMEM || rc == FS_EIO || rc == FS_ERROR)
 			goto done;
 		if (rc < 0 && ++bad <= MAX_REPORTED)
 			fs_buf_printf(&report, "%s\n", fs_error_last()->message);
@@ -272,8 +274,8 @@ static int write_all(reader *r, fs_node *node, fs_kind kind, const char *hash,
 	char what[64];
 	int rc;
 
-	b.upd = calloc(batch_size, sizeof(*b.upd));
-	b.paths = calloc(batch_size, sizeof(*b.paths));
+	b.upd = fs_calloc(batch_size, sizeof(*b.upd));
+	b.paths = fs_calloc(batch_size, sizeof(*b.paths));
 	if (!b.upd || !b.paths) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
@@ -305,8 +307,8 @@ done:
 	if (rc < 0)
 		fs_node_discard(node);
 	batch_clear(&b);
-	free(b.upd);
-	free(b.paths);
+	fs_free(b.upd);
+	fs_free(b.paths);
 	return rc;
 }
 
@@ -390,7 +392,7 @@ done:
 	if (spool_path[0])
 		unlink(spool_path);
 	fs_buf_dispose(&r.line);
-	free(done_ranges.v);
+	fs_free(done_ranges.v);
 	return rc;
 }
 

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "node/pwhash.h"
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/i18n.h"
@@ -137,9 +138,9 @@ static fs_keystore *keystore_alloc(const char *dir, const char *city)
 		fs_error_set(FS_ERROR, "libsodium cannot start");
 		return NULL;
 	}
-	ks = calloc(1, sizeof(*ks));
+	ks = fs_calloc(1, sizeof(*ks));
 	if (!ks || !(ks->secret = sodium_malloc(AEAD_KEY + SECRET_BYTES))) {
-		free(ks);
+		fs_free(ks);
 		fs_error_set(FS_ENOMEM, "out of memory for the keystore");
 		return NULL;
 	}
@@ -154,7 +155,7 @@ void fs_keystore_free(fs_keystore *ks)
 		return;
 	sodium_free(ks->secret);
 	sodium_free(ks->pending);
-	free(ks);
+	fs_free(ks);
 }
 
 int fs_keystore_exists(const char *private_dir)
@@ -594,7 +595,7 @@ int fs_keystore_export(const fs_keystore *ks, const char *path, const char *pass
 	}
 	if ((rc = backup_header(hdr, k, passphrase)) < 0)
 		goto done;
-	if (!(file = malloc(HEADER_BYTES + len + AEAD_TAG))) {
+	if (!(file = fs_malloc(HEADER_BYTES + len + AEAD_TAG))) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory for the backup");
 		goto done;
 	}
@@ -608,7 +609,7 @@ done:
 	if (dp)
 		closedir(dp);
 	sodium_free(plain);
-	free(file);
+	fs_free(file);
 	sodium_memzero(k, sizeof(k));
 	return rc;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/alloc.h"
 #include "util/error.h"
 
 typedef struct {
@@ -30,7 +31,7 @@ static int collect(const char *root, const git_tree_entry *e, void *payload)
 		return 0;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 256;
-		listed *v = realloc(l->v, cap * sizeof(*v));
+		listed *v = fs_realloc(l->v, cap * sizeof(*v));
 		if (!v)
 			return fs_error_set(FS_ENOMEM, "out of memory");
 		l->v = v;
@@ -121,7 +122,7 @@ int fs_record_foreach_tree(git_repository *repo, const git_tree *root, const cha
 done:
 	git_tree_free(sub);
 	git_tree_free(cities);
-	free(l.v);
+	fs_free(l.v);
 	return rc;
 }
 

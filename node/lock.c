@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/alloc.h"
 #include "util/error.h"
 
 struct fs_lock {
@@ -43,7 +44,7 @@ int fs_lock_acquire(fs_lock **out, const char *path, int timeout_ms)
 		nanosleep(&ts, NULL);
 		waited += 20;
 	}
-	lock = malloc(sizeof(*lock));
+	lock = fs_malloc(sizeof(*lock));
 	if (!lock) {
 		close(fd);
 		return fs_error_set(FS_ENOMEM, "out of memory");
@@ -58,7 +59,7 @@ void fs_lock_release(fs_lock *lock)
 	if (!lock)
 		return;
 	close(lock->fd); /* closing the last descriptor drops the flock */
-	free(lock);
+	fs_free(lock);
 }
 
 /*

@@ -17,6 +17,7 @@
 #include "node/staging.h"
 #include "schema/builtin.h"
 #include "schema/schema.h"
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/i18n.h"
 #include "util/file.h"
@@ -52,8 +53,11 @@ int fs_global_init(void)
 {
 	if (sodium_init() < 0)
 		return fs_error_set(FS_ERROR, "libsodium cannot start");
-	if (git_libgit2_init() < 0)
+	/* before libgit2 starts, so that what it allocates then is counted */
+	if (fs_alloc_init() < 0 || git_libgit2_init() < 0)
 		return fs_error_git(-1, "libgit2 cannot start");
+	if (fs_alloc_git_errors() < 0)
+		return fs_error_prefix("libgit2 cannot start");
 	/* an acknowledged record must survive a power cut */
 	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
 	/*
@@ -119,10 +123,10 @@ void fs_node_free(fs_node *node)
 	fs_keystore_free(node->keystore);
 	git_repository_free(node->repo);
 	fs_lock_release(node->lock);
-	free(node->dir);
-	free(node->fsdir);
-	free(node->name);
-	free(node);
+	fs_free(node->dir);
+	fs_free(node->fsdir);
+	fs_free(node->name);
+	fs_free(node);
 }
 
 void fs_node_set_keystore_source(fs_node *node, fs_node_keystore_cb open, void *payload)
@@ -356,6 +360,18 @@ done:
 
 /* ---- opening ------------------------------------------------------------ */
 
+/* Setting `name` into v: 0, 1 when it is not set, or an error (out of memory is not "not set"). */
+static int setting(git_buf *v, git_config *cfg, const char *name, const fs_node *node)
+{
+	int rc = git_config_get_string_buf(v, cfg, name);
+
+	if (fs_error_git_absent(rc))
+		return 1;
+	if (rc < 0)
+		return fs_error_git(rc, "node '%s': cannot read the setting %s", node->dir, name);
+	return 0;
+}
+
 static int read_settings(fs_node *node)
 {
 	git_config *cfg = NULL;
@@ -367,17 +383,20 @@ static int read_settings(fs_node *node)
 	if (node->hub) {
 		/* a hub signs as the principal "hub"; its name is only for people */
 		snprintf(node->city, sizeof(node->city), "%s", FS_HUB_PRINCIPAL);
-		if (git_config_get_string_buf(&v, cfg, "fieldsync.hub") < 0 || v.size == 0) {
+		if ((rc = setting(&v, cfg, "fieldsync.hub", node)) < 0)
+			goto done;
+		if (rc > 0 || v.size == 0) {
 			rc = fs_error_set(FS_ENOTNODE, "'%s' is a git repository but not a fieldsync "
 					  "hub (no fieldsync.hub setting)", node->dir);
 			goto done;
 		}
-		node->name = strdup(v.ptr);
+		node->name = fs_strdup(v.ptr);
 		git_buf_dispose(&v);
 		goto key;
 	}
-	if (git_config_get_string_buf(&v, cfg, "fieldsync.city") < 0 || v.size == 0 ||
-	    v.size >= sizeof(node->city)) {
+	if ((rc = setting(&v, cfg, "fieldsync.city", node)) < 0)
+		goto done;
+	if (rc > 0 || v.size == 0 || v.size >= sizeof(node->city)) {
 		rc = fs_error_set(FS_ENOTNODE,
 				  "'%s' is a git repository but not a fieldsync node "
 				  "(no fieldsync.city setting)", node->dir);
@@ -385,21 +404,26 @@ static int read_settings(fs_node *node)
 	}
 	memcpy(node->city, v.ptr, v.size + 1);
 	git_buf_dispose(&v);
-	if (git_config_get_string_buf(&v, cfg, "fieldsync.country") == 0 && v.size == 2)
+	if ((rc = setting(&v, cfg, "fieldsync.country", node)) < 0)
+		goto done;
+	if (rc == 0 && v.size == 2)
 		memcpy(node->country, v.ptr, 3);
 	git_buf_dispose(&v);
-	if (git_config_get_string_buf(&v, cfg, "fieldsync.name") == 0)
-		node->name = strdup(v.ptr);
+	if ((rc = setting(&v, cfg, "fieldsync.name", node)) < 0)
+		goto done;
+	if (rc == 0)
+		node->name = fs_strdup(v.ptr);
 	else
-		node->name = strdup(node->city);
+		node->name = fs_strdup(node->city);
 	git_buf_dispose(&v);
 key:
 	if (!node->name) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}
-	if (git_config_get_string_buf(&v, cfg, "fieldsync.publickey") < 0 ||
-	    fs_ssh_pubkey_parse(node->public_key, v.ptr) < 0) {
+	if ((rc = setting(&v, cfg, "fieldsync.publickey", node)) < 0)
+		goto done;
+	if (rc > 0 || fs_ssh_pubkey_parse(node->public_key, v.ptr) < 0) {
 		rc = fs_error_set(FS_EKEY, "node '%s': the setting fieldsync.publicKey is missing "
 				  "or not an ssh-ed25519 key", node->dir);
 		goto done;
@@ -446,12 +470,12 @@ const fs_key *fs_node_key(const fs_node *node)
 
 static int node_alloc(fs_node **out, const char *absdir, int hub)
 {
-	fs_node *node = calloc(1, sizeof(*node));
+	fs_node *node = fs_calloc(1, sizeof(*node));
 	const char *private = hub ? HUB_FSDIR : FSDIR;
 
 	*out = NULL;
-	if (!node || !(node->dir = strdup(absdir)) ||
-	    !(node->fsdir = malloc(strlen(absdir) + strlen(private) + 2))) {
+	if (!node || !(node->dir = fs_strdup(absdir)) ||
+	    !(node->fsdir = fs_malloc(strlen(absdir) + strlen(private) + 2))) {
 		fs_node_free(node);
 		return fs_error_set(FS_ENOMEM, "out of memory");
 	}
@@ -678,7 +702,7 @@ static int build_staging(const char *abs, const char *stage, const fs_node_init_
 	key = NULL;
 	snprintf(node->city, sizeof(node->city), "%s", opts->city);
 	snprintf(node->country, sizeof(node->country), "%s", opts->country);
-	if (!(node->name = strdup(opts->name))) {
+	if (!(node->name = fs_strdup(opts->name))) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}

@@ -12,6 +12,7 @@
 #include <git2/sys/odb_backend.h>
 
 #include "node/packfile.h"
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -69,7 +70,7 @@ static int list_packs(git_repository *repo, pack_list *out)
 			continue;
 		if (out->n == out->cap) {
 			size_t cap = out->cap ? out->cap * 2 : 16;
-			pack_info *v = realloc(out->v, cap * sizeof(*v));
+			pack_info *v = fs_realloc(out->v, cap * sizeof(*v));
 			if (!v) {
 				rc = fs_error_set(FS_ENOMEM, "out of memory");
 				break;
@@ -209,8 +210,8 @@ static int combine(git_repository *repo, const char *const *names, size_t n, cha
 	written[0] = '\0';
 	if ((rc = path_of(dir, sizeof(dir), repo, "objects/pack")) < 0)
 		return rc;
-	if (!(again = calloc(n, sizeof(*again))) || !(cur = calloc(n, sizeof(*cur))) ||
-	    !(twice = calloc(n, 1))) {
+	if (!(again = fs_calloc(n, sizeof(*again))) || !(cur = fs_calloc(n, sizeof(*cur))) ||
+	    !(twice = fs_calloc(n, 1))) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -253,9 +254,9 @@ done:
 		for (size_t i = 0; i < n; i++)
 			if (again[i][0])
 				remove_pack(repo, again[i]);
-	free(twice);
-	free(cur);
-	free(again);
+	fs_free(twice);
+	fs_free(cur);
+	fs_free(again);
 	return rc;
 }
 
@@ -288,7 +289,7 @@ int fs_pack_maintain(git_repository *repo, fs_pack_policy policy)
 		names[i] = packs.v[i].name;
 	rc = combine(repo, names, upto, written);
 done:
-	free(packs.v);
+	fs_free(packs.v);
 	return rc;
 }
 
@@ -353,7 +354,7 @@ int fs_pack_stat(git_repository *repo, fs_pack_stats *out)
 		if (path_of(path, sizeof(path), repo, rel) == 0 && stat(path, &st) == 0)
 			out->bytes += (long long)st.st_size;
 	}
-	free(packs.v);
+	fs_free(packs.v);
 	return loose_objects(repo, 0, out);
 }
 
@@ -435,13 +436,13 @@ static int gc_hub(git_repository *repo, pack_list *packs, size_t *objects)
 	int rc;
 
 	qsort(packs->v, packs->n, sizeof(pack_info), by_size);
-	if (!(names = calloc(packs->n ? packs->n : 1, sizeof(*names))))
+	if (!(names = fs_calloc(packs->n ? packs->n : 1, sizeof(*names))))
 		return fs_error_set(FS_ENOMEM, "out of memory");
 	for (size_t i = 0; i < packs->n; i++)
 		names[i] = packs->v[i].name;
 	if ((rc = combine(repo, names, packs->n, written)) == 0)
 		*objects = written[0] ? idx_objects(repo, written) : 0;
-	free(names);
+	fs_free(names);
 	return rc;
 }
 
@@ -463,6 +464,6 @@ int fs_pack_gc(git_repository *repo, fs_pack_policy policy, fs_pack_stats *befor
 	if (rc == 0 && after && (rc = fs_pack_stat(repo, after)) == 0)
 		after->objects = objects;
 done:
-	free(packs.v);
+	fs_free(packs.v);
 	return rc;
 }

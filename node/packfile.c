@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "node/packidx.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -235,7 +236,7 @@ int fs_packfile_write(const char *packdir, fs_pack_object *objs, size_t n, char 
 		return fs_error_set(FS_EINVALID, "path too long: '%s'", packdir);
 	if (deflateInit(&z, Z_DEFAULT_COMPRESSION) != Z_OK)
 		return fs_error_set(FS_ENOMEM, "out of memory");
-	if (!(e = calloc(n ? n : 1, sizeof(*e)))) {
+	if (!(e = fs_calloc(n ? n : 1, sizeof(*e)))) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -259,7 +260,7 @@ done:
 	if (tmp_pack[0])
 		unlink(tmp_pack);
 	deflateEnd(&z);
-	free(e);
+	fs_free(e);
 	fs_buf_dispose(&pack);
 	return rc;
 }

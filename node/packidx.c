@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/i18n.h"
 
@@ -198,8 +199,8 @@ int fs_packidx_open(fs_packidx **out, const char *packdir, const char *const *na
 	int rc = 0;
 
 	*out = NULL;
-	if (!(x = calloc(1, sizeof(*x))) || !(x->in = calloc(count ? count : 1, sizeof(input)))) {
-		free(x);
+	if (!(x = fs_calloc(1, sizeof(*x))) || !(x->in = fs_calloc(count ? count : 1, sizeof(input)))) {
+		fs_free(x);
 		return fs_error_set(FS_ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < count; i++)
@@ -238,8 +239,8 @@ void fs_packidx_free(fs_packidx *x)
 	for (size_t i = 0; i < x->count; i++)
 		if (x->in[i].fd >= 0)
 			close(x->in[i].fd);
-	free(x->in);
-	free(x);
+	fs_free(x->in);
+	fs_free(x);
 }
 
 /* Ties go to the earlier pack: equal ids stay in pack order, as git sorts them. */
@@ -310,7 +311,7 @@ int fs_packidx_write(fs_packidx *x, int fd, const char *path, unsigned char *twi
 	size_t *heap = NULL, live = 0, last_in = SIZE_MAX;
 	int rc = 0, dup = 0;
 
-	if (!(w = calloc(4, sizeof(*w))) || !(heap = calloc(x->count + 1, sizeof(*heap)))) {
+	if (!(w = fs_calloc(4, sizeof(*w))) || !(heap = fs_calloc(x->count + 1, sizeof(*heap)))) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -379,8 +380,8 @@ int fs_packidx_write(fs_packidx *x, int fd, const char *path, unsigned char *twi
 	else
 		rc = write_at(fd, head, HEAD, 0, path);
 done:
-	free(heap);
-	free(w);
+	fs_free(heap);
+	fs_free(w);
 	return rc;
 }
 

@@ -5,6 +5,7 @@
 
 #include <git2/sys/repository.h>
 
+#include "util/alloc.h"
 #include "util/error.h"
 
 struct fs_packs {
@@ -61,7 +62,7 @@ static int p_freshen(git_odb_backend *b, const git_oid *id)
 static void p_free(git_odb_backend *b)
 {
 	INNER(b)->free(INNER(b));
-	free(b);
+	fs_free(b);
 }
 
 /*
@@ -90,7 +91,7 @@ int fs_packs_setup(fs_packs **out, git_repository *repo, git_odb_backend *stagin
 	int rc;
 
 	*out = NULL;
-	if (!(p = calloc(1, sizeof(*p)))) {
+	if (!(p = fs_calloc(1, sizeof(*p)))) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -117,10 +118,9 @@ int fs_packs_setup(fs_packs **out, git_repository *repo, git_odb_backend *stagin
 		loose->free(loose);
 		goto git_fail;
 	}
-	if (staging && (rc = git_odb_add_backend(odb, staging, 1000)) < 0) {
-		staging->free(staging);
+	if (staging && (rc = git_odb_add_backend(odb, staging, 1000)) < 0)
 		goto git_fail;
-	}
+	staging = NULL; /* the odb's now */
 	if ((rc = git_repository_set_odb(repo, odb)) < 0)
 		goto git_fail;
 	git_odb_free(odb); /* the repository holds it now */
@@ -131,8 +131,11 @@ fail:
 	if (p) {
 		if (p->inner)
 			p->inner->free(p->inner);
-		free(p);
+		fs_free(p);
 	}
+	/* not added yet: the caller gave it up all the same */
+	if (staging)
+		staging->free(staging);
 	*out = NULL;
 	git_odb_free(odb);
 	return rc;

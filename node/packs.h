@@ -19,7 +19,8 @@ typedef struct fs_packs fs_packs;
 /*
  * Give `repo` a new object database: the loose objects, the packs (without
  * automatic rescans) and `staging` on top (may be NULL). `out` lives as
- * long as the repository's odb.
+ * long as the repository's odb; so does `staging`, which is freed with it,
+ * or at once when this fails.
  */
 int fs_packs_setup(fs_packs **out, git_repository *repo, git_odb_backend *staging);
 

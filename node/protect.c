@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -68,7 +69,7 @@ int fs_protect_seal(cJSON **out, fs_keystore *ks, const char *city, const char *
 	    (rc = make_ad(&ad, city, id, person, kid)) < 0)
 		goto done;
 	cap = text.size + FS_PROTECT_PAD;
-	if (!(padded = sodium_malloc(cap)) || !(ct = malloc(cap + AEAD_TAG))) {
+	if (!(padded = sodium_malloc(cap)) || !(ct = fs_malloc(cap + AEAD_TAG))) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -81,7 +82,7 @@ int fs_protect_seal(cJSON **out, fs_keystore *ks, const char *city, const char *
 	crypto_aead_xchacha20poly1305_ietf_encrypt(ct, NULL, padded, plen,
 						   (const unsigned char *)ad.ptr, ad.size, NULL,
 						   nonce, key);
-	if (!(ct64 = malloc(sodium_base64_ENCODED_LEN(plen + AEAD_TAG, B64)))) {
+	if (!(ct64 = fs_malloc(sodium_base64_ENCODED_LEN(plen + AEAD_TAG, B64)))) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -100,8 +101,8 @@ int fs_protect_seal(cJSON **out, fs_keystore *ks, const char *city, const char *
 done:
 	cJSON_Delete(o);
 	sodium_free(padded);
-	free(ct);
-	free(ct64);
+	fs_free(ct);
+	fs_free(ct64);
 	fs_buf_dispose_secure(&text);
 	fs_buf_dispose(&ad);
 	sodium_memzero(key, sizeof(key));
@@ -133,7 +134,7 @@ int fs_protect_open(cJSON **out, fs_keystore *ks, const char *city, const char *
 		goto done;
 	}
 	clen = strlen(ct64);
-	if (!(ct = malloc(clen + 1)) || !(plain = sodium_malloc(clen + 1))) {
+	if (!(ct = fs_malloc(clen + 1)) || !(plain = sodium_malloc(clen + 1))) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -152,7 +153,7 @@ int fs_protect_open(cJSON **out, fs_keystore *ks, const char *city, const char *
 	rc = fs_json_parse(out, (const char *)plain, plen, _("protected part"));
 done:
 	sodium_free(plain); /* wipes */
-	free(ct);
+	fs_free(ct);
 	fs_buf_dispose(&ad);
 	sodium_memzero(key, sizeof(key));
 	return rc;

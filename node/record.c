@@ -49,15 +49,7 @@ int fs_record_path(fs_buf *out, const char *city, fs_kind kind, const char *id)
 
 static int set_string(cJSON *obj, const char *name, const char *value)
 {
-	cJSON *v = cJSON_CreateString(value);
-
-	if (!v)
-		return fs_error_set(FS_ENOMEM, "out of memory");
-	if (cJSON_GetObjectItemCaseSensitive(obj, name))
-		cJSON_ReplaceItemInObjectCaseSensitive(obj, name, v);
-	else
-		cJSON_AddItemToObject(obj, name, v);
-	return 0;
+	return fs_json_set(obj, name, cJSON_CreateString(value));
 }
 
 static const char *json_type_name(const cJSON *v)
@@ -215,7 +207,10 @@ int fs_record_prepare(cJSON **out, const fs_node *node, fs_kind kind, const char
 	if (prot) {
 		if ((rc = protect(&prot, rec, node, old, what)) < 0)
 			goto done;
-		cJSON_AddItemToObject(rec, "protected", prot);
+		if (!cJSON_AddItemToObject(rec, "protected", prot)) {
+			rc = fs_error_set(FS_ENOMEM, "out of memory");
+			goto done;
+		}
 		prot = NULL;
 	}
 	if (kind == FS_KIND_ACTION && (rc = check_dates(rec, what)) < 0)
@@ -257,13 +252,16 @@ static int locate(fs_kind *kind, git_oid *blob, git_tree *tree, const fs_node *n
 		fs_buf_clear(&path);
 		if ((rc = fs_record_path(&path, fs_node_city(node), kinds[i], id)) < 0)
 			break;
-		if (git_tree_entry_bypath(&e, tree, path.ptr) == 0) {
+		if ((rc = git_tree_entry_bypath(&e, tree, path.ptr)) == 0) {
 			*kind = kinds[i];
 			git_oid_cpy(blob, git_tree_entry_id(e));
 			git_tree_entry_free(e);
-			rc = 0;
-		} else {
+		} else if (fs_error_git_absent(rc)) {
 			rc = FS_ENOTFOUND;
+		} else {
+			/* out of memory is not "no such record" */
+			rc = fs_error_git(rc, "record '%s'", id);
+			break;
 		}
 	}
 	fs_buf_dispose(&path);
@@ -367,10 +365,11 @@ int fs_record_edit(fs_node *node, const char *id, const char *json, size_t len)
 			rc = fs_error_set(FS_ENOMEM, "out of memory");
 			goto done;
 		}
-		cJSON_ReplaceItemInObjectCaseSensitive(probe, "updated",
-						       cJSON_CreateString(updated->valuestring));
-		rc = cJSON_Compare(probe, old, 1);
+		if ((rc = set_string(probe, "updated", updated->valuestring)) == 0)
+			rc = cJSON_Compare(probe, old, 1);
 		cJSON_Delete(probe);
+		if (rc < 0)
+			goto done;
 		if (rc) {
 			rc = fs_error_set(FS_EUNCHANGED, "record '%s': no change", id);
 			goto done;

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "node/sshsig.h"
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/i18n.h"
 
@@ -24,11 +25,11 @@ void fs_signers_free(fs_signers *s)
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->n; i++) {
-		free((char *)s->v[i].principals);
-		free((char *)s->v[i].namespaces);
+		fs_free((char *)s->v[i].principals);
+		fs_free((char *)s->v[i].namespaces);
 	}
-	free(s->v);
-	free(s);
+	fs_free(s->v);
+	fs_free(s);
 }
 
 /* ---- ssh's wildcard patterns (match.c): * and ?, lists with ! ----------- */
@@ -93,12 +94,12 @@ static int bad(const where *w, const char *what)
 }
 
 /* A token up to the next blank outside quotes, quotes kept. */
-static char *token(const char **pp, const char *end)
+static int token(char **out, const char **pp, const char *end)
 {
 	const char *p = *pp, *start;
 	int quoted = 0;
-	char *out;
 
+	*out = NULL;
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
 	start = p;
@@ -108,13 +109,14 @@ static char *token(const char **pp, const char *end)
 		p++;
 	}
 	if (p == start || quoted)
-		return NULL;
-	if (!(out = malloc((size_t)(p - start) + 1)))
-		return NULL;
-	memcpy(out, start, (size_t)(p - start));
-	out[p - start] = '\0';
+		return 0;
+	/* not "no token": a line must not read as malformed for want of memory */
+	if (!(*out = fs_malloc((size_t)(p - start) + 1)))
+		return fs_error_set(FS_ENOMEM, "out of memory");
+	memcpy(*out, start, (size_t)(p - start));
+	(*out)[p - start] = '\0';
 	*pp = p;
-	return out;
+	return 1;
 }
 
 /* Drop the quotes around a whole value: "a,b" -> a,b */
@@ -181,8 +183,8 @@ static int parse_options(fs_signer *e, char *opts, const where *w)
 		if (!value)
 			return bad(w, _("an option without a value"));
 		if (strcmp(name, "namespaces") == 0) {
-			free((char *)e->namespaces);
-			if (!(e->namespaces = strdup(value)))
+			fs_free((char *)e->namespaces);
+			if (!(e->namespaces = fs_strdup(value)))
 				return fs_error_set(FS_ENOMEM, "out of memory");
 		} else if (strcmp(name, "valid-after") == 0) {
 			if (parse_time(&e->valid_after, value) < 0)
@@ -216,21 +218,21 @@ static int parse_line(fs_signers *s, const char *p, const char *end, const where
 	e.valid_after = INT64_MIN;
 	e.valid_before = INT64_MAX;
 	e.line = w->line;
-	if (!(principals = token(&p, end))) {
-		rc = bad(w, _("expected principals"));
+	if ((rc = token(&principals, &p, end)) <= 0) {
+		rc = rc < 0 ? rc : bad(w, _("expected principals"));
 		goto done;
 	}
 	unquote(principals);
-	if (!(tok = token(&p, end))) {
-		rc = bad(w, _("expected a key after the principals"));
+	if ((rc = token(&tok, &p, end)) <= 0) {
+		rc = rc < 0 ? rc : bad(w, _("expected a key after the principals"));
 		goto done;
 	}
 	if (!is_keytype(tok)) {
 		if ((rc = parse_options(&e, tok, w)) < 0)
 			goto done;
-		free(tok);
-		if (!(tok = token(&p, end))) {
-			rc = bad(w, _("expected a key after the options"));
+		fs_free(tok);
+		if ((rc = token(&tok, &p, end)) <= 0) {
+			rc = rc < 0 ? rc : bad(w, _("expected a key after the options"));
 			goto done;
 		}
 	}
@@ -238,8 +240,8 @@ static int parse_line(fs_signers *s, const char *p, const char *end, const where
 		rc = bad(w, _("only ssh-ed25519 keys are supported"));
 		goto done;
 	}
-	if (!(key = token(&p, end))) {
-		rc = bad(w, _("expected the base64 key"));
+	if ((rc = token(&key, &p, end)) <= 0) {
+		rc = rc < 0 ? rc : bad(w, _("expected the base64 key"));
 		goto done;
 	}
 	fs_buf_printf(&line, "ssh-ed25519 %s", key);
@@ -251,7 +253,7 @@ static int parse_line(fs_signers *s, const char *p, const char *end, const where
 	}
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 8;
-		fs_signer *v = realloc(s->v, cap * sizeof(*v));
+		fs_signer *v = fs_realloc(s->v, cap * sizeof(*v));
 		if (!v) {
 			rc = fs_error_set(FS_ENOMEM, "out of memory");
 			goto done;
@@ -264,17 +266,17 @@ static int parse_line(fs_signers *s, const char *p, const char *end, const where
 	s->v[s->n++] = e;
 	e.namespaces = NULL;
 done:
-	free(principals);
-	free(tok);
-	free(key);
-	free((char *)e.namespaces);
+	fs_free(principals);
+	fs_free(tok);
+	fs_free(key);
+	fs_free((char *)e.namespaces);
 	fs_buf_dispose(&line);
 	return rc;
 }
 
 int fs_signers_parse(fs_signers **out, const char *text, size_t len, const char *origin)
 {
-	fs_signers *s = calloc(1, sizeof(*s));
+	fs_signers *s = fs_calloc(1, sizeof(*s));
 	const char *p = text, *end = text + len;
 	where w = { origin, 0 };
 	int rc = 0;

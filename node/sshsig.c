@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/i18n.h"
 
@@ -150,7 +151,7 @@ int fs_sshsig_sign(fs_buf *out, const fs_key *key, const char *namespace_, const
 	if ((rc = fs_buf_check(&blob)) < 0 || (rc = fs_buf_check(&inner)) < 0)
 		goto done;
 	b64len = sodium_base64_ENCODED_LEN(blob.size, sodium_base64_VARIANT_ORIGINAL);
-	if (!(b64 = malloc(b64len))) {
+	if (!(b64 = fs_malloc(b64len))) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -165,7 +166,7 @@ int fs_sshsig_sign(fs_buf *out, const fs_key *key, const char *namespace_, const
 	fs_buf_puts(out, ARMOR_END "\n");
 	rc = fs_buf_check(out);
 done:
-	free(b64);
+	fs_free(b64);
 	fs_buf_dispose(&msg);
 	fs_buf_dispose(&blob);
 	fs_buf_dispose(&inner);
@@ -313,12 +314,16 @@ int fs_sshsig_text_verify(size_t *text_len, const char *file, size_t len,
 {
 	const char *armor = strstr(file, "\n-----BEGIN SSH SIGNATURE-----");
 	size_t body;
+	int rc;
 
 	*text_len = 0;
 	if (!armor || (size_t)(armor - file) >= len)
 		return fs_error_set(FS_EINVALID, "no signature block");
 	body = (size_t)(armor + 1 - file);
-	if (fs_sshsig_verify(armor + 1, len - body, namespace_, file, body, public_key) < 0)
+	if ((rc = fs_sshsig_verify(armor + 1, len - body, namespace_, file, body, public_key)) ==
+	    FS_ENOMEM)
+		return rc;
+	if (rc < 0)
 		return fs_error_set(FS_EVERIFY, "the signature does not hold (changed since it "
 				    "was signed, or not signed in namespace %s)", namespace_);
 	*text_len = body;

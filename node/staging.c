@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "node/packfile.h"
+#include "util/alloc.h"
 #include "util/error.h"
 
 typedef struct {
@@ -43,7 +44,7 @@ static entry *find(const fs_staging *st, const git_oid *id)
 static int grow(fs_staging *st)
 {
 	size_t cap = st->cap ? st->cap * 2 : 1024;
-	entry *old = st->v, *v = calloc(cap, sizeof(*v));
+	entry *old = st->v, *v = fs_calloc(cap, sizeof(*v));
 
 	if (!v)
 		return -1;
@@ -58,7 +59,7 @@ static int grow(fs_staging *st)
 		v[j] = old[i];
 	}
 	st->cap = cap;
-	free(old);
+	fs_free(old);
 	return 0;
 }
 
@@ -76,7 +77,7 @@ static int b_write(git_odb_backend *b, const git_oid *id, const void *data, size
 	}
 	for (i = slot(st, id); st->v[i].used; i = (i + 1) & (st->cap - 1))
 		;
-	if (!(st->v[i].data = malloc(len ? len : 1))) {
+	if (!(st->v[i].data = fs_malloc(len ? len : 1))) {
 		git_error_set_oom();
 		return -1;
 	}
@@ -123,7 +124,7 @@ static int b_exists(git_odb_backend *b, const git_oid *id)
 void fs_staging_reset(fs_staging *st)
 {
 	for (size_t i = 0; i < st->cap; i++)
-		free(st->v[i].data);
+		fs_free(st->v[i].data);
 	if (st->cap)
 		memset(st->v, 0, st->cap * sizeof(*st->v));
 	st->n = 0;
@@ -134,13 +135,13 @@ static void b_free(git_odb_backend *b)
 	fs_staging *st = (fs_staging *)b;
 
 	fs_staging_reset(st);
-	free(st->v);
-	free(st);
+	fs_free(st->v);
+	fs_free(st);
 }
 
 int fs_staging_new(fs_staging **out)
 {
-	fs_staging *st = calloc(1, sizeof(*st));
+	fs_staging *st = fs_calloc(1, sizeof(*st));
 
 	*out = NULL;
 	if (!st)
@@ -175,7 +176,7 @@ int fs_staging_flush(fs_staging *st, git_repository *repo, const char *packdir)
 	(void)repo;
 	if (st->n == 0)
 		return 0;
-	if (!(objs = malloc(st->n * sizeof(*objs)))) {
+	if (!(objs = fs_malloc(st->n * sizeof(*objs)))) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -190,7 +191,7 @@ int fs_staging_flush(fs_staging *st, git_repository *repo, const char *packdir)
 	}
 	rc = fs_packfile_write(packdir, objs, k, name);
 done:
-	free(objs);
+	fs_free(objs);
 	fs_staging_reset(st);
 	return rc;
 }

@@ -37,13 +37,19 @@ int fs_verify_commit(git_repository *repo, const git_oid *id, const fs_verify_tr
 		rc = fs_error_git(rc, "commit %s", git_oid_tostr_s(id));
 		goto done;
 	}
-	rc = 0;
-	if (fs_sshsig_parse(&parsed, sig.ptr, sig.size) < 0) {
+	/* out of memory is an error, not a problem of the commit */
+	if ((rc = fs_sshsig_parse(&parsed, sig.ptr, sig.size)) == FS_ENOMEM)
+		goto done;
+	if (rc < 0) {
+		rc = 0;
 		snprintf(problem, problem_size, _("unreadable signature: %s"), fs_error_last()->message);
 		r->problem = problem;
 		goto done;
 	}
-	if (fs_sshsig_check(&parsed, "git", data.ptr, data.size) < 0) {
+	if ((rc = fs_sshsig_check(&parsed, "git", data.ptr, data.size)) == FS_ENOMEM)
+		goto done;
+	if (rc < 0) {
+		rc = 0;
 		snprintf(problem, problem_size, _("bad signature: %s"), fs_error_last()->message);
 		r->problem = problem;
 		goto done;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <threads.h>
 
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/utf8.h"
@@ -636,7 +637,7 @@ int fs_regex_compile(fs_regex **out, const char *pattern)
 	*out = NULL;
 	if ((rc = translate(&ere, pattern)) < 0)
 		goto done;
-	if (!(re = malloc(sizeof(*re)))) {
+	if (!(re = fs_malloc(sizeof(*re)))) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -644,7 +645,7 @@ int fs_regex_compile(fs_regex **out, const char *pattern)
 	rc = regcomp(&re->re, fs_buf_cstr(&ere), REG_EXTENDED | REG_NOSUB);
 	bytes_end(old);
 	if (rc != 0) {
-		free(re);
+		fs_free(re);
 		re = NULL;
 		rc = fs_error_set(FS_EINVALID, "pattern '%s': not a regular expression this "
 				  "validator can use", pattern);
@@ -670,5 +671,5 @@ void fs_regex_free(fs_regex *re)
 	if (!re)
 		return;
 	regfree(&re->re);
-	free(re);
+	fs_free(re);
 }

@@ -59,6 +59,7 @@ static void remove_dots(fs_buf *out, const char *path, size_t len)
 int fs_uri_resolve(fs_buf *out, const char *base, const char *ref)
 {
 	size_t bs = scheme_len(base), auth_end, path_end, base_nofrag;
+	int rc;
 	const char *q;
 
 	if (scheme_len(ref)) {
@@ -99,9 +100,14 @@ int fs_uri_resolve(fs_buf *out, const char *base, const char *ref)
 		fs_buf_put(&merged, base + auth_end, last - auth_end);
 		q = ref + strcspn(ref, "?#");
 		fs_buf_put(&merged, ref, (size_t)(q - ref));
-		remove_dots(out, fs_buf_cstr(&merged), merged.size);
-		fs_buf_puts(out, q);
+		/* a broken buffer reads as "", which would resolve to the base */
+		if ((rc = fs_buf_check(&merged)) == 0) {
+			remove_dots(out, fs_buf_cstr(&merged), merged.size);
+			fs_buf_puts(out, q);
+		}
 		fs_buf_dispose(&merged);
+		if (rc < 0)
+			return rc;
 	}
 	return fs_buf_check(out);
 }

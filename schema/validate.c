@@ -21,8 +21,9 @@
 #include "schema/format.h"
 #include "schema/regex.h"
 #include "schema/uri.h"
-#include "util/i18n.h"
+#include "util/alloc.h"
 #include "util/error.h"
+#include "util/i18n.h"
 #include "util/json.h"
 #include "util/utf8.h"
 
@@ -73,7 +74,7 @@ static int grow(void **v, size_t *cap, size_t n, size_t size)
 	if (n < *cap)
 		return 0;
 	c = *cap ? *cap * 2 : 16;
-	if (!(p = realloc(*v, c * size)))
+	if (!(p = fs_realloc(*v, c * size)))
 		return fs_error_set(FS_ENOMEM, "out of memory");
 	*v = p;
 	*cap = c;
@@ -110,7 +111,7 @@ static node_info *map_put(fs_schema_set *set, const void *key)
 		return e;
 	if ((set->mapn + 1) * 2 > set->mapcap) {
 		size_t cap = set->mapcap ? set->mapcap * 2 : 256, oldcap = set->mapcap;
-		node_info *old = set->map, *m = calloc(cap, sizeof(*m));
+		node_info *old = set->map, *m = fs_calloc(cap, sizeof(*m));
 		if (!m) {
 			fs_error_set(FS_ENOMEM, "out of memory");
 			return NULL;
@@ -122,7 +123,7 @@ static node_info *map_put(fs_schema_set *set, const void *key)
 				;
 			m[i] = old[j];
 		}
-		free(old);
+		fs_free(old);
 		set->map = m;
 		set->mapcap = cap;
 	}
@@ -142,7 +143,7 @@ static const char *intern(fs_schema_set *set, const char *s, size_t len)
 			return set->strings[i];
 	if (grow((void **)&set->strings, &set->capstrings, set->nstrings, sizeof(char *)) < 0)
 		return NULL;
-	if (!(copy = strndup(s, len))) {
+	if (!(copy = fs_strndup(s, len))) {
 		fs_error_set(FS_ENOMEM, "out of memory");
 		return NULL;
 	}
@@ -160,7 +161,7 @@ static int add_resource(fs_schema_set *set, const char *uri, const cJSON *node)
 			       fs_error_set(FS_EINVALID, "schema: '%s' is defined twice", uri);
 	if (grow((void **)&set->res, &set->capres, set->nres, sizeof(resource)) < 0)
 		return FS_ENOMEM;
-	if (!(copy = strdup(uri)))
+	if (!(copy = fs_strdup(uri)))
 		return fs_error_set(FS_ENOMEM, "out of memory");
 	set->res[set->nres].uri = copy;
 	set->res[set->nres].node = node;
@@ -184,16 +185,23 @@ static const cJSON *lookup(const fs_schema_set *set, const char *uri)
 {
 	size_t h = fs_uri_strip_fragment(uri);
 	const cJSON *target;
-	char *frag, *p;
+	char small[256], *frag, *p;
 
 	if (uri[h] && uri[h + 1] && uri[h + 1] != '/')
 		return find_resource(set, uri, strlen(uri)); /* an anchor */
 	if (!(target = find_resource(set, uri, h)) || !uri[h])
 		return target;
-	if (!(frag = strdup(uri + h + 1)))
+	/*
+	 * On the stack when it fits: NULL says "no such schema", so a failed
+	 * allocation here would turn into a refused record.
+	 */
+	if (strlen(uri + h + 1) < sizeof(small))
+		frag = strcpy(small, uri + h + 1);
+	else if (!(frag = fs_strdup(uri + h + 1)))
 		return NULL;
 	if (fs_uri_unescape(frag) < 0) {
-		free(frag);
+		if (frag != small)
+			fs_free(frag);
 		return NULL;
 	}
 	for (p = frag; target && *p == '/';) {
@@ -225,13 +233,14 @@ static const cJSON *lookup(const fs_schema_set *set, const char *uri)
 		p = end;
 		*p = '/';
 	}
-	free(frag);
+	if (frag != small)
+		fs_free(frag);
 	return target;
 }
 
 int fs_schema_set_new(fs_schema_set **out)
 {
-	*out = calloc(1, sizeof(**out));
+	*out = fs_calloc(1, sizeof(**out));
 	return *out ? 0 : fs_error_set(FS_ENOMEM, "out of memory");
 }
 
@@ -241,19 +250,19 @@ void fs_schema_set_free(fs_schema_set *set)
 		return;
 	for (size_t i = 0; i < set->mapcap; i++) {
 		fs_regex_free(set->map[i].re);
-		free(set->map[i].loc);
+		fs_free(set->map[i].loc);
 	}
 	for (size_t i = 0; i < set->nres; i++)
-		free(set->res[i].uri);
+		fs_free(set->res[i].uri);
 	for (size_t i = 0; i < set->nstrings; i++)
-		free(set->strings[i]);
+		fs_free(set->strings[i]);
 	for (size_t i = 0; i < set->ndocs; i++)
 		cJSON_Delete(set->docs[i]);
-	free(set->map);
-	free(set->res);
-	free(set->strings);
-	free(set->docs);
-	free(set);
+	fs_free(set->map);
+	fs_free(set->res);
+	fs_free(set->strings);
+	fs_free(set->docs);
+	fs_free(set);
 }
 
 void fs_schema_set_assert_formats(fs_schema_set *set, int on)
@@ -506,7 +515,7 @@ static int walk(loader *l, const cJSON *s, const char *base, int depth)
 	fs_buf_printf(&uri, "%s#%s", l->doc, WHERE);
 	if ((rc = fs_buf_check(&uri)) < 0)
 		goto done;
-	if (!e->loc && !(e->loc = strdup(uri.ptr))) {
+	if (!e->loc && !(e->loc = fs_strdup(uri.ptr))) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -582,13 +591,15 @@ int fs_schema_set_add(fs_schema_set *set, const char *uri, const char *json, siz
 		goto done;
 	}
 	l.doc = base;
-	if ((rc = add_resource(set, base, doc)) < 0 || (rc = walk(&l, doc, base, 0)) < 0)
+	/* the walk goes on past a failed push: the locations it indexed may be wrong */
+	if ((rc = add_resource(set, base, doc)) < 0 || (rc = walk(&l, doc, base, 0)) < 0 ||
+	    (rc = fs_buf_check(&l.path)) < 0)
 		goto done;
 done:
 	if (rc < 0) {
 		/* a document that failed to load cannot be named by a $ref */
 		while (set->nres > nres)
-			free(set->res[--set->nres].uri);
+			fs_free(set->res[--set->nres].uri);
 		if (!set->ndocs || set->docs[set->ndocs - 1] != doc)
 			cJSON_Delete(doc);
 	}
@@ -613,14 +624,14 @@ void fs_schema_report_free(fs_schema_report *r)
 	if (!r)
 		return;
 	for (size_t i = 0; i < r->n; i++) {
-		free((char *)r->v[i].instance);
-		free((char *)r->v[i].schema);
-		free((char *)r->v[i].keyword);
-		free((char *)r->v[i].expected);
-		free((char *)r->v[i].found);
+		fs_free((char *)r->v[i].instance);
+		fs_free((char *)r->v[i].schema);
+		fs_free((char *)r->v[i].keyword);
+		fs_free((char *)r->v[i].expected);
+		fs_free((char *)r->v[i].found);
 	}
-	free(r->v);
-	free(r);
+	fs_free(r->v);
+	fs_free(r);
 }
 
 int fs_schema_report_format(const fs_schema_report *r, fs_buf *out, const char *prefix,
@@ -664,13 +675,13 @@ static void render(fs_buf *b, const cJSON *v)
 		if (!*p) {
 			fs_json_put_string(b, s);
 		} else {
-			char *cut = strndup(s, (size_t)(p - s));
+			char *cut = fs_strndup(s, (size_t)(p - s));
 			if (!cut) {
 				fs_buf_puts(b, _("a long string"));
 				return;
 			}
 			fs_json_put_string(b, cut);
-			free(cut);
+			fs_free(cut);
 			if (b->size)
 				b->size--; /* the closing quote */
 			fs_buf_puts(b, "...\"");
@@ -755,17 +766,17 @@ static int fail(vctx *c, const char *keyword, const char *expected, const char *
 	if (strcmp(keyword, "false") != 0)
 		fs_buf_printf(&loc, "/%s", keyword);
 	f = &r->v[r->n];
-	f->instance = strdup(inst);
-	f->keyword = strdup(keyword);
-	f->expected = strdup(expected);
-	f->found = strdup(found);
+	f->instance = fs_strdup(inst);
+	f->keyword = fs_strdup(keyword);
+	f->expected = fs_strdup(expected);
+	f->found = fs_strdup(found);
 	f->schema = fs_buf_detach(&loc);
 	if (!f->instance || !f->keyword || !f->expected || !f->found || !f->schema) {
-		free((char *)f->instance);
-		free((char *)f->keyword);
-		free((char *)f->expected);
-		free((char *)f->found);
-		free((char *)f->schema);
+		fs_free((char *)f->instance);
+		fs_free((char *)f->keyword);
+		fs_free((char *)f->expected);
+		fs_free((char *)f->found);
+		fs_free((char *)f->schema);
 		return fs_error_set(FS_ENOMEM, "out of memory");
 	}
 	r->n++;
@@ -932,7 +943,7 @@ static int apply_uri(vctx *c, const char *uri, const char *ref, const cJSON *ins
 				    uri);
 	if (!map_find(c->set, target)) {
 		/* a pointer into a place the loader did not walk (an unknown keyword) */
-		if (!(doc = strndup(uri, fs_uri_strip_fragment(uri))))
+		if (!(doc = fs_strndup(uri, fs_uri_strip_fragment(uri))))
 			return fs_error_set(FS_ENOMEM, "out of memory");
 		c->base = doc;
 		c->loc = uri;
@@ -940,7 +951,7 @@ static int apply_uri(vctx *c, const char *uri, const char *ref, const cJSON *ins
 	rc = v_schema(c, target, inst);
 	c->base = base;
 	c->loc = loc;
-	free(doc);
+	fs_free(doc);
 	return rc;
 }
 
@@ -1582,10 +1593,15 @@ int fs_schema_validate(const fs_schema_set *set, const char *uri, const cJSON *i
 			c.root_dir = i + 1;
 	if (!lookup(set, uri))
 		return fs_error_set(FS_ENOTFOUND, "schema '%s': unknown", uri);
-	if (!(c.report = calloc(1, sizeof(*c.report))))
+	if (!(c.report = fs_calloc(1, sizeof(*c.report))))
 		return fs_error_set(FS_ENOMEM, "out of memory");
 	if ((rc = apply_uri(&c, uri, uri, instance)) < 0)
 		goto done;
+	/* the instance's path failed to grow: the report would point at the wrong member */
+	if (fs_buf_check(&c.iptr) < 0) {
+		rc = FS_ENOMEM;
+		goto done;
+	}
 	if (rc == 1) {
 		rc = 0;
 		goto done;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "node/treediff.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/counter.h"
 #include "util/csv.h"
@@ -129,8 +130,10 @@ static int count_blob(walk *w, const git_oid *id, long long sign)
 	if ((rc = git_blob_lookup(&blob, w->a->repo, id)) < 0)
 		return fs_error_git(rc, "city '%s': cannot read record %s", w->city,
 				    git_oid_tostr_s(id));
-	rec = cJSON_ParseWithLength(git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
-	if (!cJSON_IsObject(rec))
+	if ((rc = fs_json_parse_stored(&rec, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob),
+				       "stored record")) < 0)
+		fs_error_prefix("city '%s': record %s", w->city, git_oid_tostr_s(id));
+	else if (!cJSON_IsObject(rec))
 		rc = fs_error_set(FS_EINVALID, "city '%s': record %s is not a JSON object",
 				  w->city, git_oid_tostr_s(id));
 	else
@@ -275,7 +278,7 @@ static int write_table(fs_aggregates *a, git_oid *json_id, git_oid *csv_id, cons
 	    (csv_id && (rc = git_blob_create_from_buffer(csv_id, a->repo, csv.ptr, csv.size)) < 0))
 		rc = fs_error_git(rc, "cannot write the aggregates");
 done:
-	free(keys);
+	fs_free(keys);
 	fs_buf_dispose(&csv);
 	return rc;
 }
@@ -457,7 +460,7 @@ static int sub(git_tree **out, git_repository *repo, const git_tree *tree, const
 int fs_aggregates_new(fs_aggregates **out, git_repository *repo, const git_tree *prev_hub,
 		      int threshold)
 {
-	fs_aggregates *a = calloc(1, sizeof(*a));
+	fs_aggregates *a = fs_calloc(1, sizeof(*a));
 	git_tree *services = NULL;
 	int rc;
 
@@ -505,7 +508,7 @@ void fs_aggregates_free(fs_aggregates *a)
 	git_treebuilder_free(a->counts);
 	fs_buf_dispose(&a->key);
 	fs_buf_dispose(&a->data);
-	free(a);
+	fs_free(a);
 }
 
 /*

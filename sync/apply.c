@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "sync/check.h"
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/i18n.h"
 #include "util/file.h"
@@ -36,7 +37,11 @@ int fs_pack_index(char name[GIT_OID_HEXSZ + 1], size_t *objects, git_repository 
 	if ((rc = git_indexer_append(idx, pack, len, &progress)) < 0 ||
 	    (rc = git_indexer_commit(idx, &progress)) < 0) {
 		const git_error *e = git_error_last();
-		/* a full or failing disk is not the sender's fault */
+		/* a full or failing disk is not the sender's fault, nor is memory */
+		if (e && e->klass == GIT_ERROR_NOMEMORY) {
+			rc = fs_error_git(rc, "cannot read the pack");
+			goto done;
+		}
 		rc = e && e->klass == GIT_ERROR_OS
 			     ? fs_error_set(FS_EIO, "cannot write the pack: %s", e->message)
 			     : fs_error_set(FS_EINVALID, "the pack is damaged or incomplete: %s",
@@ -80,7 +85,7 @@ int fs_hub_apply(fs_node *hub, const void *pack, size_t len, const fs_ref_update
 
 	memset(stats, 0, sizeof(*stats));
 	snprintf(objects, sizeof(objects), "%sobjects", git_repository_path(hubrepo));
-	if (!(old = calloc(n ? n : 1, sizeof(*old))) || !(todo = calloc(n ? n : 1, sizeof(*todo)))) {
+	if (!(old = fs_calloc(n ? n : 1, sizeof(*old))) || !(todo = fs_calloc(n ? n : 1, sizeof(*todo)))) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -168,8 +173,8 @@ done:
 	fs_check_free(check);
 	git_odb_free(odb);
 	git_repository_free(view);
-	free(old);
-	free(todo);
+	fs_free(old);
+	fs_free(todo);
 	return rc;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/i18n.h"
 #include "util/file.h"
@@ -68,9 +69,9 @@ void fs_bundle_free(fs_bundle *b)
 	if (!b)
 		return;
 	fs_buf_dispose(&b->data);
-	free(b->refs);
-	free(b->prereq);
-	free(b);
+	fs_free(b->refs);
+	fs_free(b->prereq);
+	fs_free(b);
 }
 
 size_t fs_bundle_ref_count(const fs_bundle *b) { return b->nrefs; }
@@ -155,10 +156,10 @@ static int parse(fs_bundle *b, const char *path)
 
 static fs_bundle *bundle_new(void)
 {
-	fs_bundle *b = calloc(1, sizeof(*b));
+	fs_bundle *b = fs_calloc(1, sizeof(*b));
 
-	if (!b || !(b->refs = calloc(FS_BUNDLE_MAX_REFS, sizeof(*b->refs))) ||
-	    !(b->prereq = calloc(FS_BUNDLE_MAX_REFS, sizeof(*b->prereq)))) {
+	if (!b || !(b->refs = fs_calloc(FS_BUNDLE_MAX_REFS, sizeof(*b->refs))) ||
+	    !(b->prereq = fs_calloc(FS_BUNDLE_MAX_REFS, sizeof(*b->prereq)))) {
 		fs_bundle_free(b);
 		fs_error_set(FS_ENOMEM, "out of memory");
 		return NULL;

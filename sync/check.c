@@ -11,6 +11,7 @@
 #include "node/verify.h"
 #include "sync/aggregate.h"
 #include "sync/uplink.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/i18n.h"
@@ -28,7 +29,7 @@ int fs_check_new(fs_check **out, git_repository *repo)
 	int rc;
 
 	*out = NULL;
-	if (!(c = calloc(1, sizeof(*c))))
+	if (!(c = fs_calloc(1, sizeof(*c))))
 		return fs_error_set(FS_ENOMEM, "out of memory");
 	c->repo = repo;
 	rc = git_revparse_single(&obj, repo, FS_HUB_REF ":" FS_HUB_SIGNERS_PATH);
@@ -55,7 +56,7 @@ done:
 
 int fs_check_new_with(fs_check **out, git_repository *repo, const fs_signers *signers)
 {
-	if (!(*out = calloc(1, sizeof(**out))))
+	if (!(*out = fs_calloc(1, sizeof(**out))))
 		return fs_error_set(FS_ENOMEM, "out of memory");
 	(*out)->repo = repo;
 	(*out)->signers = signers;
@@ -67,7 +68,7 @@ void fs_check_free(fs_check *c)
 	if (!c)
 		return;
 	fs_signers_free(c->own);
-	free(c);
+	fs_free(c);
 }
 
 static int is_zero(const git_oid *id)
@@ -194,9 +195,11 @@ int fs_check_update(fs_check *c, const char *ref, const git_oid *old, const git_
 	if (commits)
 		*commits = 0;
 	if (strncmp(ref, FS_CITY_REF_PREFIX, strlen(FS_CITY_REF_PREFIX)) != 0 ||
-	    fs_city_id_check(city = ref + strlen(FS_CITY_REF_PREFIX), _("city")) < 0)
+	    (rc = fs_city_id_check(city = ref + strlen(FS_CITY_REF_PREFIX), _("city"))) == FS_EINVALID)
 		return fs_error_set(FS_EREFUSED, "ref '%s': cities push only to %s<city>; the hub "
 				    "writes every other ref", ref, FS_CITY_REF_PREFIX);
+	if (rc < 0)
+		return rc; /* out of memory: not a refusal */
 	if (is_zero(new))
 		return fs_error_set(FS_EREFUSED, "ref '%s': a city's history is never deleted", ref);
 	if (!enrolled(c, city))

@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "node/sshsig.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/i18n.h"
@@ -53,8 +54,8 @@ void fs_checkpoint_free(fs_checkpoint *c)
 {
 	if (!c)
 		return;
-	free(c->refs);
-	free(c);
+	fs_free(c->refs);
+	fs_free(c);
 }
 
 static int add_ref(fs_checkpoint *c, const char *name, size_t len, const git_oid *head)
@@ -63,7 +64,7 @@ static int add_ref(fs_checkpoint *c, const char *name, size_t len, const git_oid
 
 	if (len == 0 || len >= NAME_BYTES)
 		return fs_error_set(FS_EINVALID, "a ref name of %zu bytes", len);
-	if (!(v = realloc(c->refs, (c->n + 1) * sizeof(*v))))
+	if (!(v = fs_realloc(c->refs, (c->n + 1) * sizeof(*v))))
 		return fs_error_set(FS_ENOMEM, "out of memory");
 	c->refs = v;
 	memcpy(v[c->n].name, name, len);
@@ -115,7 +116,7 @@ int fs_checkpoint_read(fs_checkpoint **out, const char *path,
 		return fs_error_set(FS_ENOTFOUND, "checkpoint '%s': no such file", path);
 	if ((rc = fs_file_read(&text, path, 16 << 20, _("checkpoint"))) < 0)
 		goto done;
-	if (!(c = calloc(1, sizeof(*c)))) {
+	if (!(c = fs_calloc(1, sizeof(*c)))) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "node/packfile.h"
+#include "util/alloc.h"
 #include "util/counter.h"
 #include "util/error.h"
 
@@ -30,7 +31,7 @@ static int take(copier *c, const git_oid *id, int *fresh)
 		return rc;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 1024;
-		git_odb_object **v = realloc(c->v, cap * sizeof(*v));
+		git_odb_object **v = fs_realloc(c->v, cap * sizeof(*v));
 		if (!v)
 			return fs_error_set(FS_ENOMEM, "out of memory");
 		c->v = v;
@@ -111,7 +112,7 @@ int fs_copy_history(git_repository *dst, git_repository *src, const git_oid *tip
 	rc = 0;
 	if (!c.n)
 		goto done;
-	if (!(objs = malloc(c.n * sizeof(*objs)))) {
+	if (!(objs = fs_malloc(c.n * sizeof(*objs)))) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -127,8 +128,8 @@ int fs_copy_history(git_repository *dst, git_repository *src, const git_oid *tip
 done:
 	for (size_t i = 0; i < c.n; i++)
 		git_odb_object_free(c.v[i]);
-	free(c.v);
-	free(objs);
+	fs_free(c.v);
+	fs_free(objs);
 	fs_counter_free(c.seen);
 	git_revwalk_free(walk);
 	git_odb_free(c.src);

@@ -13,6 +13,7 @@
 #include <git2.h>
 #include <git2/sys/stream.h>
 
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/i18n.h"
 
@@ -138,20 +139,20 @@ static void s_free(git_stream *stream)
 	net_stream *st = (net_stream *)stream;
 
 	s_close(stream);
-	free(st->host);
-	free(st->port);
-	free(st);
+	fs_free(st->host);
+	fs_free(st->port);
+	fs_free(st);
 }
 
 static int s_init(git_stream **out, const char *host, const char *port)
 {
-	net_stream *st = calloc(1, sizeof(*st));
+	net_stream *st = fs_calloc(1, sizeof(*st));
 
 	*out = NULL;
-	if (!st || !(st->host = strdup(host)) || !(st->port = strdup(port ? port : "80"))) {
+	if (!st || !(st->host = fs_strdup(host)) || !(st->port = fs_strdup(port ? port : "80"))) {
 		if (st) {
-			free(st->host);
-			free(st);
+			fs_free(st->host);
+			fs_free(st);
 		}
 		git_error_set_oom();
 		return -1;

@@ -20,6 +20,7 @@
 #include "node/verify.h"
 #include "sync/merge.h"
 #include "sync/receipt.h"
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/i18n.h"
 #include "util/file.h"
@@ -258,8 +259,8 @@ int fs_remote_list(git_strarray *out, const fs_node *node)
 		if (len <= 11 || strncmp(e->name, "remote.", 7) != 0 ||
 		    strcmp(e->name + len - 4, ".url") != 0)
 			continue;
-		if (!(nv = realloc(v, (n + 1) * sizeof(*v))) ||
-		    !(nv[n] = strndup(e->name + 7, len - 11))) {
+		if (!(nv = fs_realloc(v, (n + 1) * sizeof(*v))) ||
+		    !(nv[n] = fs_strndup(e->name + 7, len - 11))) {
 			v = nv ? nv : v;
 			rc = fs_error_set(FS_ENOMEM, "out of memory");
 			goto done;
@@ -279,8 +280,8 @@ int fs_remote_list(git_strarray *out, const fs_node *node)
 	v = NULL;
 done:
 	for (size_t i = 0; v && i < n; i++)
-		free(v[i]);
-	free(v);
+		fs_free(v[i]);
+	fs_free(v);
 	git_config_iterator_free(it);
 	git_config_free(cfg);
 	return rc;
@@ -296,7 +297,7 @@ int fs_remote_public_refs(git_strarray *out, const fs_node *node)
 	memset(out, 0, sizeof(*out));
 	if ((rc = fs_remote_list(&names, node)) < 0)
 		return rc;
-	if (names.count && !(v = calloc(names.count, sizeof(*v)))) {
+	if (names.count && !(v = fs_calloc(names.count, sizeof(*v)))) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -306,7 +307,7 @@ int fs_remote_public_refs(git_strarray *out, const fs_node *node)
 		snprintf(ref, sizeof(ref), "refs/remotes/%s/public", names.strings[i]);
 		if (git_reference_name_to_id(&id, fs_node_repo(node), ref) < 0)
 			continue; /* nothing fetched from this one yet */
-		if (!(v[k] = strdup(ref))) {
+		if (!(v[k] = fs_strdup(ref))) {
 			rc = fs_error_set(FS_ENOMEM, "out of memory");
 			goto done;
 		}
@@ -317,8 +318,8 @@ int fs_remote_public_refs(git_strarray *out, const fs_node *node)
 	v = NULL;
 done:
 	for (size_t i = 0; v && i < k; i++)
-		free(v[i]);
-	free(v);
+		fs_free(v[i]);
+	fs_free(v);
 	git_strarray_dispose(&names);
 	return rc;
 }
@@ -470,7 +471,7 @@ static int plan(planned **out, size_t *n, git_repository *repo, const git_oid *f
 	while ((rc = git_revwalk_next(&id, walk)) == 0) {
 		git_commit *c = NULL;
 		if (*n == cap) {
-			planned *nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
+			planned *nv = fs_realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
 			if (!nv) {
 				rc = fs_error_set(FS_ENOMEM, "out of memory");
 				goto done;
@@ -496,7 +497,7 @@ static int plan(planned **out, size_t *n, git_repository *repo, const git_oid *f
 	*out = v;
 	v = NULL;
 done:
-	free(v);
+	fs_free(v);
 	git_revwalk_free(walk);
 	return rc;
 }
@@ -517,7 +518,7 @@ int fs_sync_pending(const fs_node *node, const char *name, size_t *commits, size
 	for (size_t i = 0; i < *commits; i++)
 		*bytes += v[i].bytes;
 done:
-	free(v);
+	fs_free(v);
 	git_commit_free(head);
 	return rc;
 }
@@ -774,10 +775,12 @@ static int hub_key_of(unsigned char pk[FS_KEY_PUBLIC_BYTES], git_repository *rep
 	fs_signers *s = NULL;
 	int rc = FS_ENOTFOUND;
 
-	if (git_commit_lookup(&c, repo, tip) < 0 || git_commit_tree(&tree, c) < 0 ||
-	    git_tree_entry_bypath(&e, tree, "hub/signers") < 0 ||
-	    git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0) {
-		rc = fs_error_set(FS_EVERIFY, "public %s has no hub/signers", git_oid_tostr_s(tip));
+	if ((rc = git_commit_lookup(&c, repo, tip)) < 0 || (rc = git_commit_tree(&tree, c)) < 0 ||
+	    (rc = git_tree_entry_bypath(&e, tree, "hub/signers")) < 0 ||
+	    (rc = git_blob_lookup(&blob, repo, git_tree_entry_id(e))) < 0) {
+		rc = fs_error_git_absent(rc) ?
+			fs_error_set(FS_EVERIFY, "public %s has no hub/signers", git_oid_tostr_s(tip)) :
+			fs_error_git(rc, "public %s", git_oid_tostr_s(tip));
 		goto done;
 	}
 	if ((rc = fs_signers_parse(&s, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob),
@@ -1122,7 +1125,7 @@ done:
 	/* after public, whose first fetch pins the hub's key */
 	if (rc == 0 && !p->uplink)
 		rc = keep_receipt(p, &has);
-	free(v);
+	fs_free(v);
 	return rc;
 }
 

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "node/sshsig.h"
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/i18n.h"
 #include "util/file.h"
@@ -45,8 +46,8 @@ void fs_receipt_free(fs_receipt *r)
 {
 	if (!r)
 		return;
-	free(r->text);
-	free(r);
+	fs_free(r->text);
+	fs_free(r);
 }
 
 /* One line people read: no control characters (a terminal's escapes), no blanks around. */
@@ -164,7 +165,7 @@ int fs_receipt_parse(fs_receipt **out, const char *text, size_t len,
 	*out = NULL;
 	if (len > MAX_BYTES || len < strlen(MAGIC) || memcmp(text, MAGIC, strlen(MAGIC)) != 0)
 		return fs_error_set(FS_EINVALID, "%s: not a fieldsync receipt", what);
-	if (!(r = calloc(1, sizeof(*r))) || !(r->text = malloc(len + 1))) {
+	if (!(r = fs_calloc(1, sizeof(*r))) || !(r->text = fs_malloc(len + 1))) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -217,8 +218,8 @@ int fs_receipt_each_file(const char *dir, fs_receipt_file_cb cb, void *payload)
 		char **nv;
 		if (len <= 8 || strcmp(e->d_name + len - 8, ".receipt") != 0)
 			continue;
-		if (!(nv = realloc(names, (n + 1) * sizeof(*names))) ||
-		    !(nv[n] = strdup(e->d_name))) {
+		if (!(nv = fs_realloc(names, (n + 1) * sizeof(*names))) ||
+		    !(nv[n] = fs_strdup(e->d_name))) {
 			names = nv ? nv : names;
 			rc = fs_error_set(FS_ENOMEM, "out of memory");
 			goto done;
@@ -239,8 +240,8 @@ int fs_receipt_each_file(const char *dir, fs_receipt_file_cb cb, void *payload)
 	}
 done:
 	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+		fs_free(names[i]);
+	fs_free(names);
 	closedir(d);
 	fs_buf_dispose(&path);
 	fs_buf_dispose(&text);

@@ -12,6 +12,7 @@
 #include "sync/check.h"
 #include "sync/merge.h"
 #include "sync/sync.h"
+#include "util/alloc.h"
 #include "util/counter.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -190,7 +191,7 @@ static int chart(report *r, const char *id, const char *title, const fs_counter 
 	if (n)
 		fs_buf_puts(r->out, "</svg>\n");
 	fs_buf_puts(r->out, "</figure>\n");
-	free(keys);
+	fs_free(keys);
 	return fs_buf_check(r->out);
 }
 

@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "node/sshsig.h"
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/i18n.h"
 
@@ -193,10 +194,10 @@ static int sign(LIBSSH2_SESSION *session, unsigned char **sig, size_t *sig_len,
 	unsigned char *out;
 
 	(void)session;
-	if (!key || !(out = malloc(FS_KEY_SIGNATURE_BYTES)))
+	if (!key || !(out = fs_malloc(FS_KEY_SIGNATURE_BYTES)))
 		return -1;
 	if (fs_key_sign(key, out, data, data_len) < 0) {
-		free(out);
+		fs_free(out);
 		return -1;
 	}
 	*sig = out;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sync/merge.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/error.h"
 
@@ -163,7 +164,7 @@ int fs_uplink_prepare(fs_node *hub, const char *remote, git_strarray *cities)
 		rc = fs_error_git(rc, "cannot read the unified tree");
 		goto done;
 	}
-	if (!(cities->strings = calloc(git_tree_entrycount(ct) + 1, sizeof(char *)))) {
+	if (!(cities->strings = fs_calloc(git_tree_entrycount(ct) + 1, sizeof(char *)))) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}
@@ -172,7 +173,7 @@ int fs_uplink_prepare(fs_node *hub, const char *remote, git_strarray *cities)
 		const char *city = git_tree_entry_name(git_tree_entry_byindex(ct, i));
 		if ((rc = up_city(hub, remote, tree, city, services)) < 0)
 			goto done;
-		if (!(cities->strings[cities->count] = strdup(city))) {
+		if (!(cities->strings[cities->count] = fs_strdup(city))) {
 			rc = fs_error_set(FS_ENOMEM, "out of memory");
 			goto done;
 		}

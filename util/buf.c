@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "util/alloc.h"
 #include "util/error.h"
 
 int fs_buf_grow(fs_buf *buf, size_t extra)
@@ -24,7 +25,7 @@ int fs_buf_grow(fs_buf *buf, size_t extra)
 	asize = buf->asize ? buf->asize : 64;
 	while (asize < need)
 		asize = asize > SIZE_MAX / 2 ? need : asize * 2;
-	p = realloc(buf->ptr, asize);
+	p = fs_realloc(buf->ptr, asize);
 	if (!p)
 		goto broken;
 	buf->ptr = p;
@@ -93,7 +94,7 @@ void fs_buf_clear(fs_buf *buf)
 
 void fs_buf_dispose(fs_buf *buf)
 {
-	free(buf->ptr);
+	fs_free(buf->ptr);
 	buf->ptr = NULL;
 	buf->size = buf->asize = 0;
 	buf->broken = 0;
@@ -111,7 +112,7 @@ char *fs_buf_detach(fs_buf *buf)
 	char *p = buf->ptr;
 
 	if (!p)
-		p = calloc(1, 1);
+		p = fs_calloc(1, 1);
 	buf->ptr = NULL;
 	buf->size = buf->asize = 0;
 	return p;

@@ -34,7 +34,7 @@ void fs_buf_clear(fs_buf *buf);
 void fs_buf_dispose_secure(fs_buf *buf);
 void fs_buf_dispose(fs_buf *buf);
 
-/* Take the string out of the buffer; the caller frees it with free(). */
+/* Take the string out of the buffer; the caller frees it with fs_free(). */
 char *fs_buf_detach(fs_buf *buf);
 
 /* 0, or FS_ENOMEM (with the error set) if an append failed. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/alloc.h"
 #include "util/error.h"
 
 typedef struct {
@@ -25,11 +26,11 @@ struct fs_counter {
 
 int fs_counter_new(fs_counter **out)
 {
-	fs_counter *c = calloc(1, sizeof(*c));
+	fs_counter *c = fs_calloc(1, sizeof(*c));
 
 	*out = NULL;
-	if (!c || !(c->v = calloc(64, sizeof(slot)))) {
-		free(c);
+	if (!c || !(c->v = fs_calloc(64, sizeof(slot)))) {
+		fs_free(c);
 		return fs_error_set(FS_ENOMEM, "out of memory");
 	}
 	c->cap = 64;
@@ -42,9 +43,9 @@ void fs_counter_free(fs_counter *c)
 	if (!c)
 		return;
 	for (size_t i = 0; i < c->cap; i++)
-		free(c->v[i].key);
-	free(c->v);
-	free(c);
+		fs_free(c->v[i].key);
+	fs_free(c->v);
+	fs_free(c);
 }
 
 static uint64_t hash(const char *s)
@@ -67,7 +68,7 @@ static slot *find(const fs_counter *c, const char *key)
 
 static int grow(fs_counter *c)
 {
-	fs_counter bigger = { calloc(c->cap * 2, sizeof(slot)), c->cap * 2, 0, 0 };
+	fs_counter bigger = { fs_calloc(c->cap * 2, sizeof(slot)), c->cap * 2, 0, 0 };
 
 	if (!bigger.v)
 		return fs_error_set(FS_ENOMEM, "out of memory");
@@ -75,14 +76,14 @@ static int grow(fs_counter *c)
 		if (!c->v[i].key)
 			continue;
 		if (!c->v[i].count) { /* tombstones do not move */
-			free(c->v[i].key);
+			fs_free(c->v[i].key);
 			continue;
 		}
 		*find(&bigger, c->v[i].key) = c->v[i];
 		bigger.used++;
 		bigger.nonzero++;
 	}
-	free(c->v);
+	fs_free(c->v);
 	*c = bigger;
 	return 0;
 }
@@ -99,7 +100,7 @@ int fs_counter_add(fs_counter *c, const char *key, long long delta)
 				return FS_ENOMEM;
 			s = find(c, key);
 		}
-		if (!(s->key = strdup(key)))
+		if (!(s->key = fs_strdup(key)))
 			return fs_error_set(FS_ENOMEM, "out of memory");
 		c->used++;
 	}
@@ -130,7 +131,7 @@ static int by_key(const void *a, const void *b)
 
 int fs_counter_keys(const char ***out, size_t *n, const fs_counter *c)
 {
-	const char **keys = malloc((c->nonzero ? c->nonzero : 1) * sizeof(*keys));
+	const char **keys = fs_malloc((c->nonzero ? c->nonzero : 1) * sizeof(*keys));
 	size_t k = 0;
 
 	*out = NULL;

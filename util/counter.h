@@ -31,7 +31,7 @@ size_t fs_counter_size(const fs_counter *c);
 
 /*
  * The keys with a non-zero count, sorted: a new array of borrowed strings
- * (free the array with free(), not the strings), valid until the next add.
+ * (free the array with fs_free(), not the strings), valid until the next add.
  */
 int fs_counter_keys(const char ***out, size_t *n, const fs_counter *c);
 

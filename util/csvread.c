@@ -5,6 +5,7 @@
 
 #include <sodium.h>
 
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/error.h"
 
@@ -31,7 +32,7 @@ static int grow(size_t **v, size_t *cap, size_t n)
 
 	if (n < *cap)
 		return 0;
-	if (!(p = realloc(*v, (*cap ? 2 * *cap : 256) * sizeof(**v))))
+	if (!(p = fs_realloc(*v, (*cap ? 2 * *cap : 256) * sizeof(**v))))
 		return fs_error_set(FS_ENOMEM, "out of memory");
 	*v = p;
 	*cap = *cap ? 2 * *cap : 256;
@@ -43,7 +44,7 @@ int fs_csv_parse(fs_csv **out, const char *data, size_t len, char delim, const c
 	const char *p = data, *end = data + len;
 	size_t line = 1, nf = 0, capf = 0, capl = 0, in_row = 0;
 	fs_buf text = FS_BUF_INIT;
-	fs_csv *c = calloc(1, sizeof(*c));
+	fs_csv *c = fs_calloc(1, sizeof(*c));
 	int rc = 0;
 
 	*out = NULL;
@@ -142,10 +143,10 @@ void fs_csv_free(fs_csv *c)
 		return;
 	if (c->text)
 		sodium_memzero(c->text, c->size);
-	free(c->text);
-	free(c->fields);
-	free(c->lines);
-	free(c);
+	fs_free(c->text);
+	fs_free(c->fields);
+	fs_free(c->lines);
+	fs_free(c);
 }
 
 size_t fs_csv_count(const fs_csv *c) { return c->rows; }

@@ -7,6 +7,7 @@
 
 #include <git2.h>
 
+#include "util/alloc.h"
 #include "util/i18n.h"
 
 /*
@@ -80,13 +81,27 @@ int fs_error_git(int git_code, const char *fmt, ...)
 {
 	char what[512];
 	const git_error *ge = git_error_last();
+	int oom = git_code == GIT_ERROR && ge && ge->klass == GIT_ERROR_NOMEMORY;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), _(fmt), ap);
 	va_end(ap);
-	return fs_error_set(map_git(git_code), "%s: %s", what,
+	/*
+	 * libgit2 returns -1 for a failed allocation and says so in the class, if
+	 * at all: some paths report it as another error ("failed to insert",
+	 * even "object not found")
+	 */
+	if (!oom && fs_alloc_last_failed())
+		return fs_error_set(FS_ENOMEM, "%s: out of memory (%s)", what,
+				    ge && ge->message ? ge->message : _("libgit2 error"));
+	return fs_error_set(oom ? FS_ENOMEM : map_git(git_code), "%s: %s", what,
 			    ge && ge->message ? ge->message : _("libgit2 error"));
+}
+
+int fs_error_git_absent(int git_code)
+{
+	return git_code == GIT_ENOTFOUND && !fs_alloc_last_failed();
 }
 
 int fs_error_os(const char *fmt, ...)

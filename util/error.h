@@ -55,6 +55,12 @@ int fs_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 int fs_error_git(int git_code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * git_code is GIT_ENOTFOUND, and not one that stands for a failed allocation
+ * (libgit2 1.5 says "not found" for some: a config or pack lookup).
+ */
+int fs_error_git_absent(int git_code);
+
 /* Same for a failed system call: "<what>: strerror(errno)". */
 int fs_error_os(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/utf8.h"
 #include "util/i18n.h"
@@ -232,7 +233,7 @@ static const cJSON **sorted_children(const cJSON *obj, size_t *count)
 
 	for (c = obj->child; c; c = c->next)
 		n++;
-	v = malloc((n ? n : 1) * sizeof(*v));
+	v = fs_malloc((n ? n : 1) * sizeof(*v));
 	if (!v)
 		return NULL;
 	for (c = obj->child; c; c = c->next)
@@ -257,11 +258,11 @@ static int check_tree(const cJSON *item, const char *what)
 			if (strcmp(v[i - 1]->string, v[i]->string) == 0) {
 				int rc = fs_error_set(FS_EINVALID, "%s: duplicate key \"%s\"", what,
 						      v[i]->string);
-				free(v);
+				fs_free(v);
 				return rc;
 			}
 		}
-		free(v);
+		fs_free(v);
 	}
 	for (c = item->child; c; c = c->next)
 		if (check_tree(c, what) < 0)
@@ -306,6 +307,31 @@ int fs_json_parse(cJSON **out, const char *data, size_t len, const char *what)
 	}
 	*out = root;
 	return 0;
+}
+
+int fs_json_set(cJSON *obj, const char *name, cJSON *v)
+{
+	cJSON *old = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	if (!v)
+		return fs_error_set(FS_ENOMEM, "out of memory");
+	if (old && (v->string = cJSON_malloc(strlen(name) + 1))) {
+		strcpy(v->string, name);
+		v->type &= ~cJSON_StringIsConst;
+		cJSON_ReplaceItemViaPointer(obj, old, v);
+		return 0;
+	}
+	if (!old && cJSON_AddItemToObject(obj, name, v))
+		return 0;
+	cJSON_Delete(v);
+	return fs_error_set(FS_ENOMEM, "out of memory");
+}
+
+int fs_json_parse_stored(cJSON **out, const char *data, size_t len, const char *what)
+{
+	if ((*out = cJSON_ParseWithLength(data, len)))
+		return 0;
+	return fs_json_parse(out, data, len, what);
 }
 
 /* ---- canonical output ---------------------------------------------------- */
@@ -425,7 +451,7 @@ static int put_value(fs_buf *out, const cJSON *item, int level)
 			if (i + 1 < n)
 				fs_buf_putc(out, ',');
 		}
-		free(v);
+		fs_free(v);
 		if (rc < 0)
 			return rc;
 		newline(out, level);

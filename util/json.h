@@ -29,6 +29,22 @@
  */
 int fs_json_parse(cJSON **out, const char *data, size_t len, const char *what);
 
+/*
+ * The same for JSON read back from the repository, which was checked when it
+ * was written: cJSON alone, as fast as it goes; only when that fails, the
+ * strict parse above, which tells damaged JSON (FS_EINVALID) from a failed
+ * allocation (FS_ENOMEM), or succeeds when memory came back meanwhile.
+ */
+int fs_json_parse_stored(cJSON **out, const char *data, size_t len, const char *what);
+
+/*
+ * Set member `name` of `obj` to `v`, in the place of the member of that name
+ * if there is one. `v` belongs to obj afterwards, or is deleted: FS_ENOMEM.
+ * (cJSON 1.7.15's cJSON_ReplaceItemInObject puts v in without a name when
+ * copying the name fails, and says it succeeded.)
+ */
+int fs_json_set(cJSON *obj, const char *name, cJSON *v);
+
 /* The string member `name` of `obj` (borrowed), or NULL when absent or not a string. */
 const char *fs_json_string(const cJSON *obj, const char *name);
 

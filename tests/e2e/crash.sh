@@ -64,11 +64,7 @@ bundle_checks() {
 }
 
 kill_hub_import() {
-	mkdir w
-	(cd w && mkhub hub && city tunis 5 &&
-		"$FS" -C tunis bundle create "$PWD/tunis.bundle" >/dev/null &&
-		git --git-dir=tunis/.git rev-parse HEAD >head)
-	mv w tpl
+	bundle_template 5
 	for sys in fsync rename; do
 		kill_each "$sys" tpl bundle_checks "$FS" -C hub hub import tunis.bundle
 	done

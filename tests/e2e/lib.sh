@@ -215,6 +215,16 @@ merge_template() {
 	git --git-dir=ref/hub rev-parse refs/heads/unified^{tree} >want
 }
 
+# bundle_template N: ./tpl, built at ./w for fault_each: ./hub with tunis
+# enrolled, tunis with N services, tunis.bundle of its history, its head in ./head
+bundle_template() {
+	mkdir w
+	(cd w && mkhub hub && city tunis "$1" &&
+		"$FS" -C tunis bundle create "$PWD/tunis.bundle" >/dev/null &&
+		git --git-dir=tunis/.git rev-parse HEAD >head)
+	mv w tpl
+}
+
 # crlf: stdin with CRLF line ends, as RFC 4180 writes CSV
 crlf() {
 	sed 's/$/\r/'
