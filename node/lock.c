@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "util/error.h"
+#include "util/file.h"
 
 struct fs_lock {
 	int fd;
@@ -130,15 +131,60 @@ static int clear_dir(const char *dir, int depth, int min_age_ms)
 	return removed;
 }
 
+int fs_lock_clear_stale_in(const char *dir, int depth, int min_age_ms)
+{
+	return clear_dir(dir, depth, min_age_ms);
+}
+
 int fs_lock_clear_stale(const char *gitdir, int min_age_ms)
 {
 	char refs[4096];
 	int a, b;
 
-	a = clear_dir(gitdir, 0, min_age_ms);
+	a = fs_lock_clear_stale_in(gitdir, 0, min_age_ms);
 	if (a < 0)
 		return a;
 	snprintf(refs, sizeof(refs), "%s/refs", gitdir);
-	b = clear_dir(refs, 16, min_age_ms);
+	b = fs_lock_clear_stale_in(refs, 16, min_age_ms);
+	return b < 0 ? b : a + b;
+}
+
+/* Remove the entries of `dir` whose name starts with `prefix`, folders and all. */
+static int remove_prefixed(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t plen = strlen(prefix);
+	int removed = 0, rc = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : fs_error_os("cannot read folder '%s'", dir);
+	while ((e = readdir(d)) != NULL) {
+		char path[4096];
+
+		if (strncmp(e->d_name, prefix, plen) != 0 ||
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path))
+			continue;
+		if ((rc = fs_file_remove_tree(path)) < 0)
+			goto done;
+		removed++;
+	}
+	rc = removed;
+done:
+	closedir(d);
+	return rc;
+}
+
+int fs_lock_clear_debris(const char *gitdir)
+{
+	char dir[4096];
+	int a, b;
+
+	snprintf(dir, sizeof(dir), "%s/objects/pack", gitdir);
+	a = remove_prefixed(dir, "tmp_fieldsync_");
+	if (a < 0)
+		return a;
+	snprintf(dir, sizeof(dir), "%s/objects", gitdir);
+	b = remove_prefixed(dir, "incoming-");
 	return b < 0 ? b : a + b;
 }

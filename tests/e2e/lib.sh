@@ -17,15 +17,34 @@ git config --global user.email "tests@fieldsync.invalid"
 git config --global init.defaultBranch main
 unset FIELDSYNC_PASSPHRASE
 
+# FIELDSYNC_VALGRIND=1: every fieldsync a test runs itself goes through
+# valgrind (not those a hub's hooks or web server start); any report, a
+# definite leak included, fails the test that made it and is shown (see `t`)
+if [ -n "${FIELDSYNC_VALGRIND:-}" ]; then
+	mkdir -p "$TMP/bin" "$TMP/vg"
+	cat >"$TMP/bin/fieldsync" <<EOF
+#!/bin/sh
+exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \\
+	--show-leak-kinds=definite --num-callers=30 \\
+	--log-file="\${FIELDSYNC_VG_LOGS:-$TMP/vg}/vg.%p" "$FS" "\$@"
+EOF
+	chmod +x "$TMP/bin/fieldsync"
+	FS=$TMP/bin/fieldsync
+fi
+
 t() {
 	_name=$1
 	shift
 	_dir="$TMP/t$(printf '%s' "$_name" | tr -c 'a-zA-Z0-9' '_')"
-	mkdir -p "$_dir"
+	mkdir -p "$_dir" "$_dir.vg"
 	# not inside `if`: errexit must stay on in the subshell
-	(cd "$_dir" || exit 1; set -e; "$@") >"$_dir.log" 2>&1
+	(cd "$_dir" || exit 1; set -e; export FIELDSYNC_VG_LOGS="$_dir.vg"; "$@") >"$_dir.log" 2>&1
 	_rc=$?
-	if [ "$_rc" -eq 0 ]; then
+	# valgrind -q logs nothing but its reports
+	if [ -n "$(cat "$_dir.vg"/* 2>/dev/null)" ]; then
+		echo "FAIL $SCRIPT: $_name (valgrind)"
+		cat "$_dir.vg"/* | head -n 200 | sed 's/^/    /'
+	elif [ "$_rc" -eq 0 ]; then
 		echo "PASS $SCRIPT: $_name"
 	else
 		echo "FAIL $SCRIPT: $_name (exit $_rc)"
@@ -106,11 +125,24 @@ traced() {
 	ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" strace "$@"
 }
 
+# check_w CHECK WHAT: run CHECK in ./w with errexit on (not inside `||`,
+# where sh ignores it, for every command of CHECK); fail, saying WHAT and
+# showing CHECK's output, if it fails
+check_w() {
+	set +e
+	(cd w && set -e && "$1") >check.log 2>&1
+	_crc=$?
+	set -e
+	[ "$_crc" = 0 ] || { cat check.log; fail "$2"; }
+}
+
 # fault_each SYS INJECT TEMPLATE CHECK CMD...: in a fresh copy of folder
 # TEMPLATE, at ./w, run CMD with strace's fault INJECT (signal=SIGKILL,
-# error=ENOSPC) at call N of SYS, for every N CMD makes; then CHECK in that
-# copy, with CMD's exit status in ../rc and its stderr in ../fault.err.
-# Templates are built at ./w and moved, so remotes name file://$PWD/w/hub.
+# error=ENOSPC) at call N of SYS, for every N CMD makes (up to FAULT_ALL, 40:
+# past that a stride that keeps it to about 40 more); then CHECK in that copy,
+# with CMD's exit status in ../rc, its stdout in ../fault.out and its stderr
+# in ../fault.err. Templates are built at ./w and moved, so remotes name
+# file://$PWD/w/hub.
 fault_each() {
 	_sys=$1 _inject=$2 _tpl=$3 _check=$4
 	shift 4
@@ -118,18 +150,59 @@ fault_each() {
 	(cd w && traced -f -qq -e trace="$_sys" -o ../count "$@" >/dev/null 2>&1)
 	_calls=$(grep -c "$_sys(" count)
 	[ "$_calls" -ge 1 ] || fail "no $_sys call in: $*"
+	_all=${FAULT_ALL:-40}
 	_i=1
 	while [ "$_i" -le "$_calls" ]; do
 		rm -rf w && cp -a "$_tpl" w
 		set +e
 		(cd w && traced -f -qq -o /dev/null -e trace="$_sys" \
-			-e inject="$_sys":"$_inject":when="$_i" "$@" >/dev/null 2>../fault.err)
+			-e inject="$_sys":"$_inject":when="$_i" "$@" >../fault.out 2>../fault.err)
 		echo $? >rc
 		set -e
-		(cd w && "$_check") >check.log 2>&1 ||
-			{ cat check.log; fail "after $_inject at $_sys #$_i of $_calls: $*"; }
+		check_w "$_check" "after $_inject at $_sys #$_i of $_calls: $*"
+		if [ "$_i" -lt "$_all" ]; then
+			_i=$((_i + 1))
+		else
+			_i=$((_i + (_calls - _all) / _all + 1))
+		fi
+	done
+	echo "$_inject at each of $_calls $_sys calls: $*"
+}
+
+# kill_at_random N TEMPLATE CHECK CMD...: N times, in a fresh copy of
+# TEMPLATE at ./w, start CMD in a session of its own and SIGKILL the whole
+# session (hooks CMD started too, as a power cut does) at a random moment
+# within the time an undisturbed run takes; then CHECK as fault_each does.
+kill_at_random() {
+	_n=$1 _tpl=$2 _check=$3
+	shift 3
+	rm -rf w && cp -a "$_tpl" w
+	_t0=$(date +%s%N)
+	(cd w && "$@" >/dev/null 2>&1)
+	_ms=$((($(date +%s%N) - _t0) / 1000000 + 1))
+	_i=0
+	while [ "$_i" -lt "$_n" ]; do
+		rm -rf w && cp -a "$_tpl" w
+		_at=$(shuf -i 0-"$_ms" -n 1)
+		(cd w && exec setsid "$@" >../fault.out 2>../fault.err) &
+		_pid=$!
+		sleep "$((_at / 1000)).$(printf %03d $((_at % 1000)))"
+		kill -9 -- "-$_pid" 2>/dev/null || kill -9 "$_pid" 2>/dev/null || true
+		set +e
+		wait "$_pid"
+		echo $? >rc
+		set -e
+		check_w "$_check" "after a kill at $_at ms of $_ms: $*"
 		_i=$((_i + 1))
 	done
+	echo "killed at $_n random moments of $_ms ms: $*"
+}
+
+# acked YES|NO: a faulted command that reported success (exit 0, ../rc) has
+# its work there (YES)
+acked() {
+	[ "$(cat ../rc)" != 0 ] || [ "$1" = yes ] ||
+		{ cat ../fault.out; fail "reported success, but its work is not there"; }
 }
 
 # whole GITDIR...: stock git finds every object and ref sound
@@ -137,6 +210,14 @@ whole() {
 	for _g in "$@"; do
 		git --git-dir="$_g" fsck --full --strict >/dev/null 2>fsck || { cat fsck; fail "fsck $_g"; }
 	done
+}
+
+# no_leftovers DIR...: nothing a writer killed earlier left behind (temporary
+# packs and files, quarantines, locks) is still there
+no_leftovers() {
+	find "$@" \( -name 'tmp_*' -o -name 'pack_git2_*' -o -name 'incoming-*' \
+		-o -name '*.tmp.*' -o -name '*.lock' \) -print >leftovers
+	[ ! -s leftovers ] || { cat leftovers; fail "left behind"; }
 }
 
 # ---- hubs ----
