@@ -149,30 +149,9 @@ int fs_lock_clear_stale(const char *gitdir, int min_age_ms)
 	return b < 0 ? b : a + b;
 }
 
-/* Remove the entries of `dir` whose name starts with `prefix`, folders and all. */
-static int remove_prefixed(const char *dir, const char *prefix)
+static int has_prefix(const char *name, const void *prefix)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	size_t plen = strlen(prefix);
-	int removed = 0, rc = 0;
-
-	if (!d)
-		return errno == ENOENT ? 0 : fs_error_os("cannot read folder '%s'", dir);
-	while ((e = readdir(d)) != NULL) {
-		char path[4096];
-
-		if (strncmp(e->d_name, prefix, plen) != 0 ||
-		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path))
-			continue;
-		if ((rc = fs_file_remove_tree(path)) < 0)
-			goto done;
-		removed++;
-	}
-	rc = removed;
-done:
-	closedir(d);
-	return rc;
+	return strncmp(name, prefix, strlen(prefix)) == 0;
 }
 
 int fs_lock_clear_debris(const char *gitdir)
@@ -181,10 +160,10 @@ int fs_lock_clear_debris(const char *gitdir)
 	int a, b;
 
 	snprintf(dir, sizeof(dir), "%s/objects/pack", gitdir);
-	a = remove_prefixed(dir, "tmp_fieldsync_");
+	a = fs_file_remove_matching(dir, has_prefix, "tmp_fieldsync_");
 	if (a < 0)
 		return a;
 	snprintf(dir, sizeof(dir), "%s/objects", gitdir);
-	b = remove_prefixed(dir, "incoming-");
+	b = fs_file_remove_matching(dir, has_prefix, "incoming-");
 	return b < 0 ? b : a + b;
 }

@@ -213,7 +213,8 @@ static long tmp_owner(const char *name)
 	return *end ? 0 : pid;
 }
 
-int fs_file_clear_dead_tmp(const char *dir)
+int fs_file_remove_matching(const char *dir, int (*match)(const char *name, const void *arg),
+			    const void *arg)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -223,19 +224,31 @@ int fs_file_clear_dead_tmp(const char *dir)
 		return errno == ENOENT ? 0 : fs_error_os("cannot read folder '%s'", dir);
 	while ((e = readdir(d)) != NULL) {
 		char path[4096];
-		long pid = tmp_owner(e->d_name);
 
-		if (pid <= 0 || (pid_t)pid != pid || kill((pid_t)pid, 0) == 0 || errno != ESRCH ||
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+		    !match(e->d_name, arg) ||
 		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path))
 			continue;
-		if (unlink(path) < 0 && errno != ENOENT) {
-			rc = fs_error_os("cannot remove '%s'", path);
+		if ((rc = fs_file_remove_tree(path)) < 0)
 			goto done;
-		}
 		removed++;
 	}
 	rc = removed;
 done:
 	closedir(d);
 	return rc;
+}
+
+/* "NAME.tmp.PID" whose PID runs no more */
+static int owner_is_gone(const char *name, const void *arg)
+{
+	long pid = tmp_owner(name);
+
+	(void)arg;
+	return pid > 0 && (pid_t)pid == pid && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+int fs_file_clear_dead_tmp(const char *dir)
+{
+	return fs_file_remove_matching(dir, owner_is_gone, NULL);
 }

@@ -24,94 +24,21 @@ kill_all() {
 	kill_at_random 8 "$@"
 }
 
-# ---- import: whole batches, never a record twice --------------------------
-
-import_checks() {
-	whole n/.git
-	had=$("$FS" -C n list service | wc -l)
-	[ $((had % 2)) = 0 ] || fail "$had records: not whole batches of 2"
-	[ "$had" = 6 ] && landed=yes || landed=no
-	acked "$landed"
-	"$FS" -C n import service s.ndjson --batch 2 >/dev/null
-	[ "$("$FS" -C n list service | wc -l)" = 6 ] || fail "not exactly the file's 6 records"
-	"$FS" -C n verify >/dev/null
-	no_leftovers n
-}
+JUDGE=acked
 
 kill_import() {
-	mkdir w
-	mknode w/n tunis
-	for i in 1 2 3 4 5 6; do service_json "2026-11-0$i" health "$(printf '%032x' "$i")"; done >w/s.ndjson
-	mv w tpl
+	import_template
 	kill_all tpl import_checks "$FS" -C n import service s.ndjson --batch 2
 }
 
-# ---- sync to a hub on a path: the hub checks and takes it all, once ---------
-
-# the hub has tunis's head
-synced() {
-	[ "$(git --git-dir=hub rev-parse -q --verify refs/heads/cities/tunis)" = \
-		"$(git --git-dir=tunis/.git rev-parse HEAD)" ]
-}
-
-sync_checks() {
-	whole tunis/.git hub
-	synced && landed=yes || landed=no
-	acked "$landed"
-	"$FS" -C tunis sync >/dev/null
-	synced || fail "the hub lacks tunis's head"
-	"$FS" audit hub >/dev/null
-	no_leftovers tunis hub
-}
-
 kill_sync() {
-	mkdir w
-	(cd w && mkhub hub && city tunis 5 && "$FS" -C tunis remote add hub "file://$PWD/hub" >/dev/null)
-	mv w tpl
+	sync_template
 	kill_all tpl sync_checks "$FS" -C tunis sync
 }
 
-# ---- hub import of a bundle ----------------------------------------------
-
-# the hub has the bundle's head
-imported() {
-	[ "$(git --git-dir=hub rev-parse -q --verify refs/heads/cities/tunis)" = "$(cat head)" ]
-}
-
-bundle_checks() {
-	whole hub
-	imported && landed=yes || landed=no
-	acked "$landed"
-	"$FS" -C hub hub import tunis.bundle >/dev/null
-	imported || fail "the hub lacks the bundle's head"
-	"$FS" audit hub >/dev/null
-	no_leftovers hub
-}
-
 kill_hub_import() {
-	mkdir w
-	(cd w && mkhub hub && city tunis 5 &&
-		"$FS" -C tunis bundle create "$PWD/tunis.bundle" >/dev/null &&
-		git --git-dir=tunis/.git rev-parse HEAD >head)
-	mv w tpl
+	bundle_template
 	kill_all tpl bundle_checks "$FS" -C hub hub import tunis.bundle
-}
-
-# ---- hub merge: the same unified tree as an uninterrupted merge -------------
-
-# unified is the tree an uninterrupted merge makes
-merged() {
-	[ "$(git --git-dir=hub rev-parse -q --verify refs/heads/unified^{tree})" = "$(cat ../want)" ]
-}
-
-merge_checks() {
-	whole hub
-	merged && landed=yes || landed=no
-	acked "$landed"
-	"$FS" -C hub hub merge >/dev/null
-	merged || fail "another unified tree than an uninterrupted merge's"
-	"$FS" audit hub >/dev/null
-	no_leftovers hub
 }
 
 kill_hub_merge() {

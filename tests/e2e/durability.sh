@@ -4,13 +4,18 @@
 # command uses without repair.
 . "$(dirname "$0")/lib.sh"
 
+# held LOCK SECONDS: hold the flock LOCK in the background for SECONDS, the
+# way a running fieldsync does (`wait` for it)
+held() {
+	flock "$1" sleep "$2" &
+	sleep 0.3
+}
+
 a_second_writer_waits_then_gives_up() {
 	mknode n tunis
 	action_json >f
 	snapshot n >before
-	# hold the writer lock the way a running fieldsync does
-	flock n/.fieldsync/lock sleep 3 &
-	sleep 0.3
+	held n/.fieldsync/lock 3
 	run 4 env FIELDSYNC_LOCK_TIMEOUT_MS=200 "$FS" -C n add action f
 	has err "another fieldsync is writing"
 	same_as n before
@@ -18,8 +23,7 @@ a_second_writer_waits_then_gives_up() {
 	run 0 env FIELDSYNC_LOCK_TIMEOUT_MS=10000 "$FS" -C n add action f
 	wait
 	# readers never wait
-	flock n/.fieldsync/lock sleep 2 &
-	sleep 0.3
+	held n/.fieldsync/lock 2
 	run 0 env FIELDSYNC_LOCK_TIMEOUT_MS=0 "$FS" -C n list
 	wait
 }
@@ -31,14 +35,12 @@ a_sync_waits_for_a_sync_not_for_a_writer() {
 	city tunis 2
 	"$FS" -C tunis remote add hub "file://$PWD/hub" >/dev/null
 	action_json >f
-	flock tunis/.fieldsync/synclock sleep 3 &
-	sleep 0.3
+	held tunis/.fieldsync/synclock 3
 	run 4 env FIELDSYNC_LOCK_TIMEOUT_MS=200 "$FS" -C tunis sync
 	has err "another fieldsync"
 	run 0 env FIELDSYNC_LOCK_TIMEOUT_MS=0 "$FS" -C tunis add action f
 	wait
-	flock tunis/.fieldsync/lock sleep 3 &
-	sleep 0.3
+	held tunis/.fieldsync/lock 3
 	run 0 env FIELDSYNC_LOCK_TIMEOUT_MS=0 "$FS" -C tunis sync
 	wait
 	[ "$(git --git-dir=hub rev-parse refs/heads/cities/tunis)" = \

@@ -23,6 +23,7 @@ judged() {
 	grep -q '^error: ' ../fault.err || { cat ../fault.err; fail "exit $_rc without an error line"; }
 	[ "$_rc" = 5 ] || { cat ../fault.err; fail "exit $_rc for a disk fault (expected 5)"; }
 }
+JUDGE=judged
 
 # fault_all TEMPLATE CHECK CMD...: each fault at each call of its kind
 fault_all() {
@@ -40,25 +41,7 @@ add_checks() {
 	judged "$landed"
 	"$FS" -C n add action f >/dev/null
 	"$FS" -C n verify >/dev/null
-}
-
-import_checks() {
-	whole n/.git
-	had=$("$FS" -C n list service | wc -l)
-	[ $((had % 2)) = 0 ] || fail "$had records: not whole batches of 2"
-	[ "$had" = 6 ] && landed=yes || landed=no
-	judged "$landed"
-	"$FS" -C n import service s.ndjson --batch 2 >/dev/null
-	[ "$("$FS" -C n list service | wc -l)" = 6 ] || fail "not exactly the file's 6 records"
-	"$FS" -C n verify >/dev/null
-}
-
-faults_in_import() {
-	mkdir w
-	mknode w/n tunis
-	for i in 1 2 3 4 5 6; do service_json "2026-11-0$i" health "$(printf '%032x' "$i")"; done >w/s.ndjson
-	mv w tpl
-	fault_all tpl import_checks "$FS" -C n import service s.ndjson --batch 2
+	no_leftovers n
 }
 
 faults_in_add() {
@@ -69,50 +52,19 @@ faults_in_add() {
 	fault_all tpl add_checks "$FS" -C n add action f
 }
 
-sync_checks() {
-	whole tunis/.git hub
-	[ "$(git --git-dir=hub rev-parse -q --verify refs/heads/cities/tunis)" = \
-		"$(git --git-dir=tunis/.git rev-parse HEAD)" ] && landed=yes || landed=no
-	judged "$landed"
-	"$FS" -C tunis sync >/dev/null
-	[ "$(git --git-dir=hub rev-parse refs/heads/cities/tunis)" = \
-		"$(git --git-dir=tunis/.git rev-parse HEAD)" ] || fail "the hub lacks tunis's head"
+faults_in_import() {
+	import_template
+	fault_all tpl import_checks "$FS" -C n import service s.ndjson --batch 2
 }
 
 faults_in_sync() {
-	mkdir w
-	(cd w && mkhub hub && city tunis 3 && "$FS" -C tunis remote add hub "file://$PWD/hub" >/dev/null)
-	mv w tpl
+	sync_template
 	fault_all tpl sync_checks "$FS" -C tunis sync
 }
 
-bundle_checks() {
-	whole hub
-	[ "$(git --git-dir=hub rev-parse -q --verify refs/heads/cities/tunis)" = "$(cat head)" ] &&
-		landed=yes || landed=no
-	judged "$landed"
-	"$FS" -C hub hub import tunis.bundle >/dev/null
-	[ "$(git --git-dir=hub rev-parse refs/heads/cities/tunis)" = "$(cat head)" ] ||
-		fail "the hub lacks the bundle's head"
-	"$FS" audit hub >/dev/null
-}
-
 faults_in_hub_import() {
-	mkdir w
-	(cd w && mkhub hub && city tunis 3 &&
-		"$FS" -C tunis bundle create "$PWD/tunis.bundle" >/dev/null &&
-		git --git-dir=tunis/.git rev-parse HEAD >head)
-	mv w tpl
+	bundle_template
 	fault_all tpl bundle_checks "$FS" -C hub hub import tunis.bundle
-}
-
-merge_checks() {
-	whole hub
-	git --git-dir=hub rev-parse -q --verify refs/heads/unified >/dev/null && landed=yes || landed=no
-	judged "$landed"
-	"$FS" -C hub hub merge >/dev/null
-	[ "$(git --git-dir=hub rev-parse refs/heads/unified^{tree})" = "$(cat ../want)" ] ||
-		fail "another unified tree than an undisturbed merge's"
 }
 
 faults_in_hub_merge() {

@@ -4,6 +4,8 @@
 set -u
 
 FS=${FIELDSYNC:?FIELDSYNC must name the fieldsync binary}
+# the build folder: the test programs and man pages beside the binary
+BUILD=$(dirname "$FS")
 SRC=${FIELDSYNC_SRC:?FIELDSYNC_SRC must name the source tree}
 SCRIPT=$(basename "$0" .sh)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/fs-e2e-$SCRIPT-XXXXXX")
@@ -17,30 +19,36 @@ git config --global user.email "tests@fieldsync.invalid"
 git config --global init.defaultBranch main
 unset FIELDSYNC_PASSPHRASE
 
-# FIELDSYNC_VALGRIND=1: every fieldsync a test runs itself goes through
-# valgrind (not those a hub's hooks or web server start); any report, a
-# definite leak included, fails the test that made it and is shown (see `t`)
+# FIELDSYNC_VALGRIND=1 (tests/valgrind): every fieldsync a test runs, and
+# the hooks of the hubs mkhub makes, go through valgrind's memcheck; any
+# report, a definite leak included, fails the test that made it and is shown
+# (see `t`). Suppressed: known leaks of the libraries, tests/valgrind.supp.
 if [ -n "${FIELDSYNC_VALGRIND:-}" ]; then
 	mkdir -p "$TMP/bin" "$TMP/vg"
 	cat >"$TMP/bin/fieldsync" <<EOF
 #!/bin/sh
 exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \\
-	--show-leak-kinds=definite --num-callers=30 \\
+	--show-leak-kinds=definite --num-callers=30 --suppressions="$SRC/tests/valgrind.supp" \\
 	--log-file="\${FIELDSYNC_VG_LOGS:-$TMP/vg}/vg.%p" "$FS" "\$@"
 EOF
 	chmod +x "$TMP/bin/fieldsync"
 	FS=$TMP/bin/fieldsync
 fi
 
+# FIELDSYNC_TESTS: a grep -E pattern; only the tests whose "script: name" matches run
 t() {
 	_name=$1
 	shift
+	if [ -n "${FIELDSYNC_TESTS:-}" ] && ! echo "$SCRIPT: $_name" | grep -Eq -- "$FIELDSYNC_TESTS"; then
+		return 0
+	fi
 	_dir="$TMP/t$(printf '%s' "$_name" | tr -c 'a-zA-Z0-9' '_')"
 	mkdir -p "$_dir" "$_dir.vg"
 	# not inside `if`: errexit must stay on in the subshell
 	(cd "$_dir" || exit 1; set -e; export FIELDSYNC_VG_LOGS="$_dir.vg"; "$@") >"$_dir.log" 2>&1
 	_rc=$?
-	# valgrind -q logs nothing but its reports
+	# valgrind -q logs nothing but its reports; hooks log to $TMP/vg
+	mv "$TMP"/vg/* "$_dir.vg" 2>/dev/null || true
 	if [ -n "$(cat "$_dir.vg"/* 2>/dev/null)" ]; then
 		echo "FAIL $SCRIPT: $_name (valgrind)"
 		cat "$_dir.vg"/* | head -n 200 | sed 's/^/    /'
@@ -226,9 +234,11 @@ hub_refs() {
 	git --git-dir="$1" for-each-ref --format='%(refname) %(objectname)'
 }
 
-# mkhub DIR: a hub
+# mkhub DIR: a hub (under valgrind, its hooks' fieldsync too)
 mkhub() {
 	"$FS" hub init "$1" --name "Test hub" >/dev/null
+	[ -z "${FIELDSYNC_VALGRIND:-}" ] ||
+		sed -i "s|'[^']*' hub|'$FS' hub|g" "$1/hooks/pre-receive" "$1/hooks/post-receive"
 }
 
 # enroll HUB NODE CITY
@@ -281,8 +291,85 @@ tunis_and_quito() {
 	done
 }
 
-# merge_template: ./tpl, tunis_and_quito built at ./w for fault_each; ./want,
-# the unified tree an undisturbed merge of it makes
+# ---- the commands the crash and I/O fault tests disturb -------------------
+# X_template builds ./tpl at ./w for fault_each and kill_at_random; X_checks
+# judges a disturbed run in its copy: whole repositories, then "$JUDGE"
+# yes|no (is the work there? crash.sh: acked, iofaults.sh: judged), then the
+# same command again, the end state an undisturbed run gives, and nothing
+# left behind.
+
+# import of 6 records in batches of 2: whole batches, never a record twice
+import_template() {
+	mkdir w
+	mknode w/n tunis
+	for i in 1 2 3 4 5 6; do service_json "2026-11-0$i" health "$(printf '%032x' "$i")"; done >w/s.ndjson
+	mv w tpl
+}
+
+import_checks() {
+	whole n/.git
+	had=$("$FS" -C n list service | wc -l)
+	[ $((had % 2)) = 0 ] || fail "$had records: not whole batches of 2"
+	[ "$had" = 6 ] && landed=yes || landed=no
+	"$JUDGE" "$landed"
+	"$FS" -C n import service s.ndjson --batch 2 >/dev/null
+	[ "$("$FS" -C n list service | wc -l)" = 6 ] || fail "not exactly the file's 6 records"
+	"$FS" -C n verify >/dev/null
+	no_leftovers n
+}
+
+# sync of 5 services to a hub on a path: the hub checks and takes it all, once
+sync_template() {
+	mkdir w
+	(cd w && mkhub hub && city tunis 5 && "$FS" -C tunis remote add hub "file://$PWD/hub" >/dev/null)
+	mv w tpl
+}
+
+# the hub has tunis's head
+synced() {
+	[ "$(git --git-dir=hub rev-parse -q --verify refs/heads/cities/tunis)" = \
+		"$(git --git-dir=tunis/.git rev-parse HEAD)" ]
+}
+
+# rerun_checks WORK GITDIRS DIRS CMD...: the GITDIRS whole, "$JUDGE" whether
+# WORK (a function) holds, CMD again, then WORK holds, the hub audits, and
+# nothing is left behind in DIRS
+rerun_checks() {
+	_work=$1 _gitdirs=$2 _dirs=$3
+	shift 3
+	whole $_gitdirs
+	"$_work" && landed=yes || landed=no
+	"$JUDGE" "$landed"
+	"$@" >/dev/null
+	"$_work" || fail "not $_work after: $*"
+	"$FS" audit hub >/dev/null
+	no_leftovers $_dirs
+}
+
+sync_checks() {
+	rerun_checks synced "tunis/.git hub" "tunis hub" "$FS" -C tunis sync
+}
+
+# hub import of a bundle of 5 services
+bundle_template() {
+	mkdir w
+	(cd w && mkhub hub && city tunis 5 &&
+		"$FS" -C tunis bundle create "$PWD/tunis.bundle" >/dev/null &&
+		git --git-dir=tunis/.git rev-parse HEAD >head)
+	mv w tpl
+}
+
+# the hub has the bundle's head
+imported() {
+	[ "$(git --git-dir=hub rev-parse -q --verify refs/heads/cities/tunis)" = "$(cat head)" ]
+}
+
+bundle_checks() {
+	rerun_checks imported hub hub "$FS" -C hub hub import tunis.bundle
+}
+
+# hub merge of tunis_and_quito; ./want, the unified tree an undisturbed
+# merge of it makes
 merge_template() {
 	mkdir w
 	(cd w && tunis_and_quito)
@@ -290,6 +377,15 @@ merge_template() {
 	cp -a tpl ref
 	"$FS" -C ref/hub hub merge >/dev/null
 	git --git-dir=ref/hub rev-parse refs/heads/unified^{tree} >want
+}
+
+# unified is the tree an undisturbed merge makes
+merged() {
+	[ "$(git --git-dir=hub rev-parse -q --verify refs/heads/unified^{tree})" = "$(cat ../want)" ]
+}
+
+merge_checks() {
+	rerun_checks merged hub hub "$FS" -C hub hub merge
 }
 
 # crlf: stdin with CRLF line ends, as RFC 4180 writes CSV
