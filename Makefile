@@ -1,7 +1,8 @@
 # fieldsync - see README.md
 #
 #   make            build ./fieldsync and libfieldsync.a (in build/)
-#   make check      the whole test suite, then again under ASan+UBSan
+#   make check      the whole test suite, then again under ASan+UBSan, then
+#                   end-to-end tests under valgrind
 #   make demo       three city nodes with real actions, in a temporary folder
 #   make bench      benchmarks against stock git (not a test; prints ratios)
 #   make bench-merge the hub: merge, export (100 cities x 10,000 records)
@@ -163,11 +164,12 @@ fuzz: deps
 			tests/fuzz/corpus/$${t#fuzz_} || exit 1; \
 	done
 
-# The README's test command. The sanitizer pass rebuilds into build/asan.
+# The README's test command. The sanitizer pass rebuilds into build/asan;
+# the valgrind pass runs end-to-end tests of the plain build (tests/valgrind).
 check: deps
 	@$(MAKE) --no-print-directory B=build tests
 	@$(MAKE) --no-print-directory B=build/asan SAN=1 tests
-	@tests/check build build/asan
+	@tests/check build build/asan valgrind:build
 
 # One pass only, without the sanitizers: for the edit-compile-test loop.
 test: all tests

@@ -112,7 +112,7 @@ static int pick(const char **out, fs_node *node, int nargs, char **argv, git_str
 
 /*
  * One sync: open the node (a hub: under its lock, as it signs what it sends
- * up), pick the remote, push. The remote's name goes to `name`.
+ * up; a city: under its sync lock, writers go on), pick the remote, push. The remote's name goes to `name`.
  */
 static int sync_once(const cli_context *ctx, int nargs, char **argv, fs_sync_options *so,
 		     fs_sync_stats *st, char *name, size_t size)
@@ -131,6 +131,8 @@ static int sync_once(const cli_context *ctx, int nargs, char **argv, fs_sync_opt
 		node = NULL;
 		if ((rc = cli_open_hub(&node, ctx, FS_NODE_WRITE)) < 0)
 			goto done;
+	} else if ((rc = fs_node_lock_sync(node)) < 0) {
+		goto done;
 	}
 	if ((rc = pick(&picked, node, nargs, argv, &names)) < 0)
 		goto done;

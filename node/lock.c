@@ -13,6 +13,7 @@
 
 #include "util/alloc.h"
 #include "util/error.h"
+#include "util/file.h"
 
 struct fs_lock {
 	int fd;
@@ -131,15 +132,39 @@ static int clear_dir(const char *dir, int depth, int min_age_ms)
 	return removed;
 }
 
+int fs_lock_clear_stale_in(const char *dir, int depth, int min_age_ms)
+{
+	return clear_dir(dir, depth, min_age_ms);
+}
+
 int fs_lock_clear_stale(const char *gitdir, int min_age_ms)
 {
 	char refs[4096];
 	int a, b;
 
-	a = clear_dir(gitdir, 0, min_age_ms);
+	a = fs_lock_clear_stale_in(gitdir, 0, min_age_ms);
 	if (a < 0)
 		return a;
 	snprintf(refs, sizeof(refs), "%s/refs", gitdir);
-	b = clear_dir(refs, 16, min_age_ms);
+	b = fs_lock_clear_stale_in(refs, 16, min_age_ms);
+	return b < 0 ? b : a + b;
+}
+
+static int has_prefix(const char *name, const void *prefix)
+{
+	return strncmp(name, prefix, strlen(prefix)) == 0;
+}
+
+int fs_lock_clear_debris(const char *gitdir)
+{
+	char dir[4096];
+	int a, b;
+
+	snprintf(dir, sizeof(dir), "%s/objects/pack", gitdir);
+	a = fs_file_remove_matching(dir, has_prefix, "tmp_fieldsync_");
+	if (a < 0)
+		return a;
+	snprintf(dir, sizeof(dir), "%s/objects", gitdir);
+	b = fs_file_remove_matching(dir, has_prefix, "incoming-");
 	return b < 0 ? b : a + b;
 }

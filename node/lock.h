@@ -30,6 +30,18 @@ void fs_lock_release(fs_lock *lock);
  */
 int fs_lock_clear_stale(const char *gitdir, int min_age_ms);
 
+/* The same for the lock files in folder `dir` and its subfolders `depth` levels down. */
+int fs_lock_clear_stale_in(const char *dir, int depth, int min_age_ms);
+
+/*
+ * With the lock held: remove what a killed fieldsync writer left in
+ * `gitdir`'s objects, a temporary pack (objects/pack/tmp_fieldsync_*) or a
+ * hub's quarantine (objects/incoming-*). Only lock holders make those, so
+ * they are debris whatever their age; git's own temporaries are git's.
+ * Returns how many it removed, or a negative code.
+ */
+int fs_lock_clear_debris(const char *gitdir);
+
 /* On a hub, where git receive-pack moves refs without our lock: no ref lock lives this long. */
 #define FS_HUB_STALE_LOCK_MS 2000
 

@@ -500,6 +500,23 @@ static int env_ms(const char *name, int dflt, long max)
 	return *end || v < 0 || v > max ? dflt : (int)v;
 }
 
+/* How old a git lock file taken without our lock must be to be debris. */
+static int stale_ms(void)
+{
+	return env_ms("FIELDSYNC_STALE_LOCK_MS", FS_HUB_STALE_LOCK_MS, 600000);
+}
+
+/* What a killed writer's fs_file_write_atomic left in the private folder (a sync's state, receipts). */
+static int clear_dead_tmp(const fs_node *node)
+{
+	char path[PATH_MAX + 32];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/receipts", node->fsdir);
+	rc = fs_file_clear_dead_tmp(node->fsdir);
+	return rc < 0 ? rc : fs_file_clear_dead_tmp(path);
+}
+
 int fs_node_open(fs_node **out, const char *dir, unsigned flags, const char *passphrase)
 {
 	char abs[PATH_MAX], gitdir[PATH_MAX + 16], lockpath[PATH_MAX + 32];
@@ -549,9 +566,11 @@ int fs_node_open(fs_node **out, const char *dir, unsigned flags, const char *pas
 		 * our lock, but never holds a ref lock for seconds: an older one is
 		 * what a killed writer left, and would block every later ref update.
 		 * (FIELDSYNC_STALE_LOCK_MS: tests that kill hub writers need not wait.)
+		 * A killed writer's temporary packs, quarantines and files go too.
 		 */
-		stale = hub ? env_ms("FIELDSYNC_STALE_LOCK_MS", FS_HUB_STALE_LOCK_MS, 600000) : 0;
-		if ((rc = fs_lock_clear_stale(gitdir, stale)) < 0)
+		stale = hub ? stale_ms() : 0;
+		if ((rc = fs_lock_clear_stale(gitdir, stale)) < 0 ||
+		    (rc = fs_lock_clear_debris(gitdir)) < 0 || (rc = clear_dead_tmp(node)) < 0)
 			goto done;
 		if ((flags & FS_NODE_WRITE) &&
 		    ((rc = open_key(node, passphrase)) < 0 || (rc = setup_writes(node)) < 0))
@@ -562,6 +581,31 @@ int fs_node_open(fs_node **out, const char *dir, unsigned flags, const char *pas
 done:
 	fs_node_free(node);
 	return rc;
+}
+
+int fs_node_lock_sync(fs_node *node)
+{
+	const char *owned[] = { "refs/remotes", "refs/fieldsync" };
+	char path[PATH_MAX + 32];
+	int rc;
+
+	if (node->lock || node->hub)
+		return fs_error_set(FS_EUSAGE, "node '%s': a sync lock is for a city node opened "
+				    "for reading", node->dir);
+	snprintf(path, sizeof(path), "%s/synclock", node->fsdir);
+	if ((rc = fs_lock_acquire(&node->lock, path,
+				  env_ms("FIELDSYNC_LOCK_TIMEOUT_MS", FS_NODE_LOCK_TIMEOUT_MS,
+					 3600000))) < 0)
+		return rc;
+	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", git_repository_path(node->repo), owned[i]);
+		if ((rc = fs_lock_clear_stale_in(path, 16, 0)) < 0)
+			return rc;
+	}
+	/* config.lock (a pinned hub key) and packed-refs.lock are writers' too: judged by age */
+	if ((rc = fs_lock_clear_stale_in(git_repository_path(node->repo), 0, stale_ms())) < 0)
+		return rc;
+	return clear_dead_tmp(node);
 }
 
 /* ---- creating ----------------------------------------------------------- */
@@ -665,8 +709,11 @@ static int build_staging(const char *abs, const char *stage, const fs_node_init_
 	snprintf(path, sizeof(path), "%s/" FSDIR "/allowed_signers", stage);
 	if ((rc = fs_buf_check(&line)) < 0 || (rc = write_text(path, line.ptr, 0644)) < 0)
 		goto done;
-	/* made now, so that no later command changes the folder by taking the lock */
+	/* made now, so that no later command changes the folder by taking a lock */
 	snprintf(path, sizeof(path), "%s/" FSDIR "/lock", stage);
+	if ((rc = write_text(path, "", 0600)) < 0)
+		goto done;
+	snprintf(path, sizeof(path), "%s/" FSDIR "/synclock", stage);
 	if ((rc = write_text(path, "", 0600)) < 0)
 		goto done;
 

@@ -73,6 +73,17 @@ const fs_key *fs_node_key(const fs_node *node);
 void fs_node_free(fs_node *node);
 
 /*
+ * A city's sync, on a node opened for reading: take the node's sync lock
+ * (.fieldsync/synclock, waited on as the writer lock is; one sync at a
+ * time while writers go on), then remove what a killed sync left: ref locks
+ * under refs/remotes/ and refs/fieldsync/, the refs only a sync moves (they
+ * would fail every later sync), a config.lock or packed-refs.lock as old as
+ * no live writer's (FS_HUB_STALE_LOCK_MS), temporary files of dead
+ * processes. Released by fs_node_free.
+ */
+int fs_node_lock_sync(fs_node *node);
+
+/*
  * A hub is opened the same way: its folder is a bare repository (what git
  * servers host) holding fieldsync/ (key, lock) and the setting fieldsync.hub
  * (its name). It signs as the principal FS_HUB_PRINCIPAL and commits to

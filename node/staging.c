@@ -97,9 +97,12 @@ static int b_read(void **out, size_t *len, git_object_t *type, git_odb_backend *
 
 	if (!e)
 		return GIT_ENOTFOUND;
-	if (!(*out = git_odb_backend_data_alloc(b, e->len ? e->len : 1)))
+	/* NUL-terminated, as libgit2's own backends give it: git_commit_extract_signature reads
+	 * the raw commit with strlen() */
+	if (!(*out = git_odb_backend_data_alloc(b, e->len + 1)))
 		return -1;
 	memcpy(*out, e->data, e->len);
+	((char *)*out)[e->len] = '\0';
 	*len = e->len;
 	*type = e->type;
 	return 0;

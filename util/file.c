@@ -2,11 +2,13 @@
 #define _XOPEN_SOURCE 700
 #include "util/file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -191,4 +193,62 @@ int fs_file_remove_tree(const char *path)
 	if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
 		return fs_error_os("cannot remove '%s'", path);
 	return 0;
+}
+
+/* The PID in "NAME.tmp.PID", or 0 when `name` is not so made. */
+static long tmp_owner(const char *name)
+{
+	const char *t = strstr(name, ".tmp."), *next;
+	char *end;
+	long pid;
+
+	if (!t)
+		return 0;
+	while ((next = strstr(t + 1, ".tmp.")) != NULL)
+		t = next;
+	t += 5;
+	if (*t < '1' || *t > '9')
+		return 0;
+	pid = strtol(t, &end, 10);
+	return *end ? 0 : pid;
+}
+
+int fs_file_remove_matching(const char *dir, int (*match)(const char *name, const void *arg),
+			    const void *arg)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int removed = 0, rc = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : fs_error_os("cannot read folder '%s'", dir);
+	while ((e = readdir(d)) != NULL) {
+		char path[4096];
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+		    !match(e->d_name, arg) ||
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= sizeof(path))
+			continue;
+		if ((rc = fs_file_remove_tree(path)) < 0)
+			goto done;
+		removed++;
+	}
+	rc = removed;
+done:
+	closedir(d);
+	return rc;
+}
+
+/* "NAME.tmp.PID" whose PID runs no more */
+static int owner_is_gone(const char *name, const void *arg)
+{
+	long pid = tmp_owner(name);
+
+	(void)arg;
+	return pid > 0 && (pid_t)pid == pid && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+int fs_file_clear_dead_tmp(const char *dir)
+{
+	return fs_file_remove_matching(dir, owner_is_gone, NULL);
 }

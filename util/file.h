@@ -45,4 +45,18 @@ int fs_file_exists(const char *path);
  */
 int fs_file_remove_tree(const char *path);
 
+/*
+ * Remove the entries of folder `dir` for which `match(name, arg)` is true,
+ * folders with all they hold (fs_file_remove_tree). Returns how many.
+ */
+int fs_file_remove_matching(const char *dir, int (*match)(const char *name, const void *arg),
+			    const void *arg);
+
+/*
+ * Remove the temporary files that fs_file_write_atomic and fs_file_write_new
+ * left in folder `dir` when their process was killed: "NAME.tmp.PID" whose
+ * PID runs no more (a live one may be writing it). Returns how many.
+ */
+int fs_file_clear_dead_tmp(const char *dir);
+
 #endif

@@ -5,7 +5,7 @@
 # precisely; stock `git verify-commit` must agree wherever it can judge.
 . "$(dirname "$0")/lib.sh"
 
-FORGE=$(dirname "$FS")/tests/forge
+FORGE=$BUILD/tests/forge
 
 # ./hub with tunis and quito (lib.sh), merged once
 audited_hub() {

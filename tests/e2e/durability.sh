@@ -4,13 +4,18 @@
 # command uses without repair.
 . "$(dirname "$0")/lib.sh"
 
+# held LOCK SECONDS: hold the flock LOCK in the background for SECONDS, the
+# way a running fieldsync does (`wait` for it)
+held() {
+	flock "$1" sleep "$2" &
+	sleep 0.3
+}
+
 a_second_writer_waits_then_gives_up() {
 	mknode n tunis
 	action_json >f
 	snapshot n >before
-	# hold the writer lock the way a running fieldsync does
-	flock n/.fieldsync/lock sleep 3 &
-	sleep 0.3
+	held n/.fieldsync/lock 3
 	run 4 env FIELDSYNC_LOCK_TIMEOUT_MS=200 "$FS" -C n add action f
 	has err "another fieldsync is writing"
 	same_as n before
@@ -18,10 +23,28 @@ a_second_writer_waits_then_gives_up() {
 	run 0 env FIELDSYNC_LOCK_TIMEOUT_MS=10000 "$FS" -C n add action f
 	wait
 	# readers never wait
-	flock n/.fieldsync/lock sleep 2 &
-	sleep 0.3
+	held n/.fieldsync/lock 2
 	run 0 env FIELDSYNC_LOCK_TIMEOUT_MS=0 "$FS" -C n list
 	wait
+}
+
+# a sync holds its own lock (a killed one's debris is then its to clear):
+# one sync at a time, while writers go on
+a_sync_waits_for_a_sync_not_for_a_writer() {
+	mkhub hub
+	city tunis 2
+	"$FS" -C tunis remote add hub "file://$PWD/hub" >/dev/null
+	action_json >f
+	held tunis/.fieldsync/synclock 3
+	run 4 env FIELDSYNC_LOCK_TIMEOUT_MS=200 "$FS" -C tunis sync
+	has err "another fieldsync"
+	run 0 env FIELDSYNC_LOCK_TIMEOUT_MS=0 "$FS" -C tunis add action f
+	wait
+	held tunis/.fieldsync/lock 3
+	run 0 env FIELDSYNC_LOCK_TIMEOUT_MS=0 "$FS" -C tunis sync
+	wait
+	[ "$(git --git-dir=hub rev-parse refs/heads/cities/tunis)" = \
+		"$(git --git-dir=tunis/.git rev-parse HEAD)" ] || fail "the hub lacks tunis's head"
 }
 
 a_stale_git_lock_does_not_block() {
@@ -85,6 +108,7 @@ kill_at_each() {
 kill_at_each_fsync() { kill_at_each fsync; }
 kill_at_each_rename() { kill_at_each rename; }
 kill_at_each_write() { kill_at_each write; }
+kill_at_each_link() { kill_at_each link; }
 
 kill_at_random_moments() {
 	mknode n tunis
@@ -109,9 +133,11 @@ kill_at_random_moments() {
 }
 
 t "a second writer waits, then gives up clearly" a_second_writer_waits_then_gives_up
+t "a sync waits for another sync, not for a writer" a_sync_waits_for_a_sync_not_for_a_writer
 t "a stale git lock does not block" a_stale_git_lock_does_not_block
 t "records are fsynced before the ref moves" records_are_fsynced
 t "a kill at each fsync of add" kill_at_each_fsync
 t "a kill at each rename of add" kill_at_each_rename
 t "a kill at each write of add" kill_at_each_write
+t "a kill at each link of add (libgit2 moves the ref with link(2))" kill_at_each_link
 t "a kill at random moments of add" kill_at_random_moments

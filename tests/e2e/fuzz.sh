@@ -4,7 +4,7 @@
 # property fails. `make fuzz` searches for new inputs (tests/fuzz/).
 . "$(dirname "$0")/lib.sh"
 
-BIN=$(dirname "$FS")/tests/fuzz
+BIN=$BUILD/tests/fuzz
 CORPUS=$SRC/tests/fuzz/corpus
 
 replay() {

@@ -4,6 +4,8 @@
 set -u
 
 FS=${FIELDSYNC:?FIELDSYNC must name the fieldsync binary}
+# the build folder: the test programs and man pages beside the binary
+BUILD=$(dirname "$FS")
 SRC=${FIELDSYNC_SRC:?FIELDSYNC_SRC must name the source tree}
 SCRIPT=$(basename "$0" .sh)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/fs-e2e-$SCRIPT-XXXXXX")
@@ -20,15 +22,40 @@ unset FIELDSYNC_PASSPHRASE
 export LC_ALL=C.UTF-8
 unset LANGUAGE
 
+# FIELDSYNC_VALGRIND=1 (tests/valgrind): every fieldsync a test runs, and
+# the hooks of the hubs mkhub makes, go through valgrind's memcheck; any
+# report, a definite leak included, fails the test that made it and is shown
+# (see `t`). Suppressed: known leaks of the libraries, tests/valgrind.supp.
+if [ -n "${FIELDSYNC_VALGRIND:-}" ]; then
+	mkdir -p "$TMP/bin" "$TMP/vg"
+	cat >"$TMP/bin/fieldsync" <<EOF
+#!/bin/sh
+exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \\
+	--show-leak-kinds=definite --num-callers=30 --suppressions="$SRC/tests/valgrind.supp" \\
+	--log-file="\${FIELDSYNC_VG_LOGS:-$TMP/vg}/vg.%p" "$FS" "\$@"
+EOF
+	chmod +x "$TMP/bin/fieldsync"
+	FS=$TMP/bin/fieldsync
+fi
+
+# FIELDSYNC_TESTS: a grep -E pattern; only the tests whose "script: name" matches run
 t() {
 	_name=$1
 	shift
+	if [ -n "${FIELDSYNC_TESTS:-}" ] && ! echo "$SCRIPT: $_name" | grep -Eq -- "$FIELDSYNC_TESTS"; then
+		return 0
+	fi
 	_dir="$TMP/t$(printf '%s' "$_name" | tr -c 'a-zA-Z0-9' '_')"
-	mkdir -p "$_dir"
+	mkdir -p "$_dir" "$_dir.vg"
 	# not inside `if`: errexit must stay on in the subshell
-	(cd "$_dir" || exit 1; set -e; "$@") >"$_dir.log" 2>&1
+	(cd "$_dir" || exit 1; set -e; export FIELDSYNC_VG_LOGS="$_dir.vg"; "$@") >"$_dir.log" 2>&1
 	_rc=$?
-	if [ "$_rc" -eq 0 ]; then
+	# valgrind -q logs nothing but its reports; hooks log to $TMP/vg
+	mv "$TMP"/vg/* "$_dir.vg" 2>/dev/null || true
+	if [ -n "$(cat "$_dir.vg"/* 2>/dev/null)" ]; then
+		echo "FAIL $SCRIPT: $_name (valgrind)"
+		cat "$_dir.vg"/* | head -n 200 | sed 's/^/    /'
+	elif [ "$_rc" -eq 0 ]; then
 		echo "PASS $SCRIPT: $_name"
 	else
 		echo "FAIL $SCRIPT: $_name (exit $_rc)"
@@ -110,11 +137,24 @@ traced() {
 	ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" strace "$@"
 }
 
+# check_w CHECK WHAT: run CHECK in ./w with errexit on (not inside `||`,
+# where sh ignores it, for every command of CHECK); fail, saying WHAT and
+# showing CHECK's output, if it fails
+check_w() {
+	set +e
+	(cd w && set -e && "$1") >check.log 2>&1
+	_crc=$?
+	set -e
+	[ "$_crc" = 0 ] || { cat check.log; fail "$2"; }
+}
+
 # fault_each SYS INJECT TEMPLATE CHECK CMD...: in a fresh copy of folder
 # TEMPLATE, at ./w, run CMD with strace's fault INJECT (signal=SIGKILL,
-# error=ENOSPC) at call N of SYS, for every N CMD makes; then CHECK in that
-# copy, with CMD's exit status in ../rc and its stderr in ../fault.err.
-# Templates are built at ./w and moved, so remotes name file://$PWD/w/hub.
+# error=ENOSPC) at call N of SYS, for every N CMD makes (up to FAULT_ALL, 40:
+# past that a stride that keeps it to about 40 more); then CHECK in that copy,
+# with CMD's exit status in ../rc, its stdout in ../fault.out and its stderr
+# in ../fault.err. Templates are built at ./w and moved, so remotes name
+# file://$PWD/w/hub.
 fault_each() {
 	_sys=$1 _inject=$2 _tpl=$3 _check=$4
 	shift 4
@@ -122,18 +162,59 @@ fault_each() {
 	(cd w && traced -f -qq -e trace="$_sys" -o ../count "$@" >/dev/null 2>&1)
 	_calls=$(grep -c "$_sys(" count)
 	[ "$_calls" -ge 1 ] || fail "no $_sys call in: $*"
+	_all=${FAULT_ALL:-40}
 	_i=1
 	while [ "$_i" -le "$_calls" ]; do
 		rm -rf w && cp -a "$_tpl" w
 		set +e
 		(cd w && traced -f -qq -o /dev/null -e trace="$_sys" \
-			-e inject="$_sys":"$_inject":when="$_i" "$@" >/dev/null 2>../fault.err)
+			-e inject="$_sys":"$_inject":when="$_i" "$@" >../fault.out 2>../fault.err)
 		echo $? >rc
 		set -e
-		(cd w && "$_check") >check.log 2>&1 ||
-			{ cat check.log; fail "after $_inject at $_sys #$_i of $_calls: $*"; }
+		check_w "$_check" "after $_inject at $_sys #$_i of $_calls: $*"
+		if [ "$_i" -lt "$_all" ]; then
+			_i=$((_i + 1))
+		else
+			_i=$((_i + (_calls - _all) / _all + 1))
+		fi
+	done
+	echo "$_inject at each of $_calls $_sys calls: $*"
+}
+
+# kill_at_random N TEMPLATE CHECK CMD...: N times, in a fresh copy of
+# TEMPLATE at ./w, start CMD in a session of its own and SIGKILL the whole
+# session (hooks CMD started too, as a power cut does) at a random moment
+# within the time an undisturbed run takes; then CHECK as fault_each does.
+kill_at_random() {
+	_n=$1 _tpl=$2 _check=$3
+	shift 3
+	rm -rf w && cp -a "$_tpl" w
+	_t0=$(date +%s%N)
+	(cd w && "$@" >/dev/null 2>&1)
+	_ms=$((($(date +%s%N) - _t0) / 1000000 + 1))
+	_i=0
+	while [ "$_i" -lt "$_n" ]; do
+		rm -rf w && cp -a "$_tpl" w
+		_at=$(shuf -i 0-"$_ms" -n 1)
+		(cd w && exec setsid "$@" >../fault.out 2>../fault.err) &
+		_pid=$!
+		sleep "$((_at / 1000)).$(printf %03d $((_at % 1000)))"
+		kill -9 -- "-$_pid" 2>/dev/null || kill -9 "$_pid" 2>/dev/null || true
+		set +e
+		wait "$_pid"
+		echo $? >rc
+		set -e
+		check_w "$_check" "after a kill at $_at ms of $_ms: $*"
 		_i=$((_i + 1))
 	done
+	echo "killed at $_n random moments of $_ms ms: $*"
+}
+
+# acked YES|NO: a faulted command that reported success (exit 0, ../rc) has
+# its work there (YES)
+acked() {
+	[ "$(cat ../rc)" != 0 ] || [ "$1" = yes ] ||
+		{ cat ../fault.out; fail "reported success, but its work is not there"; }
 }
 
 # whole GITDIR...: stock git finds every object and ref sound
@@ -143,15 +224,25 @@ whole() {
 	done
 }
 
+# no_leftovers DIR...: nothing a writer killed earlier left behind (temporary
+# packs and files, quarantines, locks) is still there
+no_leftovers() {
+	find "$@" \( -name 'tmp_*' -o -name 'pack_git2_*' -o -name 'incoming-*' \
+		-o -name '*.tmp.*' -o -name '*.lock' \) -print >leftovers
+	[ ! -s leftovers ] || { cat leftovers; fail "left behind"; }
+}
+
 # ---- hubs ----
 
 hub_refs() {
 	git --git-dir="$1" for-each-ref --format='%(refname) %(objectname)'
 }
 
-# mkhub DIR: a hub
+# mkhub DIR: a hub (under valgrind, its hooks' fieldsync too)
 mkhub() {
 	"$FS" hub init "$1" --name "Test hub" >/dev/null
+	[ -z "${FIELDSYNC_VALGRIND:-}" ] ||
+		sed -i "s|'[^']*' hub|'$FS' hub|g" "$1/hooks/pre-receive" "$1/hooks/post-receive"
 }
 
 # enroll HUB NODE CITY
@@ -204,8 +295,86 @@ tunis_and_quito() {
 	done
 }
 
-# merge_template: ./tpl, tunis_and_quito built at ./w for fault_each; ./want,
-# the unified tree an undisturbed merge of it makes
+# ---- the commands the crash and I/O fault tests disturb -------------------
+# X_template builds ./tpl at ./w for fault_each and kill_at_random; X_checks
+# judges a disturbed run in its copy: whole repositories, then "$JUDGE"
+# yes|no (is the work there? crash.sh: acked, iofaults.sh: judged), then the
+# same command again, the end state an undisturbed run gives, and nothing
+# left behind.
+
+# import of 6 records in batches of 2: whole batches, never a record twice
+import_template() {
+	mkdir w
+	mknode w/n tunis
+	for i in 1 2 3 4 5 6; do service_json "2026-11-0$i" health "$(printf '%032x' "$i")"; done >w/s.ndjson
+	mv w tpl
+}
+
+import_checks() {
+	whole n/.git
+	had=$("$FS" -C n list service | wc -l)
+	[ $((had % 2)) = 0 ] || fail "$had records: not whole batches of 2"
+	[ "$had" = 6 ] && landed=yes || landed=no
+	"$JUDGE" "$landed"
+	"$FS" -C n import service s.ndjson --batch 2 >/dev/null
+	[ "$("$FS" -C n list service | wc -l)" = 6 ] || fail "not exactly the file's 6 records"
+	"$FS" -C n verify >/dev/null
+	no_leftovers n
+}
+
+# sync of 5 services to a hub on a path: the hub checks and takes it all, once
+sync_template() {
+	mkdir w
+	(cd w && mkhub hub && city tunis 5 && "$FS" -C tunis remote add hub "file://$PWD/hub" >/dev/null)
+	mv w tpl
+}
+
+# the hub has tunis's head
+synced() {
+	[ "$(git --git-dir=hub rev-parse -q --verify refs/heads/cities/tunis)" = \
+		"$(git --git-dir=tunis/.git rev-parse HEAD)" ]
+}
+
+# rerun_checks WORK GITDIRS DIRS CMD...: the GITDIRS whole, "$JUDGE" whether
+# WORK (a function) holds, CMD again, then WORK holds, the hub audits, and
+# nothing is left behind in DIRS
+rerun_checks() {
+	_work=$1 _gitdirs=$2 _dirs=$3
+	shift 3
+	whole $_gitdirs
+	"$_work" && landed=yes || landed=no
+	"$JUDGE" "$landed"
+	"$@" >/dev/null
+	"$_work" || fail "not $_work after: $*"
+	"$FS" audit hub >/dev/null
+	no_leftovers $_dirs
+}
+
+sync_checks() {
+	rerun_checks synced "tunis/.git hub" "tunis hub" "$FS" -C tunis sync
+}
+
+# bundle_template [N]: ./tpl, built at ./w for fault_each: ./hub with tunis
+# enrolled, tunis with N services (5), tunis.bundle of its history, its head in ./head
+bundle_template() {
+	mkdir w
+	(cd w && mkhub hub && city tunis "${1:-5}" &&
+		"$FS" -C tunis bundle create "$PWD/tunis.bundle" >/dev/null &&
+		git --git-dir=tunis/.git rev-parse HEAD >head)
+	mv w tpl
+}
+
+# the hub has the bundle's head
+imported() {
+	[ "$(git --git-dir=hub rev-parse -q --verify refs/heads/cities/tunis)" = "$(cat head)" ]
+}
+
+bundle_checks() {
+	rerun_checks imported hub hub "$FS" -C hub hub import tunis.bundle
+}
+
+# hub merge of tunis_and_quito; ./want, the unified tree an undisturbed
+# merge of it makes
 merge_template() {
 	mkdir w
 	(cd w && tunis_and_quito)
@@ -215,14 +384,13 @@ merge_template() {
 	git --git-dir=ref/hub rev-parse refs/heads/unified^{tree} >want
 }
 
-# bundle_template N: ./tpl, built at ./w for fault_each: ./hub with tunis
-# enrolled, tunis with N services, tunis.bundle of its history, its head in ./head
-bundle_template() {
-	mkdir w
-	(cd w && mkhub hub && city tunis "$1" &&
-		"$FS" -C tunis bundle create "$PWD/tunis.bundle" >/dev/null &&
-		git --git-dir=tunis/.git rev-parse HEAD >head)
-	mv w tpl
+# unified is the tree an undisturbed merge makes
+merged() {
+	[ "$(git --git-dir=hub rev-parse -q --verify refs/heads/unified^{tree})" = "$(cat ../want)" ]
+}
+
+merge_checks() {
+	rerun_checks merged hub hub "$FS" -C hub hub merge
 }
 
 # crlf: stdin with CRLF line ends, as RFC 4180 writes CSV

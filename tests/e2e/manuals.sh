@@ -3,7 +3,7 @@
 # in docs/commands, and bash completion of its name and options.
 . "$(dirname "$0")/lib.sh"
 
-MAN=$(dirname "$FS")/man
+MAN=$BUILD/man
 
 commands() {
 	"$FS" help | sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p'
@@ -28,7 +28,7 @@ every_command_has_a_man_page_and_a_doc_page() {
 complete_words() {
 	bash -c '. "$1/dist/bash-completion/fieldsync"; PATH=$2:$PATH; shift 2
 		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _fieldsync; printf "%s\n" "${COMPREPLY[@]}"' \
-		sh "$SRC" "$(dirname "$FS")" "$@"
+		sh "$SRC" "$BUILD" "$@"
 }
 
 bash_completes_commands_and_options() {

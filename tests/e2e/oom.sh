@@ -298,7 +298,7 @@ oom_hub_import() {
 	STATE=hub oom_each tpl hub_import_check "$FS" -C hub hub import tunis.bundle
 }
 
-merged() {
+oom_merged() {
 	git --git-dir=hub rev-parse -q --verify refs/heads/unified >/dev/null &&
 		{ [ "$(git --git-dir=hub rev-parse refs/heads/unified^{tree})" = "$(cat ../want)" ] ||
 			fail "another unified tree than an undisturbed merge's"; }
@@ -306,7 +306,7 @@ merged() {
 
 merge_check() {
 	whole hub
-	yes_if merged
+	yes_if oom_merged
 }
 
 oom_hub_merge() {

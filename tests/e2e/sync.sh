@@ -4,7 +4,7 @@
 # with the hub's refs unchanged; bundles read by stock git, imported once.
 . "$(dirname "$0")/lib.sh"
 
-FORGE=$(dirname "$FS")/tests/forge
+FORGE=$BUILD/tests/forge
 
 # sshd_start: a stock OpenSSH server on a free port, its files in ./ssh; the
 # ssh:// URL prefix in ./ssh/url. Logins: the keys in ./ssh/authorized_keys.
@@ -414,7 +414,7 @@ while time.time() < end:
 proxy() {
 	_pf=$1
 	shift
-	"$(dirname "$FS")/tests/linkproxy" "$_pf" "$@" &
+	"$BUILD/tests/linkproxy" "$_pf" "$@" &
 	echo $! >>"$PWD/server.pid"
 	for _i in $(seq 50); do [ -s "$_pf" ] && return 0; sleep 0.1; done
 	fail "the proxy did not start"

@@ -78,7 +78,7 @@ bad_watch_options() {
 units_are_valid() {
 	for u in "$SRC"/dist/systemd/*.service; do
 		name=$(basename "$u" | sed 's/@/@srv-fieldsync-x/')
-		sed -e "s|@BINDIR@|$(dirname "$FS")|g" -e 's|@DOCDIR@|/usr/share/doc/fieldsync|g' "$u" >"$name"
+		sed -e "s|@BINDIR@|$BUILD|g" -e 's|@DOCDIR@|/usr/share/doc/fieldsync|g' "$u" >"$name"
 		systemd-analyze verify --man=no "./$name" >verify 2>&1 || { cat verify; fail "$name"; }
 		[ ! -s verify ] || { cat verify; fail "systemd-analyze complains about $name"; }
 	done
