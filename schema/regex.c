@@ -1,5 +1,6 @@
 #include "schema/regex.h"
 
+#include <locale.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -599,8 +600,26 @@ static int translate(fs_buf *out, const char *pat)
 	return fs_buf_check(out);
 }
 
+/*
+ * The C locale for regcomp and regexec. The translation above writes byte
+ * alternatives for regexec to match byte by byte, which it does only in the
+ * C locale; the program's LC_CTYPE follows the reader's language
+ * (fs_i18n_init), and under a UTF-8 one glibc would match multibyte
+ * characters instead (another meaning for a byte class, and a wide-character
+ * copy of every string searched, the costliest part of a record's check).
+ */
+static locale_t c_locale(void)
+{
+	static locale_t c;
+
+	if (!c)
+		c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+	return c;
+}
+
 int fs_regex_compile(fs_regex **out, const char *pattern)
 {
+	locale_t c = c_locale(), was;
 	fs_buf ere = FS_BUF_INIT;
 	fs_regex *re = NULL;
 	int rc;
@@ -608,11 +627,14 @@ int fs_regex_compile(fs_regex **out, const char *pattern)
 	*out = NULL;
 	if ((rc = translate(&ere, pattern)) < 0)
 		goto done;
-	if (!(re = malloc(sizeof(*re)))) {
+	if (!c || !(re = malloc(sizeof(*re)))) {
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}
-	if (regcomp(&re->re, fs_buf_cstr(&ere), REG_EXTENDED | REG_NOSUB) != 0) {
+	was = uselocale(c);
+	rc = regcomp(&re->re, fs_buf_cstr(&ere), REG_EXTENDED | REG_NOSUB);
+	uselocale(was);
+	if (rc != 0) {
 		free(re);
 		re = NULL;
 		rc = fs_error_set(FS_EINVALID, "pattern '%s': not a regular expression this "
@@ -627,7 +649,12 @@ done:
 
 int fs_regex_search(const fs_regex *re, const char *s)
 {
-	return regexec(&re->re, s, 0, NULL, 0) == 0;
+	/* set when the expression was compiled */
+	locale_t was = uselocale(c_locale());
+	int rc = regexec(&re->re, s, 0, NULL, 0) == 0;
+
+	uselocale(was);
+	return rc;
 }
 
 void fs_regex_free(fs_regex *re)
