@@ -1,18 +1,75 @@
 #include "node/treediff.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "util/alloc.h"
 #include "util/error.h"
+
+/*
+ * Direct-mapped on the id: a tree displaces the one in its slot. Bounded (at
+ * most MEMO_SLOTS parsed trees, a few MiB) and with no eviction to pay for;
+ * the upper folders of a city, which every commit rewrites, are found again
+ * by the next commit, and the deeper ones while they are recent.
+ */
+#ifndef FS_TREE_MEMO_SLOTS
+#define FS_TREE_MEMO_SLOTS 8192
+#endif
+
+struct fs_tree_memo {
+	git_tree *slot[FS_TREE_MEMO_SLOTS];
+};
+
+int fs_tree_memo_new(fs_tree_memo **out)
+{
+	if (!(*out = fs_calloc(1, sizeof(**out))))
+		return fs_error_set(FS_ENOMEM, "out of memory");
+	return 0;
+}
+
+void fs_tree_memo_free(fs_tree_memo *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < FS_TREE_MEMO_SLOTS; i++)
+		git_tree_free(m->slot[i]);
+	fs_free(m);
+}
+
+int fs_tree_memo_lookup(git_tree **out, fs_tree_memo *m, git_repository *repo, const git_oid *id)
+{
+	/* ids are uniform: their first bytes are as good a hash as any */
+	size_t i = ((size_t)id->id[0] << 16 | (size_t)id->id[1] << 8 | id->id[2]) %
+		   FS_TREE_MEMO_SLOTS;
+	git_tree *t;
+	int rc;
+
+	*out = NULL;
+	if (m->slot[i] && git_oid_equal(git_tree_id(m->slot[i]), id))
+		return git_object_dup((git_object **)out, (git_object *)m->slot[i]);
+	if ((rc = git_tree_lookup(&t, repo, id)) < 0)
+		return rc;
+	git_tree_free(m->slot[i]);
+	m->slot[i] = t;
+	return git_object_dup((git_object **)out, (git_object *)t);
+}
 
 typedef struct {
 	git_repository *repo;
+	fs_tree_memo *memo;
 	fs_tree_diff_cb cb;
 	void *payload;
 	char path[4096];
 } walk;
 
 static int diff(walk *w, const git_tree *old, const git_tree *new_, size_t at, int depth);
+
+static int lookup(git_tree **out, walk *w, const git_oid *id)
+{
+	return w->memo ? fs_tree_memo_lookup(out, w->memo, w->repo, id) :
+	       git_tree_lookup(out, w->repo, id);
+}
 
 /* Descend into `name` below path[0..at), then cut the path back. */
 static int descend(walk *w, const git_tree_entry *a, const git_tree_entry *b, size_t at,
@@ -31,8 +88,8 @@ static int descend(walk *w, const git_tree_entry *a, const git_tree_entry *b, si
 	memcpy(w->path + at, name, len);
 	w->path[at + len] = '/';
 	w->path[at + len + 1] = '\0';
-	if ((a && (rc = git_tree_lookup(&ta, w->repo, git_tree_entry_id(a))) < 0) ||
-	    (b && (rc = git_tree_lookup(&tb, w->repo, git_tree_entry_id(b))) < 0))
+	if ((a && (rc = lookup(&ta, w, git_tree_entry_id(a))) < 0) ||
+	    (b && (rc = lookup(&tb, w, git_tree_entry_id(b))) < 0))
 		rc = fs_error_git(rc, "%s: cannot read the folder", w->path);
 	else
 		rc = diff(w, ta, tb, at + len + 1, depth + 1);
@@ -88,9 +145,16 @@ static int diff(walk *w, const git_tree *old, const git_tree *new_, size_t at, i
 int fs_tree_diff(git_repository *repo, const git_tree *old, const git_tree *new_,
 		 fs_tree_diff_cb cb, void *payload)
 {
+	return fs_tree_diff_memo(repo, NULL, old, new_, cb, payload);
+}
+
+int fs_tree_diff_memo(git_repository *repo, fs_tree_memo *memo, const git_tree *old,
+		      const git_tree *new_, fs_tree_diff_cb cb, void *payload)
+{
 	walk w;
 
 	w.repo = repo;
+	w.memo = memo;
 	w.cb = cb;
 	w.payload = payload;
 	w.path[0] = '\0';

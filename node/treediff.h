@@ -33,4 +33,24 @@ typedef int (*fs_tree_diff_cb)(const char *path, const git_tree_entry *old,
 int fs_tree_diff(git_repository *repo, const git_tree *old, const git_tree *new_,
 		 fs_tree_diff_cb cb, void *payload);
 
+/*
+ * Trees kept from one diff to the next, for a walk along a history: a
+ * commit's old side is mostly its parent's new side, read by the diff
+ * before. libgit2's object cache would keep them too, but it is bounded by
+ * the trees' raw size and, once full, evicts by scanning its table on every
+ * insertion; on a long history (100,000 commits) that scan cost more than
+ * the audit's signatures. A memo holds a bounded number of recent trees.
+ */
+typedef struct fs_tree_memo fs_tree_memo;
+
+int fs_tree_memo_new(fs_tree_memo **out);
+void fs_tree_memo_free(fs_tree_memo *m);
+
+/* The tree `id` (the caller frees it): kept from an earlier diff, or read and kept. */
+int fs_tree_memo_lookup(git_tree **out, fs_tree_memo *m, git_repository *repo, const git_oid *id);
+
+/* fs_tree_diff reading its folders through `memo` (may be NULL). */
+int fs_tree_diff_memo(git_repository *repo, fs_tree_memo *memo, const git_tree *old,
+		      const git_tree *new_, fs_tree_diff_cb cb, void *payload);
+
 #endif

@@ -18,23 +18,32 @@ int fs_verify_commit(git_repository *repo, const git_oid *id, const fs_verify_tr
 	fs_sshsig parsed;
 	fs_buf fp = FS_BUF_INIT;
 	git_oid oid;
-	int rc;
+	int rc, not_signed;
 
 	memset(r, 0, sizeof(*r));
 	git_oid_cpy(&r->commit, id);
 	git_oid_cpy(&oid, id);
-	if ((rc = git_commit_lookup(&c, repo, id)) < 0)
-		return fs_error_git(rc, "commit %s", git_oid_tostr_s(id));
-	r->time = (int64_t)git_commit_time(c);
-	r->summary = git_commit_summary(c);
+	/*
+	 * The signature before the parsed commit: libgit2 keeps the raw commit a
+	 * history walk has read in its cache until the commit is parsed, which
+	 * replaces it; read in this order, a walked commit is read from the pack
+	 * once, not twice (a commit is a delta, costlier to read than to parse).
+	 */
 	rc = git_commit_extract_signature(&sig, &data, repo, &oid, "gpgsig");
-	if (rc == GIT_ENOTFOUND) {
-		r->problem = _("not signed");
-		rc = 0;
+	not_signed = rc == GIT_ENOTFOUND;
+	if (rc < 0 && !not_signed) {
+		rc = fs_error_git(rc, "commit %s", git_oid_tostr_s(id));
 		goto done;
 	}
-	if (rc < 0) {
+	if ((rc = git_commit_lookup(&c, repo, id)) < 0) {
 		rc = fs_error_git(rc, "commit %s", git_oid_tostr_s(id));
+		goto done;
+	}
+	r->time = (int64_t)git_commit_time(c);
+	r->summary = git_commit_summary(c);
+	if (not_signed) {
+		rc = 0;
+		r->problem = _("not signed");
 		goto done;
 	}
 	/* out of memory is an error, not a problem of the commit */

@@ -41,7 +41,61 @@ typedef struct {
 	const char *base; /* interned base URI */
 	char *loc;        /* "<document uri>#<JSON pointer>" */
 	fs_regex *re;     /* a "pattern" value, or a patternProperties member */
+	unsigned kw;      /* a walked subschema: the KW_ groups of the keywords it has */
+	const char *ref;  /* ... and its "$ref" made absolute against base (interned) */
 } node_info;
+
+/*
+ * Keywords in groups, one bit each, recorded for every subschema when it is
+ * loaded: validation then asks a subschema only for the keywords of groups it
+ * has. A typical subschema has two or three keywords of some forty, and
+ * asking for each (a scan of the subschema's members) was the larger part of
+ * checking a valid record.
+ */
+enum {
+	KW_REF = 1 << 0,
+	KW_TYPE = 1 << 1,
+	KW_ENUM = 1 << 2,
+	KW_CONST = 1 << 3,
+	KW_NUMBER = 1 << 4,
+	KW_STRING = 1 << 5,
+	KW_ARRAY = 1 << 6,
+	KW_OBJECT = 1 << 7,
+	KW_COMBINATORS = 1 << 8,
+	KW_ALL = (1 << 9) - 1
+};
+
+static const struct {
+	const char *name;
+	unsigned group;
+} kw_groups[] = {
+	{ "$ref", KW_REF }, { "type", KW_TYPE }, { "enum", KW_ENUM }, { "const", KW_CONST },
+	{ "minimum", KW_NUMBER }, { "maximum", KW_NUMBER }, { "exclusiveMinimum", KW_NUMBER },
+	{ "exclusiveMaximum", KW_NUMBER }, { "multipleOf", KW_NUMBER },
+	{ "minLength", KW_STRING }, { "maxLength", KW_STRING }, { "pattern", KW_STRING },
+	{ "format", KW_STRING },
+	{ "items", KW_ARRAY }, { "prefixItems", KW_ARRAY }, { "contains", KW_ARRAY },
+	{ "minContains", KW_ARRAY }, { "maxContains", KW_ARRAY }, { "minItems", KW_ARRAY },
+	{ "maxItems", KW_ARRAY }, { "uniqueItems", KW_ARRAY },
+	{ "properties", KW_OBJECT }, { "patternProperties", KW_OBJECT },
+	{ "additionalProperties", KW_OBJECT }, { "propertyNames", KW_OBJECT },
+	{ "required", KW_OBJECT }, { "dependentRequired", KW_OBJECT },
+	{ "dependentSchemas", KW_OBJECT }, { "minProperties", KW_OBJECT },
+	{ "maxProperties", KW_OBJECT },
+	{ "allOf", KW_COMBINATORS }, { "anyOf", KW_COMBINATORS }, { "oneOf", KW_COMBINATORS },
+	{ "not", KW_COMBINATORS }, { "if", KW_COMBINATORS },
+};
+
+static unsigned kw_of(const cJSON *s)
+{
+	unsigned kw = 0;
+
+	for (const cJSON *m = cJSON_IsObject(s) ? s->child : NULL; m; m = m->next)
+		for (size_t i = 0; i < sizeof(kw_groups) / sizeof(kw_groups[0]); i++)
+			if (m->string && strcmp(m->string, kw_groups[i].name) == 0)
+				kw |= kw_groups[i].group;
+	return kw;
+}
 
 typedef struct {
 	char *uri;
@@ -511,6 +565,18 @@ static int walk(loader *l, const cJSON *s, const char *base, int depth)
 		goto done;
 	}
 	e->base = base;
+	e->kw = kw_of(s);
+	/* resolved once here rather than at each use of the subschema */
+	e->ref = NULL;
+	if ((v = cJSON_GetObjectItemCaseSensitive(s, "$ref")) && cJSON_IsString(v)) {
+		fs_buf_clear(&uri);
+		if ((rc = fs_uri_resolve(&uri, base, v->valuestring)) < 0)
+			goto done;
+		if (!(e->ref = intern(set, uri.ptr, uri.size))) {
+			rc = FS_ENOMEM;
+			goto done;
+		}
+	}
 	fs_buf_clear(&uri);
 	fs_buf_printf(&uri, "%s#%s", l->doc, WHERE);
 	if ((rc = fs_buf_check(&uri)) < 0)
@@ -1043,20 +1109,24 @@ static int pattern_match(const vctx *c, const void *key, const char *pattern, co
 
 static int v_string(vctx *c, const cJSON *s, const cJSON *inst)
 {
-	const char *title = title_of(s);
-	const cJSON *k;
-	size_t len = fs_utf8_length(inst->valuestring);
+	/* the title and the length as words only when a failure is told: a valid
+	   string is the common case, and they cost more than the checks */
+	const char *title;
+	const cJSON *k, *mn = cJSON_GetObjectItemCaseSensitive(s, "minLength"),
+		    *mx = cJSON_GetObjectItemCaseSensitive(s, "maxLength");
+	size_t len = mn || mx ? fs_utf8_length(inst->valuestring) : 0;
 	char found[32];
 	int ok = 1, rc;
 
-	snprintf(found, sizeof(found), "%zu", len);
-	if ((k = cJSON_GetObjectItemCaseSensitive(s, "minLength")) && (double)len < k->valuedouble) {
+	if ((mn && (double)len < mn->valuedouble) || (mx && (double)len > mx->valuedouble))
+		snprintf(found, sizeof(found), "%zu", len);
+	if ((k = mn) && (double)len < k->valuedouble) {
 		ok = 0;
 		if ((rc = fail_f(c, "minLength", found, P_("at least %.0f character", "at least %.0f characters",
 					count_of(k->valuedouble)), k->valuedouble)) < 0)
 			return rc;
 	}
-	if ((k = cJSON_GetObjectItemCaseSensitive(s, "maxLength")) && (double)len > k->valuedouble) {
+	if ((k = mx) && (double)len > k->valuedouble) {
 		ok = 0;
 		if ((rc = fail_f(c, "maxLength", found, P_("at most %.0f character", "at most %.0f characters",
 					count_of(k->valuedouble)), k->valuedouble)) < 0)
@@ -1068,7 +1138,7 @@ static int v_string(vctx *c, const cJSON *s, const cJSON *inst)
 		if (!rc) {
 			fs_buf exp = FS_BUF_INIT;
 			ok = 0;
-			if (title)
+			if ((title = title_of(s)))
 				fs_buf_puts(&exp, title);
 			else
 				fs_buf_printf(&exp, _("a string matching the pattern %s"), k->valuestring);
@@ -1082,7 +1152,7 @@ static int v_string(vctx *c, const cJSON *s, const cJSON *inst)
 	    fs_format_check(k->valuestring, inst->valuestring) == 0) {
 		fs_buf exp = FS_BUF_INIT;
 		ok = 0;
-		if (title)
+		if ((title = title_of(s)))
 			fs_buf_puts(&exp, title);
 		else
 			fs_buf_printf(&exp, "a valid %s", k->valuestring);
@@ -1131,14 +1201,15 @@ static int v_array(vctx *c, const cJSON *s, const cJSON *inst)
 
 	for (it = inst->child; it; it = it->next)
 		n++;
-	snprintf(found, sizeof(found), "%zu", n);
 	if ((k = cJSON_GetObjectItemCaseSensitive(s, "minItems")) && (double)n < k->valuedouble) {
 		ok = 0;
+		snprintf(found, sizeof(found), "%zu", n);
 		if ((rc = fail_f(c, "minItems", found, P_("at least %.0f item", "at least %.0f items", count_of(k->valuedouble)), k->valuedouble)) < 0)
 			return rc;
 	}
 	if ((k = cJSON_GetObjectItemCaseSensitive(s, "maxItems")) && (double)n > k->valuedouble) {
 		ok = 0;
+		snprintf(found, sizeof(found), "%zu", n);
 		if ((rc = fail_f(c, "maxItems", found, P_("at most %.0f item", "at most %.0f items", count_of(k->valuedouble)), k->valuedouble)) < 0)
 			return rc;
 	}
@@ -1308,14 +1379,15 @@ static int v_object(vctx *c, const cJSON *s, const cJSON *inst)
 			}
 		}
 	}
-	snprintf(found, sizeof(found), "%zu", n);
 	if ((k = cJSON_GetObjectItemCaseSensitive(s, "minProperties")) && (double)n < k->valuedouble) {
 		ok = 0;
+		snprintf(found, sizeof(found), "%zu", n);
 		if ((rc = fail_f(c, "minProperties", found, P_("at least %.0f field", "at least %.0f fields", count_of(k->valuedouble)), k->valuedouble)) < 0)
 			return rc;
 	}
 	if ((k = cJSON_GetObjectItemCaseSensitive(s, "maxProperties")) && (double)n > k->valuedouble) {
 		ok = 0;
+		snprintf(found, sizeof(found), "%zu", n);
 		if ((rc = fail_f(c, "maxProperties", found, P_("at most %.0f field", "at most %.0f fields", count_of(k->valuedouble)), k->valuedouble)) < 0)
 			return rc;
 	}
@@ -1356,7 +1428,9 @@ static int v_object(vctx *c, const cJSON *s, const cJSON *inst)
  */
 static int v_combinators(vctx *c, const cJSON *s, const cJSON *inst)
 {
-	const char *title = title_of(s);
+	/* looked up only when a failure is told: a lookup in the catalogue costs more
+	   than the rest of a valid record's check */
+	const char *title;
 	const cJSON *k;
 	int ok = 1, rc;
 
@@ -1380,7 +1454,7 @@ static int v_combinators(vctx *c, const cJSON *s, const cJSON *inst)
 			ok = 0;
 			if (!c->report)
 				return 0;
-			rc = title ? fail_v(c, "anyOf", title, inst) :
+			rc = (title = title_of(s)) ? fail_v(c, "anyOf", title, inst) :
 			     fail_vf(c, "anyOf", inst, _("it to match one of %d alternatives"),
 				     cJSON_GetArraySize(k));
 			if (rc < 0)
@@ -1398,7 +1472,7 @@ static int v_combinators(vctx *c, const cJSON *s, const cJSON *inst)
 			ok = 0;
 			if (!c->report)
 				return 0;
-			if (matched == 0 && title)
+			if (matched == 0 && (title = title_of(s)))
 				rc = fail_v(c, "oneOf", title, inst);
 			else
 				rc = fail_vf(c, "oneOf", inst, matched ? _("it to match only one of %d "
@@ -1415,6 +1489,7 @@ static int v_combinators(vctx *c, const cJSON *s, const cJSON *inst)
 			ok = 0;
 			if (!c->report)
 				return 0;
+			title = title_of(s);
 			rc = fail_v(c, "not", title ? title : _("a value the \"not\" schema refuses"), inst);
 			if (rc < 0)
 				return rc;
@@ -1498,6 +1573,7 @@ static int v_schema(vctx *c, const cJSON *s, const cJSON *inst)
 	const cJSON *k;
 	const char *bad;
 	char why[128];
+	unsigned kw = KW_ALL; /* a place the loader did not walk: every keyword asked for */
 	int ok = 1, rc = 0;
 
 	if (++c->steps > MAX_STEPS)
@@ -1509,6 +1585,7 @@ static int v_schema(vctx *c, const cJSON *s, const cJSON *inst)
 	if ((e = map_find(c->set, s)) && e->base) {
 		c->base = e->base;
 		c->loc = e->loc;
+		kw = e->kw;
 	} else if ((bad = check_keywords(s, why, sizeof(why)))) {
 		/* a place the loader did not walk, reached by a JSON pointer */
 		rc = fs_error_set(FS_ERROR, "schema %s: %s", c->loc, bad);
@@ -1532,17 +1609,19 @@ static int v_schema(vctx *c, const cJSON *s, const cJSON *inst)
 		}
 		goto done;
 	}
-	if ((k = cJSON_GetObjectItemCaseSensitive(s, "$ref")))
-		CHECK_RC(follow_ref(c, k->valuestring, inst));
-	if ((k = cJSON_GetObjectItemCaseSensitive(s, "type"))) {
+	if ((kw & KW_REF) && (k = cJSON_GetObjectItemCaseSensitive(s, "$ref")))
+		CHECK_RC(e && e->base && e->ref ? apply_uri(c, e->ref, k->valuestring, inst) :
+			 follow_ref(c, k->valuestring, inst));
+	if ((kw & KW_TYPE) && (k = cJSON_GetObjectItemCaseSensitive(s, "type"))) {
 		CHECK_RC(v_type(c, k, inst));
 		/* the rest would only say the same about a value of the wrong kind */
 		if (!rc)
 			goto done;
 	}
-	if ((k = cJSON_GetObjectItemCaseSensitive(s, "enum")))
+	if ((kw & KW_ENUM) && (k = cJSON_GetObjectItemCaseSensitive(s, "enum")))
 		CHECK_RC(v_enum(c, s, k, inst));
-	if ((k = cJSON_GetObjectItemCaseSensitive(s, "const")) && !equal(k, inst)) {
+	if ((kw & KW_CONST) && (k = cJSON_GetObjectItemCaseSensitive(s, "const")) &&
+	    !equal(k, inst)) {
 		ok = 0;
 		if (!c->report)
 			goto done;
@@ -1557,15 +1636,16 @@ static int v_schema(vctx *c, const cJSON *s, const cJSON *inst)
 		if (rc < 0)
 			goto done;
 	}
-	if (cJSON_IsNumber(inst))
+	if (cJSON_IsNumber(inst) && (kw & KW_NUMBER))
 		CHECK_RC(v_number(c, s, inst));
-	else if (cJSON_IsString(inst))
+	else if (cJSON_IsString(inst) && (kw & KW_STRING))
 		CHECK_RC(v_string(c, s, inst));
-	else if (cJSON_IsArray(inst))
+	else if (cJSON_IsArray(inst) && (kw & KW_ARRAY))
 		CHECK_RC(v_array(c, s, inst));
-	else if (cJSON_IsObject(inst))
+	else if (cJSON_IsObject(inst) && (kw & KW_OBJECT))
 		CHECK_RC(v_object(c, s, inst));
-	CHECK_RC(v_combinators(c, s, inst));
+	if (kw & KW_COMBINATORS)
+		CHECK_RC(v_combinators(c, s, inst));
 	rc = 0;
 #undef CHECK_RC
 done:

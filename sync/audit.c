@@ -307,12 +307,12 @@ static int hub_signed(audit *a, const char *ref, const git_oid *id)
 }
 
 typedef int (*commit_fn)(audit *a, git_commit *commit, void *payload);
+typedef int (*id_fn)(audit *a, const git_oid *id, void *payload);
 
 /* `fn` on `tip` and each of its ancestors, oldest first. */
-static int each_commit(audit *a, const git_oid *tip, commit_fn fn, void *payload)
+static int each_id(audit *a, const git_oid *tip, id_fn fn, void *payload)
 {
 	git_revwalk *walk = NULL;
-	git_commit *commit = NULL;
 	git_oid id;
 	int rc;
 
@@ -322,21 +322,37 @@ static int each_commit(audit *a, const git_oid *tip, commit_fn fn, void *payload
 		rc = fs_error_git(rc, "cannot walk the history of %s", git_oid_tostr_s(tip));
 		goto done;
 	}
-	while ((rc = git_revwalk_next(&id, walk)) == 0) {
-		if ((rc = git_commit_lookup(&commit, a->repo, &id)) < 0) {
-			rc = fs_error_git(rc, "commit %s", git_oid_tostr_s(&id));
+	while ((rc = git_revwalk_next(&id, walk)) == 0)
+		if ((rc = fn(a, &id, payload)) != 0)
 			goto done;
-		}
-		rc = fn(a, commit, payload);
-		git_commit_free(commit);
-		commit = NULL;
-		if (rc != 0)
-			goto done;
-	}
 	rc = rc == GIT_ITEROVER ? 0 : fs_error_git(rc, "cannot walk the history");
 done:
 	git_revwalk_free(walk);
 	return rc;
+}
+
+typedef struct {
+	commit_fn fn;
+	void *payload;
+} parsed_walk;
+
+static int parse_then(audit *a, const git_oid *id, void *payload)
+{
+	parsed_walk *w = payload;
+	git_commit *commit = NULL;
+	int rc;
+
+	if ((rc = git_commit_lookup(&commit, a->repo, id)) < 0)
+		return fs_error_git(rc, "commit %s", git_oid_tostr_s(id));
+	rc = w->fn(a, commit, w->payload);
+	git_commit_free(commit);
+	return rc;
+}
+
+/* `fn` on `tip` and each of its ancestors, parsed, oldest first. */
+static int each_commit(audit *a, const git_oid *tip, commit_fn fn, void *payload)
+{
+	return each_id(a, tip, parse_then, &(parsed_walk){ fn, payload });
 }
 
 static int only_hub_files(audit *a, git_commit *commit)
@@ -426,21 +442,35 @@ typedef struct {
 	size_t n;
 } city_walk;
 
-static int city_commit(audit *a, git_commit *commit, void *payload)
+/*
+ * The signature first, from the raw commit the walk read (fs_check_signature),
+ * then the parsed commit; the finding is the one fs_check_commit would give:
+ * a second root before a bad signature, a bad signature before the files.
+ */
+static int city_commit(audit *a, const git_oid *id, void *payload)
 {
 	city_walk *w = payload;
-	const git_oid *id = git_commit_id(commit);
+	git_commit *commit = NULL;
 	char path[1024];
 	size_t files = 0;
-	int rc;
+	int rc, sig;
 
 	a->st->commits++;
-	if (w->n++ > 0 && git_commit_parentcount(commit) == 0)
-		return finding(a, w->ref, id, "", _("a second root commit"));
-	rc = fs_check_commit(w->check, w->city, commit, path, sizeof(path), &files);
+	path[0] = '\0';
+	if ((sig = fs_check_signature(w->check, w->city, id)) < 0 && sig != FS_EREFUSED)
+		return sig;
+	if ((rc = git_commit_lookup(&commit, a->repo, id)) < 0)
+		return fs_error_git(rc, "commit %s", git_oid_tostr_s(id));
+	if (w->n++ > 0 && git_commit_parentcount(commit) == 0) {
+		rc = finding(a, w->ref, id, "", _("a second root commit"));
+		goto done;
+	}
+	rc = sig ? sig : fs_check_content(w->check, w->city, commit, path, sizeof(path), &files);
 	a->st->records += files;
 	if (rc == FS_EREFUSED)
 		rc = finding(a, w->ref, id, path, "%s", fs_error_last()->message);
+done:
+	git_commit_free(commit);
 	return rc;
 }
 
@@ -471,8 +501,7 @@ static int audit_cities(audit *a)
 			rc = finding(a, name, NULL, "", _("not a city's branch: %s"),
 				     tip ? fs_error_last()->message : _("a symbolic ref"));
 		else
-			rc = each_commit(a, tip, city_commit,
-					 &(city_walk){ check, name, city, 0 });
+			rc = each_id(a, tip, city_commit, &(city_walk){ check, name, city, 0 });
 		git_reference_free(ref);
 		ref = NULL;
 		if (rc != 0)

@@ -19,7 +19,8 @@
 struct fs_check {
 	git_repository *repo;
 	const fs_signers *signers;
-	fs_signers *own; /* the registry read by fs_check_new */
+	fs_signers *own;    /* the registry read by fs_check_new */
+	fs_tree_memo *memo; /* a commit's trees, for its child's check */
 };
 
 int fs_check_new(fs_check **out, git_repository *repo)
@@ -32,6 +33,8 @@ int fs_check_new(fs_check **out, git_repository *repo)
 	if (!(c = fs_calloc(1, sizeof(*c))))
 		return fs_error_set(FS_ENOMEM, "out of memory");
 	c->repo = repo;
+	if ((rc = fs_tree_memo_new(&c->memo)) < 0)
+		goto done;
 	rc = git_revparse_single(&obj, repo, FS_HUB_REF ":" FS_HUB_SIGNERS_PATH);
 	if (rc < 0) {
 		rc = fs_error_git(rc, "not a fieldsync hub: cannot read %s on %s", FS_HUB_SIGNERS_PATH,
@@ -56,10 +59,19 @@ done:
 
 int fs_check_new_with(fs_check **out, git_repository *repo, const fs_signers *signers)
 {
-	if (!(*out = fs_calloc(1, sizeof(**out))))
+	fs_check *c;
+	int rc;
+
+	*out = NULL;
+	if (!(c = fs_calloc(1, sizeof(*c))))
 		return fs_error_set(FS_ENOMEM, "out of memory");
-	(*out)->repo = repo;
-	(*out)->signers = signers;
+	c->repo = repo;
+	c->signers = signers;
+	if ((rc = fs_tree_memo_new(&c->memo)) < 0) {
+		fs_free(c);
+		return rc;
+	}
+	*out = c;
 	return 0;
 }
 
@@ -68,6 +80,7 @@ void fs_check_free(fs_check *c)
 	if (!c)
 		return;
 	fs_signers_free(c->own);
+	fs_tree_memo_free(c->memo);
 	fs_free(c);
 }
 
@@ -139,12 +152,21 @@ static int check_path(const char *path, const git_tree_entry *old, const git_tre
 	return rc;
 }
 
-int fs_check_commit(fs_check *c, const char *city, git_commit *commit, char *path,
-		    size_t path_size, size_t *files)
+int fs_check_signature(fs_check *c, const char *city, const git_oid *id)
 {
-	fs_verify_trust trust = { c->signers, city, NULL };
+	fs_verify_trust trust = { c->signers, city, NULL, NULL };
 	fs_verify_result r;
 	char problem[512];
+	int rc;
+
+	if ((rc = fs_verify_commit(c->repo, id, &trust, &r, problem, sizeof(problem))) < 0)
+		return rc;
+	return r.good ? 0 : fs_error_set(FS_EREFUSED, "%s", r.problem);
+}
+
+int fs_check_content(fs_check *c, const char *city, git_commit *commit, char *path,
+		     size_t path_size, size_t *files)
+{
 	git_commit *parent = NULL;
 	git_tree *old_tree = NULL, *new_tree = NULL;
 	diff_ctx x = { c, city, path, path_size, 0 };
@@ -152,25 +174,24 @@ int fs_check_commit(fs_check *c, const char *city, git_commit *commit, char *pat
 
 	if (path && path_size)
 		path[0] = '\0';
-	if ((rc = fs_verify_commit(c->repo, git_commit_id(commit), &trust, &r, problem,
-				   sizeof(problem))) < 0)
-		return rc;
-	if (!r.good)
-		return fs_error_set(FS_EREFUSED, "%s", r.problem);
+	if (files)
+		*files = 0;
 	if (git_commit_parentcount(commit) > 1)
 		return fs_error_set(FS_EREFUSED, "a merge commit (a city's history is a single line)");
+	/* the trees through the memo: the parent's are those its own check read */
 	if (git_commit_parentcount(commit) == 1 &&
 	    ((rc = git_commit_parent(&parent, commit, 0)) < 0 ||
-	     (rc = git_commit_tree(&old_tree, parent)) < 0)) {
+	     (rc = fs_tree_memo_lookup(&old_tree, c->memo, c->repo,
+				       git_commit_tree_id(parent))) < 0)) {
 		rc = fs_error_git(rc, "cannot read its parent");
 		goto done;
 	}
-	if ((rc = git_commit_tree(&new_tree, commit)) < 0) {
+	if ((rc = fs_tree_memo_lookup(&new_tree, c->memo, c->repo, git_commit_tree_id(commit))) < 0) {
 		rc = fs_error_git(rc, "cannot read its tree");
 		goto done;
 	}
 	/* every path judged as itself: no rename detection */
-	rc = fs_tree_diff(c->repo, old_tree, new_tree, check_path, &x);
+	rc = fs_tree_diff_memo(c->repo, c->memo, old_tree, new_tree, check_path, &x);
 	if (rc == FS_EINVALID)
 		rc = FS_EREFUSED;
 	if (files)
@@ -180,6 +201,20 @@ done:
 	git_tree_free(new_tree);
 	git_commit_free(parent);
 	return rc;
+}
+
+int fs_check_commit(fs_check *c, const char *city, git_commit *commit, char *path,
+		    size_t path_size, size_t *files)
+{
+	int rc;
+
+	if (path && path_size)
+		path[0] = '\0';
+	if (files)
+		*files = 0;
+	if ((rc = fs_check_signature(c, city, git_commit_id(commit))) < 0)
+		return rc;
+	return fs_check_content(c, city, commit, path, path_size, files);
 }
 
 int fs_check_update(fs_check *c, const char *ref, const git_oid *old, const git_oid *new,
