@@ -26,26 +26,6 @@ kill_all() {
 
 JUDGE=acked
 
-kill_import() {
-	import_template
-	kill_all tpl import_checks "$FS" -C n import service s.ndjson --batch 2
-}
-
-kill_sync() {
-	sync_template
-	kill_all tpl sync_checks "$FS" -C tunis sync
-}
-
-kill_hub_import() {
-	bundle_template
-	kill_all tpl bundle_checks "$FS" -C hub hub import tunis.bundle
-}
-
-kill_hub_merge() {
-	merge_template
-	kill_all tpl merge_checks "$FS" -C hub hub merge
-}
-
 # what a killed hub writer leaves: ref locks that would block every later update
 stale_hub_locks_do_not_block() {
 	mkhub hub
@@ -67,7 +47,7 @@ stale_hub_locks_do_not_block() {
 }
 
 t "stale ref locks on a hub do not block it" stale_hub_locks_do_not_block
-t "a kill at each write, fsync and rename of import, and at random" kill_import
-t "a kill at each write, fsync and rename of sync, and at random" kill_sync
-t "a kill at each write, fsync and rename of hub import, and at random" kill_hub_import
-t "a kill at each write, fsync and rename of hub merge, and at random" kill_hub_merge
+t "a kill at each write, fsync and rename of import, and at random" on_import kill_all
+t "a kill at each write, fsync and rename of sync, and at random" on_sync kill_all
+t "a kill at each write, fsync and rename of hub import, and at random" on_hub_import kill_all
+t "a kill at each write, fsync and rename of hub merge, and at random" on_hub_merge kill_all

@@ -52,28 +52,8 @@ faults_in_add() {
 	fault_all tpl add_checks "$FS" -C n add action f
 }
 
-faults_in_import() {
-	import_template
-	fault_all tpl import_checks "$FS" -C n import service s.ndjson --batch 2
-}
-
-faults_in_sync() {
-	sync_template
-	fault_all tpl sync_checks "$FS" -C tunis sync
-}
-
-faults_in_hub_import() {
-	bundle_template
-	fault_all tpl bundle_checks "$FS" -C hub hub import tunis.bundle
-}
-
-faults_in_hub_merge() {
-	merge_template
-	fault_all tpl merge_checks "$FS" -C hub hub merge
-}
-
 t "ENOSPC and EIO at each write, fsync and rename of add" faults_in_add
-t "ENOSPC and EIO at each write, fsync and rename of import" faults_in_import
-t "ENOSPC and EIO at each write, fsync and rename of sync" faults_in_sync
-t "ENOSPC and EIO at each write, fsync and rename of hub import" faults_in_hub_import
-t "ENOSPC and EIO at each write, fsync and rename of hub merge" faults_in_hub_merge
+t "ENOSPC and EIO at each write, fsync and rename of import" on_import fault_all
+t "ENOSPC and EIO at each write, fsync and rename of sync" on_sync fault_all
+t "ENOSPC and EIO at each write, fsync and rename of hub import" on_hub_import fault_all
+t "ENOSPC and EIO at each write, fsync and rename of hub merge" on_hub_merge fault_all

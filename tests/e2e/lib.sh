@@ -354,6 +354,29 @@ sync_checks() {
 	rerun_checks synced "tunis/.git hub" "tunis hub" "$FS" -C tunis sync
 }
 
+# on_import, on_sync, on_hub_import, on_hub_merge RUNNER: the command's
+# template built, then RUNNER TEMPLATE CHECK CMD... over it (crash.sh's
+# kill_all, iofaults.sh's fault_all): the same workloads for kills and faults
+on_import() {
+	import_template
+	"$1" tpl import_checks "$FS" -C n import service s.ndjson --batch 2
+}
+
+on_sync() {
+	sync_template
+	"$1" tpl sync_checks "$FS" -C tunis sync
+}
+
+on_hub_import() {
+	bundle_template
+	"$1" tpl bundle_checks "$FS" -C hub hub import tunis.bundle
+}
+
+on_hub_merge() {
+	merge_template
+	"$1" tpl merge_checks "$FS" -C hub hub merge
+}
+
 # bundle_template [N]: ./tpl, built at ./w for fault_each: ./hub with tunis
 # enrolled, tunis with N services (5), tunis.bundle of its history, its head in ./head
 bundle_template() {
