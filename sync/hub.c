@@ -222,6 +222,8 @@ static int set_config(git_repository *repo, const char *final_dir, const char *n
 	    (rc = git_config_set_bool(cfg, "receive.denyDeletes", 1)) < 0 ||
 	    (rc = git_config_set_string(cfg, "core.fsync", "all")) < 0 ||
 	    (rc = git_config_set_string(cfg, "core.fsyncMethod", "fsync")) < 0 ||
+	    /* libgit2 cannot ask receive-pack to be quiet: see the limit's comment */
+	    (rc = git_config_set_int32(cfg, "receive.unpackLimit", FS_HUB_UNPACK_LIMIT)) < 0 ||
 	    /* a reflog per branch: when each city last synced (fieldsync report) */
 	    (rc = git_config_set_bool(cfg, "core.logAllRefUpdates", 1)) < 0 ||
 	    /* git http-backend takes pushes only when told to; the hook guards them */

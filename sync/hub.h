@@ -23,6 +23,14 @@
 #include "node/node.h"
 
 /*
+ * receive.unpackLimit: a push of fewer objects is unpacked into loose objects
+ * (git gc --auto packs them later) rather than indexed as a pack, which makes
+ * git send its "Resolving deltas" progress, about 4 KB a push, down a link
+ * the city pays for. A default batch (sync/sync.h) is 500 to 800 objects.
+ */
+#define FS_HUB_UNPACK_LIMIT 2000
+
+/*
  * Create a hub in `dir` (which must not exist, or be empty). `fieldsync` is
  * the absolute path of the program the pre-receive hook runs. The first
  * commit holds hub/signers with the hub's own key.

@@ -26,6 +26,8 @@ typedef struct {
 } net_stream;
 
 static int timeout_ms = FS_NET_TIMEOUT_MS;
+/* a sync makes one connection at a time: these count the latest */
+static uint64_t all_bytes, carried;
 
 static int net_error(const char *what, const net_stream *st)
 {
@@ -69,6 +71,7 @@ static int s_connect(git_stream *stream)
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	int rc;
 
+	carried = 0;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_family = AF_UNSPEC;
@@ -103,7 +106,11 @@ static ssize_t s_read(git_stream *stream, void *data, size_t len)
 	do
 		n = recv(st->s, data, len, 0);
 	while (n < 0 && errno == EINTR);
-	return n < 0 ? net_error(_("reading from"), st) : n;
+	if (n < 0)
+		return net_error(_("reading from"), st);
+	all_bytes += (uint64_t)n;
+	carried += (uint64_t)n;
+	return n;
 }
 
 static ssize_t s_write(git_stream *stream, const char *data, size_t len, int flags)
@@ -119,6 +126,8 @@ static ssize_t s_write(git_stream *stream, const char *data, size_t len, int fla
 		if (n < 0)
 			return net_error(_("writing to"), st);
 		done += (size_t)n;
+		all_bytes += (uint64_t)n;
+		carried += (uint64_t)n;
 	}
 	return (ssize_t)done;
 }
@@ -180,4 +189,14 @@ int fs_net_setup(int ms)
 	if ((rc = git_stream_register(GIT_STREAM_STANDARD, &reg)) < 0)
 		return fs_error_git(rc, "cannot set up the network");
 	return 0;
+}
+
+uint64_t fs_net_bytes(void)
+{
+	return all_bytes;
+}
+
+uint64_t fs_net_carried(void)
+{
+	return carried;
 }

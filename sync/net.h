@@ -12,10 +12,21 @@
 #ifndef FS_NET_H
 #define FS_NET_H
 
+#include <stdint.h>
+
 /* The default: a link silent this long is given up on. */
 #define FS_NET_TIMEOUT_MS 30000
 
 /* Install the stream for this process, with this timeout (ms, > 0). */
 int fs_net_setup(int timeout_ms);
+
+/*
+ * Bytes the stream read and wrote: on all its connections, and on the latest
+ * since it connected (what sync/link.h learns a link from). Written counts
+ * what the kernel took, not what arrived. An ssh link's library reads and
+ * writes the socket itself: not counted.
+ */
+uint64_t fs_net_bytes(void);
+uint64_t fs_net_carried(void);
 
 #endif

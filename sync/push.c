@@ -14,6 +14,7 @@
 #include "sync/ssh.h"
 #include "sync/check.h"
 #include "sync/copy.h"
+#include "sync/link.h"
 #include "sync/uplink.h"
 #include "node/signers.h"
 #include "node/sshsig.h"
@@ -542,6 +543,8 @@ typedef struct {
 	fs_ssh_login login;
 	int uplink;         /* a hub sending its cities up (sync/uplink.h) */
 	fs_buf receipt;     /* the last receipt the hub gave in this sync */
+	fs_link link;       /* what the link carries, for the size of a batch */
+	int counted;        /* the link's bytes are counted (sync/net.h): not ssh */
 } pusher;
 
 static void report(pusher *p)
@@ -1050,15 +1053,45 @@ done:
 	return rc;
 }
 
+/* The batch from v[first]: the commits that fit in `limit`, one at the least. */
+static size_t batch_end(const planned *v, size_t n, size_t first, size_t limit, size_t *bytes)
+{
+	size_t last = first, acc = v[first].bytes;
+
+	while (last + 1 < n && acc + v[last + 1].bytes <= limit)
+		acc += v[++last].bytes;
+	*bytes = acc;
+	return last;
+}
+
+/* What the connection has carried, as sync/link.h learns the link from it. */
+static uint64_t carried(const pusher *p)
+{
+	return p->counted ? fs_net_carried() : p->progress.bytes;
+}
+
+/*
+ * A new connection for the next batch: libgit2 keeps its http connection
+ * for the remote's life, so the remote is made again.
+ */
+static int reconnect(pusher *p)
+{
+	git_remote_free(p->remote);
+	p->remote = NULL;
+	if (git_remote_lookup(&p->remote, fs_node_repo(p->node), p->name) < 0)
+		return fs_error_git(-1, "remote '%s'", p->name);
+	return 0;
+}
+
 /*
  * One attempt: ask the hub what it has, then push the rest batch by batch.
  * `progressed` is set when at least one batch landed.
  */
-static int attempt(pusher *p, git_commit *head, size_t *limit, size_t max, int *progressed)
+static int attempt(pusher *p, git_commit *head, int *progressed)
 {
 	fs_sync_stats *stats = p->stats;
 	planned *v = NULL;
-	size_t n = 0, start;
+	size_t n = 0, bytes;
 	git_oid has;
 	int rc;
 
@@ -1087,36 +1120,33 @@ static int attempt(pusher *p, git_commit *head, size_t *limit, size_t max, int *
 	}
 	/* count the batches first, for the progress line */
 	p->progress.batches = p->progress.batch = 0;
-	for (size_t i = 0, acc = 0; i < n; i++) {
-		acc += v[i].bytes;
-		if (acc >= *limit || i + 1 == n) {
-			p->progress.batches++;
-			acc = 0;
-		}
-	}
+	for (size_t i = 0; i < n; i = batch_end(v, n, i, p->link.limit, &bytes) + 1)
+		p->progress.batches++;
 	p->progress.total = stats->commits + n;
-	for (size_t i = 0, acc = 0, first = 0; i < n; i++) {
-		acc += v[i].bytes;
-		if (acc < *limit && i + 1 < n)
-			continue;
-		start = first;
+	for (size_t first = 0, last; first < n; first = last + 1) {
+		uint64_t before;
+
+		last = batch_end(v, n, first, p->link.limit, &bytes);
 		p->progress.batch++;
 		report(p);
-		rc = p->hub ? push_local(p, &has, &v[i].id) : push_remote(p, &v[i].id);
+		if (p->remote && p->counted && fs_link_fresh(&p->link, carried(p), bytes) &&
+		    (rc = reconnect(p)) < 0)
+			goto done;
+		before = fs_net_bytes();
+		p->progress.bytes = 0;
+		rc = p->hub ? push_local(p, &has, &v[last].id) : push_remote(p, &v[last].id);
 		if (rc < 0)
 			goto done;
-		git_oid_cpy(&has, &v[i].id);
+		fs_link_landed(&p->link, bytes, p->counted ? fs_net_bytes() - before : p->progress.bytes,
+			       carried(p));
+		git_oid_cpy(&has, &v[last].id);
 		*progressed = 1;
 		stats->batches++;
-		stats->commits += i + 1 - start;
+		stats->commits += last + 1 - first;
 		p->progress.commits = stats->commits;
 		report(p);
 		if (!p->uplink && (rc = record_pushed(p->node, p->name, &has)) < 0)
 			goto done;
-		/* the link carried it: try a bigger one, up to the setting */
-		*limit = *limit * 2 < max ? *limit * 2 : max;
-		acc = 0;
-		first = i + 1;
 	}
 	if (p->hub && !p->uplink)
 		local_receipt(p, &has);
@@ -1139,25 +1169,19 @@ static void pause_ms(unsigned ms)
 }
 
 /* Push `head` to p->city_ref, batch by batch, retrying a failed link with backoff. */
-static int push_branch(pusher *p, git_commit *head, size_t *limit, size_t max, int retries,
-		       unsigned backoff)
+static int push_branch(pusher *p, git_commit *head, int retries, unsigned backoff)
 {
 	int rc, failures = 0, progressed;
 
 	for (;;) {
-		rc = attempt(p, head, limit, max, &progressed);
+		rc = attempt(p, head, &progressed);
 		if (rc != FS_ENET)
 			break;
+		fs_link_cut(&p->link, carried(p), progressed);
 		/* a batch that landed resets the count: the link works, just not for long */
 		failures = progressed ? 1 : failures + 1;
 		if (failures > retries)
 			break;
-		/*
-		 * A link that always drops before a batch is through never gets one
-		 * through: halve the batch until it fits (one commit at the least).
-		 */
-		if (!progressed && *limit > FS_SYNC_BATCH_MIN_BYTES)
-			*limit = *limit / 2 > FS_SYNC_BATCH_MIN_BYTES ? *limit / 2 : FS_SYNC_BATCH_MIN_BYTES;
 		{
 			unsigned wait = backoff << (failures - 1 < 6 ? failures - 1 : 6);
 			if (wait > FS_SYNC_BACKOFF_MAX_MS)
@@ -1181,7 +1205,7 @@ static int push_branch(pusher *p, git_commit *head, size_t *limit, size_t max, i
  * other (sync/uplink.h), then fetches the other hub's public once. A city
  * the other hub refuses is named at the end, after the others went up.
  */
-static int push_up(pusher *p, size_t *limit, size_t max, int retries, unsigned backoff)
+static int push_up(pusher *p, int retries, unsigned backoff)
 {
 	git_strarray cities = { NULL, 0 };
 	git_commit *head = NULL;
@@ -1202,7 +1226,7 @@ static int push_up(pusher *p, size_t *limit, size_t max, int retries, unsigned b
 			rc = fs_error_git(rc, "cannot read %s", ref);
 			goto done;
 		}
-		rc = push_branch(p, head, limit, max, retries, backoff);
+		rc = push_branch(p, head, retries, backoff);
 		git_commit_free(head);
 		head = NULL;
 		/* one city refused does not hold the others back; a dead link does */
@@ -1234,7 +1258,7 @@ int fs_sync_push(fs_node *node, const char *name, const fs_sync_options *opts,
 	pusher p;
 	fs_buf url = FS_BUF_INIT;
 	git_commit *head = NULL;
-	size_t limit, max;
+	size_t max;
 	const char *path;
 	int rc, retries;
 	unsigned backoff;
@@ -1245,9 +1269,9 @@ int fs_sync_push(fs_node *node, const char *name, const fs_sync_options *opts,
 	p.name = name;
 	p.opts = opts;
 	p.stats = stats;
-	limit = opts && opts->batch_bytes ? opts->batch_bytes
+	max = opts && opts->batch_bytes ? opts->batch_bytes
 		: (size_t)fs_node_config_int(node, "syncBatchBytes", FS_SYNC_BATCH_BYTES);
-	max = limit;
+	fs_link_init(&p.link, max, FS_SYNC_BATCH_MIN_BYTES);
 	retries = opts && opts->retries >= 0 ? opts->retries
 		: (int)fs_node_config_int(node, "syncRetries", FS_SYNC_RETRIES);
 	backoff = opts && opts->backoff_ms > 0 ? (unsigned)opts->backoff_ms : FS_SYNC_BACKOFF_MS;
@@ -1272,6 +1296,7 @@ int fs_sync_push(fs_node *node, const char *name, const fs_sync_options *opts,
 			rc = fs_error_git(rc, "remote '%s'", name);
 			goto done;
 		}
+		p.counted = !is_ssh(url.ptr);
 		if ((rc = fs_remote_host_keys(&p.pins, node, name)) < 0)
 			goto done;
 		p.login.node = node;
@@ -1281,9 +1306,9 @@ int fs_sync_push(fs_node *node, const char *name, const fs_sync_options *opts,
 	if (!fs_node_is_hub(node)) {
 		snprintf(p.city_ref, sizeof(p.city_ref), FS_CITY_REF_PREFIX "%s", fs_node_city(node));
 		if ((rc = fs_node_head(&head, node)) == 0)
-			rc = push_branch(&p, head, &limit, max, retries, backoff);
+			rc = push_branch(&p, head, retries, backoff);
 	} else {
-		rc = push_up(&p, &limit, max, retries, backoff);
+		rc = push_up(&p, retries, backoff);
 	}
 done:
 	git_commit_free(head);

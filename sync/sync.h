@@ -18,11 +18,10 @@
 
 /*
  * Default (and largest) batch: about 10 s on a 2G link (GPRS/EDGE, ~50
- * kbit/s). A link that drops halves it; each batch that lands doubles it
- * again, up to this.
+ * kbit/s). A link that cuts makes it smaller (sync/link.h).
  */
 #define FS_SYNC_BATCH_BYTES (64 * 1024)
-/* A link that keeps dropping halves the batch, down to this (or one commit). */
+/* The least batch a cut link brings it down to (or one commit). */
 #define FS_SYNC_BATCH_MIN_BYTES 4096
 
 typedef struct {

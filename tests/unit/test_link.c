@@ -1,0 +1,137 @@
+/*
+ * sync/link: the batch size learned from a link that cuts. A model of a
+ * sync (push.c's loop: commits of a fixed estimate, batches that fit the
+ * limit, a new connection when fs_link_fresh says so) runs through a model
+ * of tests/linkproxy (a connection is cut once it carried `cut` bytes, after
+ * the client wrote its whole batch, as through a proxy that buffers). The
+ * bytes it sends are held against the bytes of an uncut sync.
+ */
+#include "tests/unit/test.h"
+
+#include "sync/link.h"
+
+#define COMMIT_EST 5000u   /* what push.c estimates for a commit of 10 records */
+#define COMMIT_WIRE 4000u  /* what it takes in a pack */
+#define PUSH_OVERHEAD 2000u /* a push's requests and answers */
+#define HELLO 700u         /* the first request of an attempt (what the hub has) */
+
+typedef struct {
+	uint64_t sent;      /* all bytes, cut connections included */
+	unsigned cuts, connections, batches;
+} run;
+
+/* Push `commits` commits through connections cut after `cut` bytes (0: never). */
+static run sync_through(size_t commits, uint64_t cut, size_t max)
+{
+	fs_link l;
+	run r = { 0, 0, 0, 0 };
+	size_t done = 0;
+
+	fs_link_init(&l, max, 4096);
+	while (done < commits && r.cuts < 1000) {
+		/* an attempt: a new connection, what the hub has, then batches */
+		uint64_t carried = HELLO;
+		int landed = 0, failed = 0;
+
+		r.connections++;
+		r.sent += HELLO;
+		while (done < commits) {
+			size_t n = 1, est;
+			uint64_t wire;
+
+			while (done + n < commits && (n + 1) * COMMIT_EST <= l.limit)
+				n++;
+			est = n * COMMIT_EST;
+			wire = n * COMMIT_WIRE + PUSH_OVERHEAD;
+			if (fs_link_fresh(&l, carried, est)) {
+				r.connections++;
+				carried = 0;
+			}
+			carried += wire;
+			r.sent += wire;
+			if (cut && carried > cut) {
+				r.sent -= carried - cut; /* the link carried no more */
+				failed = 1;
+				break;
+			}
+			fs_link_landed(&l, est, wire, carried);
+			done += n;
+			landed = 1;
+			r.batches++;
+		}
+		if (failed) {
+			r.cuts++;
+			fs_link_cut(&l, carried, landed);
+		}
+	}
+	CHECK(done == commits);
+	return r;
+}
+
+TEST(link, an_uncut_link_grows_to_the_setting_on_one_connection)
+{
+	run r = sync_through(600, 0, 64 * 1024);
+
+	CHECK_INT(r.cuts, 0);
+	CHECK_INT(r.connections, 1);
+	/* 600 commits of 5,000 estimated bytes in batches of at most 64 KiB */
+	CHECK(r.batches <= 600 * COMMIT_EST / (60 * 1024) + 2);
+}
+
+TEST(link, cut_links_cost_at_most_a_quarter_more)
+{
+	const uint64_t cuts[] = { 16 * 1024, 32 * 1024, 64 * 1024, 256 * 1024 };
+	uint64_t clean = sync_through(600, 0, 64 * 1024).sent;
+
+	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		run r = sync_through(600, cuts[i], 64 * 1024);
+		CHECK(r.sent * 4 <= clean * 5);
+		/* learned after the first cut or two: it is not cut at every batch */
+		CHECK(r.cuts <= 3);
+	}
+}
+
+TEST(link, a_budget_stays_under_the_least_cut)
+{
+	fs_link l;
+
+	fs_link_init(&l, 64 * 1024, 4096);
+	CHECK_INT(fs_link_budget(&l), 0);
+	CHECK(!fs_link_fresh(&l, 1000000, 64 * 1024));
+	fs_link_cut(&l, 40000, 0);
+	CHECK_INT(fs_link_budget(&l), 20000);
+	CHECK_INT(l.limit, 20000);
+	/* a connection that carried more and landed raises it, but not past 9/10 */
+	fs_link_landed(&l, 20000, 30000, 30000);
+	CHECK_INT(fs_link_budget(&l), 30000);
+	fs_link_landed(&l, 10000, 15000, 45000);
+	CHECK_INT(fs_link_budget(&l), 36000);
+	/* sizes in estimate units, by the landed batches' ratio (45,000 for 30,000) */
+	CHECK_INT(fs_link_wire(&l, 1000), 1500);
+	CHECK_INT(l.limit, 24000);
+	CHECK(fs_link_fresh(&l, 30000, 5000));
+	CHECK(!fs_link_fresh(&l, 20000, 5000));
+	/* a smaller cut lowers it */
+	fs_link_cut(&l, 10000, 1);
+	CHECK_INT(fs_link_budget(&l), 9000);
+	CHECK_INT(l.limit, 6000);
+}
+
+TEST(link, nothing_measured_halves_down_to_the_least)
+{
+	fs_link l;
+
+	fs_link_init(&l, 64 * 1024, 4096);
+	fs_link_cut(&l, 0, 1);
+	CHECK_INT(l.limit, 64 * 1024);
+	for (int i = 0; i < 10; i++)
+		fs_link_cut(&l, 0, 0);
+	CHECK_INT(l.limit, 4096);
+	fs_link_cut(&l, 100, 0);
+	CHECK_INT(l.limit, 4096);
+	/* with no cut measured, each landed batch doubles it again */
+	fs_link_init(&l, 64 * 1024, 4096);
+	fs_link_cut(&l, 0, 0);
+	fs_link_landed(&l, 1000, 1000, 1000);
+	CHECK_INT(l.limit, 64 * 1024);
+}
