@@ -72,6 +72,7 @@ typedef struct {
 static void progress(const fs_sync_progress *p, void *payload)
 {
 	progress_state *ps = payload;
+	int64_t secs;
 
 	/* a retry is worth a line in any log; the moving line only on a terminal */
 	if (p->retry_in_ms) {
@@ -83,9 +84,11 @@ static void progress(const fs_sync_progress *p, void *payload)
 	if (!ps->tty)
 		return;
 	fputc('\r', stderr);
-	fprintf(stderr, _("sync: batch %zu/%zu, %zu/%zu commits, %zu/%zu objects, %zu KiB, %lld s"),
+	secs = fs_time_now() - ps->start;
+	fprintf(stderr, _("sync: batch %zu/%zu, %zu/%zu commits, %zu/%zu objects, "
+			  "%zu KiB at %.1f KiB/s, %lld s"),
 		p->batch, p->batches, p->commits, p->total, p->objects, p->total_objects,
-		p->bytes / 1024, (long long)(fs_time_now() - ps->start));
+		p->sent / 1024, p->sent / 1024.0 / (double)(secs > 0 ? secs : 1), (long long)secs);
 	fputs("   ", stderr);
 	fflush(stderr);
 }

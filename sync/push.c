@@ -623,6 +623,7 @@ static int on_transfer(unsigned int current, unsigned int total, size_t bytes, v
 	p->progress.objects = current;
 	p->progress.total_objects = total;
 	p->progress.bytes = bytes;
+	p->progress.sent = p->stats->bytes + bytes;
 	report(p);
 	return 0;
 }

@@ -28,6 +28,7 @@ typedef struct {
 	size_t batch, batches;     /* the batch in flight, 1-based, of how many */
 	size_t commits, total;     /* commits the hub has taken in this sync, of how many */
 	size_t objects, total_objects, bytes; /* of the batch in flight */
+	size_t sent;               /* pack bytes sent in this sync, the batch in flight too */
 	unsigned retry_in_ms;      /* when not 0: the link failed (`error`), next try then */
 	const char *error;
 } fs_sync_progress;

@@ -140,6 +140,11 @@ sync_file_and_http() {
 	action_json | "$FS" -C nairobi add action >/dev/null
 	run 0 "$FS" -C nairobi sync
 	has out "1 commit in 1 batch"
+	# on a terminal, a progress line: batch, commits, objects, bytes and rate
+	action_json | "$FS" -C nairobi add action >/dev/null
+	script -qec "'$FS' -C nairobi sync" /dev/null >tty.out 2>&1 || { cat tty.out; fail "sync on a tty"; }
+	has tty.out "sync: batch 1/1, 1/1 commits, "
+	grep -q 'objects, [0-9]* KiB at [0-9.]* KiB/s, [0-9]* s' tty.out || { cat tty.out; fail "progress"; }
 	git --git-dir=hub fsck --strict >fsck 2>&1 || { cat fsck; fail "fsck"; }
 	# nothing but the cities and the hub's own branch
 	hub_refs hub | cut -d' ' -f1 >refs
