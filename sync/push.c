@@ -714,6 +714,8 @@ static int push_remote(pusher *p, const git_oid *tip)
 	po.callbacks.push_update_reference = on_update;
 	p->refused[0] = '\0';
 	fs_buf_clear(&p->remote_says);
+	/* the receipt kept is the last push's, or none: never an earlier batch's */
+	fs_buf_clear(&p->receipt);
 	rc = git_remote_push(p->remote, &specs, &po);
 	hub_errors(&why, &p->remote_says);
 	if (rc == 0 && !p->refused[0])
@@ -1020,8 +1022,13 @@ static int keep_receipt(pusher *p, const git_oid *tip)
 	fs_receipt *r = NULL;
 	int rc;
 
-	if (!p->receipt.size)
+	if (!p->receipt.size) {
+		/* a hub's post-receive hook gives one for each push it took */
+		if (p->remote && p->stats->commits)
+			fprintf(stderr, _("warning: remote '%s': the hub took the push but gave no "
+				"receipt for it (its post-receive hook did not finish)\n"), p->name);
 		return 0;
+	}
 	snprintf(setting, sizeof(setting), "remote.%s.fieldsyncHubKey", p->name);
 	if ((rc = git_repository_config(&cfg, fs_node_repo(p->node))) < 0) {
 		rc = fs_error_git(rc, "cannot read the node's settings");
@@ -1037,10 +1044,10 @@ static int keep_receipt(pusher *p, const git_oid *tip)
 	}
 	if (rc < 0 ||
 	    (rc = fs_receipt_parse(&r, p->receipt.ptr, p->receipt.size, pk, 1,
-				   _("the hub's receipt"))) < 0 ||
+				   _("the push landed, but the hub's receipt"))) < 0 ||
 	    (!git_oid_equal(fs_receipt_head(r), tip) &&
-	     (rc = fs_error_set(FS_EVERIFY, "the hub's receipt is for commit %s, not for the one "
-				"pushed (%s)", git_oid_tostr(got, sizeof(got), fs_receipt_head(r)),
+	     (rc = fs_error_set(FS_EVERIFY, "the push landed, but the hub's receipt is for commit "
+				"%s, not for the one pushed (%s)", git_oid_tostr(got, sizeof(got), fs_receipt_head(r)),
 				git_oid_tostr(want, sizeof(want), tip))) < 0) ||
 	    (rc = fs_receipt_keep(p->node, r, NULL)) < 0) {
 		fs_error_prefix("remote '%s'", p->name);

@@ -155,7 +155,7 @@ cat >/dev/null
 sed 's/^/fieldsync-receipt: /' '$old' >&2
 EOF
 	action_json | "$FS" -C tunis add action >/dev/null
-	fails_clearly 1 "the hub's receipt is for commit" "$FS" -C tunis sync
+	fails_clearly 1 "the push landed, but the hub's receipt is for commit" "$FS" -C tunis sync
 	has err "not for the one pushed ($(git -C tunis/.git rev-parse --short=12 main))"
 	[ "$(receipts_of tunis | jq length)" = 1 ] || fail "the replayed receipt was kept"
 	"$FS" -C hub hub serve --stop >/dev/null
