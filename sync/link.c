@@ -40,8 +40,9 @@ int fs_link_fresh(const fs_link *l, uint64_t carried, size_t estimate)
 
 void fs_link_landed(fs_link *l, size_t estimate, uint64_t wire, uint64_t carried)
 {
-	l->planned += estimate;
-	l->wire += wire;
+	/* halved each time: the ratio follows the commits being sent now */
+	l->planned = l->planned / 2 + estimate;
+	l->wire = l->wire / 2 + wire;
 	if (carried > l->good)
 		l->good = carried;
 	if (l->bad)
@@ -51,7 +52,7 @@ void fs_link_landed(fs_link *l, size_t estimate, uint64_t wire, uint64_t carried
 		l->limit = l->limit < l->max / 2 ? l->limit * 2 : l->max;
 }
 
-void fs_link_cut(fs_link *l, uint64_t carried, int landed)
+void fs_link_cut(fs_link *l, uint64_t carried, int landed, size_t inflight)
 {
 	if (carried) {
 		if (!l->bad || carried < l->bad)
@@ -61,4 +62,6 @@ void fs_link_cut(fs_link *l, uint64_t carried, int landed)
 		/* nothing measured (it did not even connect): halve, as blind */
 		l->limit = l->limit / 2 > l->min ? l->limit / 2 : l->min;
 	}
+	if (inflight && l->limit > inflight / 4 * 3)
+		l->limit = inflight / 4 * 3 > l->min ? inflight / 4 * 3 : l->min;
 }

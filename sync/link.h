@@ -31,7 +31,7 @@ typedef struct {
 	uint64_t good;    /* most bytes a connection carried, all landed; 0: none */
 	uint64_t bad;     /* least bytes a connection carried when cut; 0: never cut */
 	uint64_t wire;    /* bytes the landed batches took on the wire... */
-	uint64_t planned; /* ...against the sum of their estimates */
+	uint64_t planned; /* ...against their estimates (both halved at each one) */
 } fs_link;
 
 void fs_link_init(fs_link *l, size_t max, size_t min);
@@ -56,9 +56,12 @@ void fs_link_landed(fs_link *l, size_t estimate, uint64_t wire, uint64_t carried
 
 /*
  * The link failed after its connection carried `carried` bytes (0: not
- * known, as when nothing connected); `landed` when a batch got through on
- * that connection before.
+ * known, as when nothing connected), with a batch estimated at `inflight`
+ * in flight (0: none); `landed` when a batch got through in this try. The
+ * next batch is smaller than the one cut, whatever the budget says: an
+ * estimate can be short of the wire, and a batch cut every time would
+ * never land.
  */
-void fs_link_cut(fs_link *l, uint64_t carried, int landed);
+void fs_link_cut(fs_link *l, uint64_t carried, int landed, size_t inflight);
 
 #endif

@@ -13,6 +13,7 @@
 #include <git2.h>
 #include <git2/sys/stream.h>
 
+#include "sync/gather.h"
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/i18n.h"
@@ -188,7 +189,7 @@ int fs_net_setup(int ms)
 	timeout_ms = ms > 0 ? ms : FS_NET_TIMEOUT_MS;
 	if ((rc = git_stream_register(GIT_STREAM_STANDARD, &reg)) < 0)
 		return fs_error_git(rc, "cannot set up the network");
-	return 0;
+	return fs_gather_setup();
 }
 
 uint64_t fs_net_bytes(void)

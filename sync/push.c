@@ -544,6 +544,7 @@ typedef struct {
 	int uplink;         /* a hub sending its cities up (sync/uplink.h) */
 	fs_buf receipt;     /* the last receipt the hub gave in this sync */
 	fs_link link;       /* what the link carries, for the size of a batch */
+	size_t inflight;    /* the estimate of the batch in flight, 0: none */
 	int counted;        /* the link's bytes are counted (sync/net.h): not ssh */
 } pusher;
 
@@ -1142,9 +1143,11 @@ static int attempt(pusher *p, git_commit *head, int *progressed)
 			goto done;
 		before = fs_net_bytes();
 		p->progress.bytes = 0;
+		p->inflight = bytes;
 		rc = p->hub ? push_local(p, &has, &v[last].id) : push_remote(p, &v[last].id);
 		if (rc < 0)
 			goto done;
+		p->inflight = 0;
 		fs_link_landed(&p->link, bytes, p->counted ? fs_net_bytes() - before : p->progress.bytes,
 			       carried(p));
 		git_oid_cpy(&has, &v[last].id);
@@ -1185,7 +1188,8 @@ static int push_branch(pusher *p, git_commit *head, int retries, unsigned backof
 		rc = attempt(p, head, &progressed);
 		if (rc != FS_ENET)
 			break;
-		fs_link_cut(&p->link, carried(p), progressed);
+		fs_link_cut(&p->link, carried(p), progressed, p->inflight);
+		p->inflight = 0;
 		/* a batch that landed resets the count: the link works, just not for long */
 		failures = progressed ? 1 : failures + 1;
 		if (failures > retries)
