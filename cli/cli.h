@@ -124,9 +124,6 @@ typedef struct {
 } cli_count_buf;
 const char *cli_count(cli_count_buf *b, const char *fmt, size_t n);
 
-/* Print a cJSON value on one line to stdout, then free it. */
-int cli_print_json(cJSON *value);
-
 /*
  * --json output, built part by part (cli/json.c). cJSON's Create and Add
  * functions return NULL when an allocation fails and leave the document
