@@ -155,12 +155,15 @@ static int load_key(fs_key **out, const char *path)
 	return rc;
 }
 
-static void print_summary(const fs_audit_stats *st, int rc, int receipts)
+/* The summary in words: 0, or FS_ENOMEM and nothing printed (a blank hub key is no summary). */
+static int print_summary(const fs_audit_stats *st, int rc, int receipts)
 {
 	fs_buf fp = FS_BUF_INIT;
 	cli_count_buf c[4];
+	int err;
 
-	fs_ssh_pubkey_fingerprint(&fp, st->hub_key);
+	if ((err = fs_ssh_pubkey_fingerprint(&fp, st->hub_key)) < 0)
+		goto done;
 	if (st->hub_key_given)
 		printf(_("hub key %s (given with --hub-key)\n"), fs_buf_cstr(&fp));
 	else
@@ -181,7 +184,9 @@ static void print_summary(const fs_audit_stats *st, int rc, int receipts)
 		printf(_("clean\n"));
 	else
 		printf(P_("%zu FINDING\n", "%zu FINDINGS\n", st->findings), st->findings);
+done:
 	fs_buf_dispose(&fp);
+	return err;
 }
 
 /* Start j with the summary object; returns it (NULL: noted in j). */
@@ -302,7 +307,10 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		}
 		rc = cli_json_print(&j) < 0 ? FS_ENOMEM : rc;
 	} else {
-		print_summary(&st, rc, receipts != NULL);
+		if (print_summary(&st, rc, receipts != NULL) < 0) {
+			rc = FS_ENOMEM;
+			goto done;
+		}
 		if (cp_state)
 			printf(rc != 0 ? _("checkpoint %s: left as it was (an audit with findings never moves it)\n")
 			       : since ? _("checkpoint %s: moved forward\n")

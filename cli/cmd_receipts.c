@@ -130,7 +130,8 @@ static int list(const fs_node *node, const fs_buf *keys, int json, int *failed)
 		}
 		fs_time_rfc3339(when, fs_receipt_time(l.v[i].r));
 		fs_buf_clear(&fp);
-		fs_ssh_pubkey_fingerprint(&fp, fs_receipt_hub_key(l.v[i].r));
+		if ((rc = fs_ssh_pubkey_fingerprint(&fp, fs_receipt_hub_key(l.v[i].r))) < 0)
+			goto done;
 		printf("%s  %s  %s  %s (%s)\n", when, fs_receipt_city(l.v[i].r),
 		       git_oid_tostr_s(fs_receipt_head(l.v[i].r)), fs_receipt_hub(l.v[i].r),
 		       fs_buf_cstr(&fp));

@@ -67,7 +67,8 @@ int fs_verify_commit(git_repository *repo, const git_oid *id, const fs_verify_tr
 		const fs_signer *s = fs_signers_find(trust->signers, trust->principal,
 						     parsed.public_key, "git", r->time);
 		if (!s) {
-			fs_ssh_pubkey_fingerprint(&fp, parsed.public_key);
+			if ((rc = fs_ssh_pubkey_fingerprint(&fp, parsed.public_key)) < 0)
+				goto done;
 			snprintf(problem, problem_size,
 				 _("signed by key %s, which is not allowed for '%s' at that time"),
 				 fs_buf_cstr(&fp), trust->principal ? trust->principal : "");
@@ -78,7 +79,8 @@ int fs_verify_commit(git_repository *repo, const git_oid *id, const fs_verify_tr
 	} else {
 		if (!trust->key ||
 		    sodium_memcmp(trust->key, parsed.public_key, FS_KEY_PUBLIC_BYTES) != 0) {
-			fs_ssh_pubkey_fingerprint(&fp, parsed.public_key);
+			if ((rc = fs_ssh_pubkey_fingerprint(&fp, parsed.public_key)) < 0)
+				goto done;
 			snprintf(problem, problem_size, _("signed by key %s, not %s"), fs_buf_cstr(&fp),
 				 trust->key_name ? trust->key_name : _("the node's key"));
 			r->problem = problem;
