@@ -79,8 +79,9 @@ $(B)/libfieldsync.a: $(LIB_OBJ)
 $(B)/fieldsync: $(CLI_OBJ) $(B)/libfieldsync.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libfieldsync.a $(LIBS)
 
-$(B)/tests/unit/unit: $(UNIT_OBJ) $(B)/libfieldsync.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(B)/libfieldsync.a $(LIBS)
+# the --json builder (cli/json.c) is tested in-process, with failed allocations
+$(B)/tests/unit/unit: $(UNIT_OBJ) $(B)/cli/json.o $(B)/libfieldsync.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(UNIT_OBJ) $(B)/cli/json.o $(B)/libfieldsync.a $(LIBS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -124,8 +124,73 @@ typedef struct {
 } cli_count_buf;
 const char *cli_count(cli_count_buf *b, const char *fmt, size_t n);
 
-/* Print a cJSON value on one line to stdout, then free it. */
-int cli_print_json(cJSON *value);
+/*
+ * --json output, built part by part (cli/json.c). cJSON's Create and Add
+ * functions return NULL when an allocation fails and leave the document
+ * without that part: printed as it stands, it would tell a script, with exit
+ * 0, that a member is not there. A cli_json notes every part it could not
+ * make, and cli_json_print then prints nothing and returns FS_ENOMEM. Only
+ * the builder's own failures count: an allocation that failed elsewhere in
+ * the run, and that the command recovered from, does not refuse a document
+ * that is whole.
+ *
+ *	cli_json j = CLI_JSON_INIT;
+ *	cJSON *o = cli_json_object(&j);
+ *	cli_json_str(&j, o, "id", id);
+ *	rc = cli_json_print(&j);
+ *
+ * A NULL parent is one the builder could not make (already noted): the
+ * functions then do nothing, so a command builds on without a check.
+ */
+typedef struct {
+	cJSON *root;
+	int broken; /* a part could not be made: the document is never printed */
+	int secret; /* it holds what must not stay in memory (local ids): wiped */
+} cli_json;
+
+#define CLI_JSON_INIT { NULL, 0, 0 }
+
+/* Start the document as an empty object or array: j->root, or NULL (noted). */
+cJSON *cli_json_object(cli_json *j);
+cJSON *cli_json_array(cli_json *j);
+
+/* Member `name` of object `obj`. Strings are copied; a NULL one is null. */
+void cli_json_str(cli_json *j, cJSON *obj, const char *name, const char *value);
+void cli_json_num(cli_json *j, cJSON *obj, const char *name, double value);
+void cli_json_bool(cli_json *j, cJSON *obj, const char *name, int value);
+void cli_json_null(cli_json *j, cJSON *obj, const char *name);
+
+/* A new empty object as member `name` of obj, or appended to an array
+ * (cli_json_push): the object, or NULL (noted). */
+cJSON *cli_json_add_object(cli_json *j, cJSON *obj, const char *name);
+cJSON *cli_json_push(cli_json *j, cJSON *array);
+
+/*
+ * Move the document of `part` (built alongside, as a list gathered before
+ * the object that holds it) into member `name` of obj: what part lacks, j
+ * lacks. part is empty afterwards.
+ */
+void cli_json_take(cli_json *j, cJSON *obj, const char *name, cli_json *part);
+
+/*
+ * A value made outside the builder, which only running out of memory can
+ * fail (a key's text in an fs_buf): rc < 0 is a part the document lacks.
+ * Returns rc.
+ */
+int cli_json_note(cli_json *j, int rc);
+
+/*
+ * Print the document on one line of stdout and free it: 0, or FS_ENOMEM and
+ * nothing printed when it lacks a part or cannot be printed.
+ */
+int cli_json_print(cli_json *j);
+
+/* The same for the next item of an array streamed to stdout: ",\n" before
+ * all but the first (n: items printed so far), no newline after. */
+int cli_json_print_item(cli_json *j, size_t n);
+
+/* Free the document unprinted. */
+void cli_json_dispose(cli_json *j);
 
 /* Is stderr a terminal (progress lines are shown only then)? */
 int cli_progress_enabled(void);

@@ -52,10 +52,11 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	if ((rc = fs_record_add(node, kind, input.ptr, input.size, id)) < 0)
 		goto done;
 	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "id", id);
-		cJSON_AddStringToObject(o, "kind", fs_kind_name(kind));
-		rc = cli_print_json(o);
+		cli_json j = CLI_JSON_INIT;
+		cJSON *o = cli_json_object(&j);
+		cli_json_str(&j, o, "id", id);
+		cli_json_str(&j, o, "kind", fs_kind_name(kind));
+		rc = cli_json_print(&j);
 	} else {
 		printf("%s\n", id);
 	}

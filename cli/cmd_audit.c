@@ -59,7 +59,7 @@ static const char help[] = N_(
 
 typedef struct {
 	int json;
-	cJSON *list;
+	cli_json list; /* the findings, for the summary's "findings" */
 } audit_out;
 
 static int print_finding(const fs_audit_finding *f, void *payload)
@@ -70,16 +70,13 @@ static int print_finding(const fs_audit_finding *f, void *payload)
 	if (!git_oid_is_zero(&f->commit))
 		git_oid_tostr(hex, sizeof(hex), &f->commit);
 	if (o->json) {
-		cJSON *x = cJSON_CreateObject();
-		if (!x)
-			return fs_error_set(FS_ENOMEM, "out of memory");
-		cJSON_AddStringToObject(x, "ref", f->ref);
+		cJSON *x = cli_json_push(&o->list, o->list.root);
+		cli_json_str(&o->list, x, "ref", f->ref);
 		if (hex[0])
-			cJSON_AddStringToObject(x, "commit", hex);
+			cli_json_str(&o->list, x, "commit", hex);
 		if (f->path[0])
-			cJSON_AddStringToObject(x, "path", f->path);
-		cJSON_AddStringToObject(x, "problem", f->problem);
-		cJSON_AddItemToArray(o->list, x);
+			cli_json_str(&o->list, x, "path", f->path);
+		cli_json_str(&o->list, x, "problem", f->problem);
 	} else {
 		printf(_("BAD  %s %.12s  %s\n"), f->ref, hex[0] ? hex : "-", f->problem);
 	}
@@ -158,12 +155,15 @@ static int load_key(fs_key **out, const char *path)
 	return rc;
 }
 
-static void print_summary(const fs_audit_stats *st, int rc, int receipts)
+/* The summary in words: 0, or FS_ENOMEM and nothing printed (a blank hub key is no summary). */
+static int print_summary(const fs_audit_stats *st, int rc, int receipts)
 {
 	fs_buf fp = FS_BUF_INIT;
 	cli_count_buf c[4];
+	int err;
 
-	fs_ssh_pubkey_fingerprint(&fp, st->hub_key);
+	if ((err = fs_ssh_pubkey_fingerprint(&fp, st->hub_key)) < 0)
+		goto done;
 	if (st->hub_key_given)
 		printf(_("hub key %s (given with --hub-key)\n"), fs_buf_cstr(&fp));
 	else
@@ -184,23 +184,26 @@ static void print_summary(const fs_audit_stats *st, int rc, int receipts)
 		printf(_("clean\n"));
 	else
 		printf(P_("%zu FINDING\n", "%zu FINDINGS\n", st->findings), st->findings);
+done:
 	fs_buf_dispose(&fp);
+	return err;
 }
 
-static cJSON *summary_json(const fs_audit_stats *st, int rc, cJSON *findings)
+/* Start j with the summary object; returns it (NULL: noted in j). */
+static cJSON *summary_json(cli_json *j, const fs_audit_stats *st, int rc, cli_json *findings)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cli_json_object(j);
 	fs_buf key = FS_BUF_INIT;
 
-	fs_ssh_pubkey_format(&key, st->hub_key, NULL);
-	cJSON_AddBoolToObject(o, "clean", rc == 0);
-	cJSON_AddNumberToObject(o, "commits", (double)st->commits);
-	cJSON_AddNumberToObject(o, "records", (double)st->records);
-	cJSON_AddNumberToObject(o, "cities", (double)st->cities);
-	cJSON_AddNumberToObject(o, "keys", (double)st->keys);
-	cJSON_AddStringToObject(o, "hub_key", fs_buf_cstr(&key));
-	cJSON_AddStringToObject(o, "hub_key_from", st->hub_key_given ? "given" : "registry");
-	cJSON_AddItemToObject(o, "findings", findings);
+	cli_json_bool(j, o, "clean", rc == 0);
+	cli_json_num(j, o, "commits", (double)st->commits);
+	cli_json_num(j, o, "records", (double)st->records);
+	cli_json_num(j, o, "cities", (double)st->cities);
+	cli_json_num(j, o, "keys", (double)st->keys);
+	cli_json_note(j, fs_ssh_pubkey_format(&key, st->hub_key, NULL));
+	cli_json_str(j, o, "hub_key", fs_buf_cstr(&key));
+	cli_json_str(j, o, "hub_key_from", st->hub_key_given ? "given" : "registry");
+	cli_json_take(j, o, "findings", findings);
 	fs_buf_dispose(&key);
 	return o;
 }
@@ -218,7 +221,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	fs_checkpoint *since = NULL;
 	fs_key *auditor = NULL;
 	unsigned char pk[FS_KEY_PUBLIC_BYTES];
-	audit_out out = { 0, NULL };
+	audit_out out = { 0, CLI_JSON_INIT };
 	fs_audit_stats st;
 	git_repository *repo = NULL;
 	fs_bundle *bundle = NULL;
@@ -247,10 +250,8 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		fs_error_clear();
 		cp_state = since ? "compared" : "first";
 	}
-	if (json && !(out.list = cJSON_CreateArray())) {
-		rc = fs_error_set(FS_ENOMEM, "out of memory");
-		goto done;
-	}
+	if (json)
+		cli_json_array(&out.list);
 	if (strstr(where, "://")) {
 		if ((rc = clone_url(&repo, tmp, sizeof(tmp), where)) < 0)
 			goto done;
@@ -296,17 +297,20 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		cp_state = since ? "moved" : "written";
 	}
 	if (json) {
-		cJSON *o = summary_json(&st, rc, out.list);
-		out.list = NULL;
+		cli_json j = CLI_JSON_INIT;
+		cJSON *o = summary_json(&j, &st, rc, &out.list);
 		if (cp_state)
-			cJSON_AddStringToObject(o, "checkpoint", cp_state);
+			cli_json_str(&j, o, "checkpoint", cp_state);
 		if (receipts) {
-			cJSON_AddNumberToObject(o, "receipts", (double)st.receipts);
-			cJSON_AddNumberToObject(o, "receipts_other", (double)st.receipts_other);
+			cli_json_num(&j, o, "receipts", (double)st.receipts);
+			cli_json_num(&j, o, "receipts_other", (double)st.receipts_other);
 		}
-		rc = cli_print_json(o) < 0 ? FS_ENOMEM : rc;
+		rc = cli_json_print(&j) < 0 ? FS_ENOMEM : rc;
 	} else {
-		print_summary(&st, rc, receipts != NULL);
+		if (print_summary(&st, rc, receipts != NULL) < 0) {
+			rc = FS_ENOMEM;
+			goto done;
+		}
 		if (cp_state)
 			printf(rc != 0 ? _("checkpoint %s: left as it was (an audit with findings never moves it)\n")
 			       : since ? _("checkpoint %s: moved forward\n")
@@ -319,7 +323,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 done:
 	fs_checkpoint_free(since);
 	fs_key_free(auditor);
-	cJSON_Delete(out.list);
+	cli_json_dispose(&out.list);
 	git_repository_free(repo);
 	fs_bundle_free(bundle);
 	if (tmp[0])

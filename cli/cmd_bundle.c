@@ -86,14 +86,12 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	if (!git_oid_is_zero(&base))
 		git_oid_tostr(hex, sizeof(hex), &base);
 	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "file", argv[2]);
-		cJSON_AddNumberToObject(o, "objects", (double)objects);
-		if (hex[0])
-			cJSON_AddStringToObject(o, "since", hex);
-		else
-			cJSON_AddNullToObject(o, "since");
-		rc = cli_print_json(o);
+		cli_json j = CLI_JSON_INIT;
+		cJSON *o = cli_json_object(&j);
+		cli_json_str(&j, o, "file", argv[2]);
+		cli_json_num(&j, o, "objects", (double)objects);
+		cli_json_str(&j, o, "since", hex[0] ? hex : NULL);
+		rc = cli_json_print(&j);
 	} else {
 		if (hex[0])
 			printf(_("wrote %s: %zu objects, after %s\n"), argv[2], objects, hex);

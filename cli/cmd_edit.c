@@ -43,10 +43,11 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	if (rc < 0)
 		goto done;
 	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "id", argv[1]);
-		cJSON_AddBoolToObject(o, "changed", changed);
-		rc = cli_print_json(o);
+		cli_json j = CLI_JSON_INIT;
+		cJSON *o = cli_json_object(&j);
+		cli_json_str(&j, o, "id", argv[1]);
+		cli_json_bool(&j, o, "changed", changed);
+		rc = cli_json_print(&j);
 	} else {
 		printf(changed ? "%s\n" : _("record '%s': no change\n"), argv[1]);
 	}

@@ -61,13 +61,14 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	if (rc < 0 && rc != FS_EUNCHANGED)
 		goto done;
 	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "person", person);
-		cJSON_AddStringToObject(o, "erasure", erasure);
-		cJSON_AddBoolToObject(o, "changed", rc == 0);
-		cJSON_AddNumberToObject(o, "records", (double)records);
-		cJSON_AddNumberToObject(o, "keys", (double)keys);
-		rc = cli_print_json(o);
+		cli_json j = CLI_JSON_INIT;
+		cJSON *o = cli_json_object(&j);
+		cli_json_str(&j, o, "person", person);
+		cli_json_str(&j, o, "erasure", erasure);
+		cli_json_bool(&j, o, "changed", rc == 0);
+		cli_json_num(&j, o, "records", (double)records);
+		cli_json_num(&j, o, "keys", (double)keys);
+		rc = cli_json_print(&j);
 	} else if (!*erasure) {
 		cli_count_buf c;
 		printf(_("forgot person %s: %s destroyed; no record names them, so none was needed\n"),

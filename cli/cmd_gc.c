@@ -14,13 +14,12 @@ static const char help[] = N_(
 	"options:\n"
 	"  --json    {\"before\": {...}, \"after\": {...}}\n");
 
-static cJSON *stats_json(const fs_pack_stats *s)
+static void stats_json(cli_json *j, cJSON *obj, const char *name, const fs_pack_stats *s)
 {
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "packs", (double)s->packs);
-	cJSON_AddNumberToObject(o, "loose", (double)s->loose);
-	cJSON_AddNumberToObject(o, "bytes", (double)s->bytes);
-	return o;
+	cJSON *o = cli_json_add_object(j, obj, name);
+	cli_json_num(j, o, "packs", (double)s->packs);
+	cli_json_num(j, o, "loose", (double)s->loose);
+	cli_json_num(j, o, "bytes", (double)s->bytes);
 }
 
 static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
@@ -39,11 +38,12 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 			     &before, &after)) < 0)
 		goto done;
 	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddItemToObject(o, "before", stats_json(&before));
-		cJSON_AddItemToObject(o, "after", stats_json(&after));
-		cJSON_AddNumberToObject(o, "objects", (double)after.objects);
-		rc = cli_print_json(o);
+		cli_json j = CLI_JSON_INIT;
+		cJSON *o = cli_json_object(&j);
+		stats_json(&j, o, "before", &before);
+		stats_json(&j, o, "after", &after);
+		cli_json_num(&j, o, "objects", (double)after.objects);
+		rc = cli_json_print(&j);
 	} else {
 		printf(_("packed %zu objects: %zu packs and %zu loose objects (%lld bytes) "
 		       "-> %zu pack (%lld bytes)\n"), after.objects, before.packs, before.loose,

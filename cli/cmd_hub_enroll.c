@@ -83,10 +83,11 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	if (rc < 0 && rc != FS_EUNCHANGED)
 		goto done;
 	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "city", city);
-		cJSON_AddBoolToObject(o, "changed", rc == 0);
-		rc = cli_print_json(o);
+		cli_json j = CLI_JSON_INIT;
+		cJSON *o = cli_json_object(&j);
+		cli_json_str(&j, o, "city", city);
+		cli_json_bool(&j, o, "changed", rc == 0);
+		rc = cli_json_print(&j);
 	} else if (rc == FS_EUNCHANGED) {
 		printf("%s\n", fs_error_last()->message);
 		rc = 0;

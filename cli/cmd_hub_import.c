@@ -116,14 +116,15 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	if (receipt && (rc = write_receipt(hub, ctx, city, receipt)) < 0)
 		goto done;
 	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "objects", (double)st.objects);
-		cJSON_AddNumberToObject(o, "commits", (double)st.commits);
-		cJSON_AddNumberToObject(o, "updated", (double)st.updated);
-		cJSON_AddNumberToObject(o, "current", (double)st.current);
+		cli_json j = CLI_JSON_INIT;
+		cJSON *o = cli_json_object(&j);
+		cli_json_num(&j, o, "objects", (double)st.objects);
+		cli_json_num(&j, o, "commits", (double)st.commits);
+		cli_json_num(&j, o, "updated", (double)st.updated);
+		cli_json_num(&j, o, "current", (double)st.current);
 		if (receipt)
-			cJSON_AddStringToObject(o, "receipt", receipt);
-		rc = cli_print_json(o);
+			cli_json_str(&j, o, "receipt", receipt);
+		rc = cli_json_print(&j);
 	} else if (st.updated == 0) {
 		printf(_("bundle '%s': nothing new (the hub has it all)\n"), argv[1]);
 	} else {

@@ -58,11 +58,12 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	if ((rc = fs_ssh_pubkey_format(&pub, fs_node_public_key(hub), "fieldsync:hub")) < 0)
 		goto done;
 	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "dir", fs_node_dir(hub));
-		cJSON_AddStringToObject(o, "name", fs_node_name(hub));
-		cJSON_AddStringToObject(o, "public_key", pub.ptr);
-		rc = cli_print_json(o);
+		cli_json j = CLI_JSON_INIT;
+		cJSON *o = cli_json_object(&j);
+		cli_json_str(&j, o, "dir", fs_node_dir(hub));
+		cli_json_str(&j, o, "name", fs_node_name(hub));
+		cli_json_str(&j, o, "public_key", pub.ptr);
+		rc = cli_json_print(&j);
 	} else {
 		printf(_("initialised hub '%s' in %s\npublic key: %s\n"), fs_node_name(hub),
 		       fs_node_dir(hub), pub.ptr);

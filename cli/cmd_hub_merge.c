@@ -60,10 +60,11 @@ static int check(const cli_context *ctx, const char *rev, int json)
 	if (rc < 0)
 		goto done;
 	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "commit", git_oid_tostr_s(&id));
-		cJSON_AddBoolToObject(o, "matches", 1);
-		rc = cli_print_json(o);
+		cli_json j = CLI_JSON_INIT;
+		cJSON *o = cli_json_object(&j);
+		cli_json_str(&j, o, "commit", git_oid_tostr_s(&id));
+		cli_json_bool(&j, o, "matches", 1);
+		rc = cli_json_print(&j);
 	} else {
 		printf(_("unified commit %s: its tree is what its parents make\n"), git_oid_tostr_s(&id));
 	}
@@ -99,13 +100,14 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	if ((rc = cli_open_hub(&hub, ctx, FS_NODE_WRITE)) < 0 || (rc = fs_merge(hub, &res)) < 0)
 		goto done;
 	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "unified", git_oid_tostr_s(&res.unified));
-		cJSON_AddStringToObject(o, "public", git_oid_tostr_s(&res.public_));
-		cJSON_AddNumberToObject(o, "cities", (double)res.cities);
-		cJSON_AddNumberToObject(o, "merged", (double)res.changed);
-		cJSON_AddBoolToObject(o, "made", res.made);
-		rc = cli_print_json(o);
+		cli_json j = CLI_JSON_INIT;
+		cJSON *o = cli_json_object(&j);
+		cli_json_str(&j, o, "unified", git_oid_tostr_s(&res.unified));
+		cli_json_str(&j, o, "public", git_oid_tostr_s(&res.public_));
+		cli_json_num(&j, o, "cities", (double)res.cities);
+		cli_json_num(&j, o, "merged", (double)res.changed);
+		cli_json_bool(&j, o, "made", res.made);
+		rc = cli_json_print(&j);
 	} else if (!res.made) {
 		printf(P_("unified is up to date (%zu city)\n", "unified is up to date (%zu cities)\n",
 			  res.cities), res.cities);

@@ -177,10 +177,11 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	if ((rc = fs_buf_check(&url)) < 0)
 		goto done;
 	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "url", url.ptr);
-		cJSON_AddNumberToObject(o, "pid", pid);
-		rc = cli_print_json(o);
+		cli_json j = CLI_JSON_INIT;
+		cJSON *o = cli_json_object(&j);
+		cli_json_str(&j, o, "url", url.ptr);
+		cli_json_num(&j, o, "pid", pid);
+		rc = cli_json_print(&j);
 	} else {
 		printf(_("serving hub '%s' at %s (pid %d)\n"), fs_node_name(hub), url.ptr, pid);
 	}

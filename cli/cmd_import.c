@@ -156,12 +156,13 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		printf("\n");
 	}
 	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "total", (double)st.total);
-		cJSON_AddNumberToObject(o, "imported", (double)st.imported);
-		cJSON_AddNumberToObject(o, "skipped", (double)st.skipped);
-		cJSON_AddNumberToObject(o, "commits", (double)st.commits);
-		rc = cli_print_json(o);
+		cli_json j = CLI_JSON_INIT;
+		cJSON *o = cli_json_object(&j);
+		cli_json_num(&j, o, "total", (double)st.total);
+		cli_json_num(&j, o, "imported", (double)st.imported);
+		cli_json_num(&j, o, "skipped", (double)st.skipped);
+		cli_json_num(&j, o, "commits", (double)st.commits);
+		rc = cli_json_print(&j);
 	}
 done:
 	fs_node_free(node);

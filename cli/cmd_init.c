@@ -66,14 +66,15 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		pub = line;
 	}
 	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "city", city);
-		cJSON_AddStringToObject(o, "name", name);
-		cJSON_AddStringToObject(o, "country", country);
-		cJSON_AddStringToObject(o, "dir", fs_node_dir(node));
-		cJSON_AddStringToObject(o, "public_key", pub.ptr);
-		cJSON_AddBoolToObject(o, "passphrase", pass[0] != '\0');
-		rc = cli_print_json(o);
+		cli_json j = CLI_JSON_INIT;
+		cJSON *o = cli_json_object(&j);
+		cli_json_str(&j, o, "city", city);
+		cli_json_str(&j, o, "name", name);
+		cli_json_str(&j, o, "country", country);
+		cli_json_str(&j, o, "dir", fs_node_dir(node));
+		cli_json_str(&j, o, "public_key", pub.ptr);
+		cli_json_bool(&j, o, "passphrase", pass[0] != '\0');
+		rc = cli_json_print(&j);
 	} else {
 		printf(_("initialised node '%s' (%s, %s) in %s\n"), city, name, country, fs_node_dir(node));
 		printf(_("public key: %s\n"), pub.ptr);

@@ -43,11 +43,12 @@ static int key_new(const char *path, int json)
 	    (rc = fs_file_write_atomic(pub_path.ptr, pub.ptr, pub.size, 0644)) < 0)
 		goto done;
 	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "path", path);
+		cli_json j = CLI_JSON_INIT;
+		cJSON *o = cli_json_object(&j);
+		cli_json_str(&j, o, "path", path);
 		pub.ptr[--pub.size] = '\0';
-		cJSON_AddStringToObject(o, "public_key", pub.ptr);
-		rc = cli_print_json(o);
+		cli_json_str(&j, o, "public_key", pub.ptr);
+		rc = cli_json_print(&j);
 	} else {
 		printf("%s", pub.ptr);
 	}
@@ -82,12 +83,13 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	    (rc = fs_ssh_pubkey_format(&line, fs_node_public_key(node), NULL)) < 0)
 		goto done;
 	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "principal", fs_node_city(node));
-		cJSON_AddStringToObject(o, "public_key", pub.ptr);
-		cJSON_AddStringToObject(o, "fingerprint", fp.ptr);
-		cJSON_AddStringToObject(o, "allowed_signers", line.ptr);
-		rc = cli_print_json(o);
+		cli_json j = CLI_JSON_INIT;
+		cJSON *o = cli_json_object(&j);
+		cli_json_str(&j, o, "principal", fs_node_city(node));
+		cli_json_str(&j, o, "public_key", pub.ptr);
+		cli_json_str(&j, o, "fingerprint", fp.ptr);
+		cli_json_str(&j, o, "allowed_signers", line.ptr);
+		rc = cli_json_print(&j);
 	} else {
 		printf(_("public key:      %s\nfingerprint:     %s\nallowed signers: %s\n"), pub.ptr,
 		       fp.ptr, line.ptr);

@@ -121,18 +121,19 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	else
 		rc = ks_import(node, argv[2], &restored, &skipped, json);
 	if (rc == 0 && json) {
-		cJSON *o = cJSON_CreateObject();
+		cli_json j = CLI_JSON_INIT;
+		cJSON *o = cli_json_object(&j);
 		fs_buf path = FS_BUF_INIT;
-		fs_buf_printf(&path, "%s/keystore", fs_node_private_dir(node));
-		cJSON_AddStringToObject(o, "keystore", fs_buf_cstr(&path));
+		cli_json_note(&j, fs_buf_printf(&path, "%s/keystore", fs_node_private_dir(node)));
+		cli_json_str(&j, o, "keystore", fs_buf_cstr(&path));
 		if (nargs == 2)
-			cJSON_AddStringToObject(o, "backup", argv[2]);
+			cli_json_str(&j, o, "backup", argv[2]);
 		if (strcmp(what, "import") == 0) {
-			cJSON_AddNumberToObject(o, "restored", (double)restored);
-			cJSON_AddNumberToObject(o, "left_out", (double)skipped);
+			cli_json_num(&j, o, "restored", (double)restored);
+			cli_json_num(&j, o, "left_out", (double)skipped);
 		}
 		fs_buf_dispose(&path);
-		rc = cli_print_json(o);
+		rc = cli_json_print(&j);
 	}
 done:
 	fs_node_free(node);

@@ -35,11 +35,12 @@ static const char *str(const cJSON *o, const char *k)
 static int print_one(const char *id, fs_kind kind, const char *data, size_t len, void *payload)
 {
 	list_state *st = payload;
-	cJSON *rec = cJSON_ParseWithLength(data, len);
-	int rc = 0;
+	cJSON *rec = NULL;
+	int rc;
 
-	if (!rec)
-		return fs_error_set(FS_EINVALID, "record '%s': stored JSON does not parse", id);
+	/* damaged JSON, or memory that ran out: fs_json_parse_stored tells them apart */
+	if ((rc = fs_json_parse_stored(&rec, data, len, _("stored record"))) < 0)
+		return fs_error_prefix("record '%s'", id);
 	if (st->json) {
 		char *s = cJSON_PrintUnformatted(rec);
 		if (!s) {

@@ -26,19 +26,16 @@ static int print_entry(const fs_history_entry *e, void *payload)
 	fs_time_rfc3339(when, e->time);
 	git_oid_tostr(hex, sizeof(hex), &e->commit);
 	if (st->json) {
-		cJSON *o = cJSON_CreateObject();
-		char *s;
-		cJSON_AddStringToObject(o, "commit", hex);
-		cJSON_AddStringToObject(o, "time", when);
+		cli_json j = CLI_JSON_INIT;
+		cJSON *o = cli_json_object(&j);
+		int rc;
+		cli_json_str(&j, o, "commit", hex);
+		cli_json_str(&j, o, "time", when);
 		if (e->change)
-			cJSON_AddStringToObject(o, "change", e->change);
-		cJSON_AddStringToObject(o, "summary", e->summary ? e->summary : "");
-		s = cJSON_PrintUnformatted(o);
-		cJSON_Delete(o);
-		if (!s)
-			return fs_error_set(FS_ENOMEM, "out of memory");
-		printf("%s%s", st->n ? ",\n" : "", s);
-		cJSON_free(s);
+			cli_json_str(&j, o, "change", e->change);
+		cli_json_str(&j, o, "summary", e->summary ? e->summary : "");
+		if ((rc = cli_json_print_item(&j, st->n)) < 0)
+			return rc;
 	} else if (e->change) {
 		printf("%.12s  %s  %-4s  %s\n", hex, when, e->change, e->summary ? e->summary : "");
 	} else {

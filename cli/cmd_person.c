@@ -6,7 +6,6 @@
 #include "cli/cli.h"
 #include "node/keystore.h"
 #include "util/error.h"
-#include "util/json.h"
 
 static const char help[] = N_(
 	"Prints the pseudonym that service records carry as \"person\" for the person\n"
@@ -22,7 +21,8 @@ static const char help[] = N_(
 	"options:\n"
 	"  --json    [{\"local_id\", \"person\"}, ...]\n");
 
-static int one(cJSON *list, const fs_keystore *ks, const char *local, size_t n)
+/* list: the --json document, or NULL to print the pseudonym */
+static int one(cli_json *list, const fs_keystore *ks, const char *local, size_t n)
 {
 	char person[FS_PERSON_HEX_BYTES];
 	cJSON *o;
@@ -33,12 +33,9 @@ static int one(cJSON *list, const fs_keystore *ks, const char *local, size_t n)
 		printf("%s\n", person);
 		return 0;
 	}
-	if (!(o = cJSON_CreateObject()) || !cJSON_AddStringToObject(o, "local_id", local) ||
-	    !cJSON_AddStringToObject(o, "person", person)) {
-		cJSON_Delete(o);
-		return fs_error_set(FS_ENOMEM, "out of memory");
-	}
-	cJSON_AddItemToArray(list, o);
+	o = cli_json_push(list, list->root);
+	cli_json_str(list, o, "local_id", local);
+	cli_json_str(list, o, "person", person);
 	return 0;
 }
 
@@ -47,7 +44,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	int json = 0, nargs, rc;
 	const cli_option opts[] = { { "json", 0, NULL, &json }, { NULL, 0, NULL, NULL } };
 	char line[CLI_LOCAL_ID_BYTES];
-	cJSON *list = NULL;
+	cli_json j = CLI_JSON_INIT, *list = NULL;
 	fs_node *node = NULL;
 	fs_keystore *ks;
 	size_t n = 0;
@@ -60,9 +57,10 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		goto done;
 	if ((rc = fs_node_keystore(&ks, node)) < 0)
 		goto done;
-	if (json && !(list = cJSON_CreateArray())) {
-		rc = fs_error_set(FS_ENOMEM, "out of memory");
-		goto done;
+	if (json) {
+		list = &j;
+		j.secret = 1; /* local ids: wiped, as every copy of them */
+		cli_json_array(list);
 	}
 	if (nargs == 2 && strcmp(argv[2], "-") == 0) {
 		while ((rc = cli_read_local_id(line)) == 0 && (rc = one(list, ks, line, ++n)) == 0)
@@ -73,13 +71,11 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		for (int i = 2; i <= nargs && rc == 0; i++)
 			rc = one(list, ks, argv[i], ++n);
 	}
-	if (rc == 0 && json) {
-		rc = cli_print_json(list);
-		list = NULL;
-	}
+	if (rc == 0 && json)
+		rc = cli_json_print(&j);
 done:
 	sodium_memzero(line, sizeof(line));
-	fs_json_delete_secure(list);
+	cli_json_dispose(&j);
 	fs_node_free(node);
 	return rc < 0 ? cli_fail(rc, json) : 0;
 }

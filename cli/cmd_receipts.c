@@ -56,22 +56,21 @@ typedef struct {
 	size_t bad;
 } listing;
 
-static cJSON *receipt_json(const fs_receipt *r, const char *file)
+/* The members of receipt r, kept at `file`, in object o of j */
+static void receipt_json(cli_json *j, cJSON *o, const fs_receipt *r, const char *file)
 {
 	char when[FS_TIME_RFC3339_BYTES];
-	cJSON *o = cJSON_CreateObject();
 	fs_buf fp = FS_BUF_INIT;
 
 	fs_time_rfc3339(when, fs_receipt_time(r));
-	fs_ssh_pubkey_fingerprint(&fp, fs_receipt_hub_key(r));
-	cJSON_AddStringToObject(o, "time", when);
-	cJSON_AddStringToObject(o, "city", fs_receipt_city(r));
-	cJSON_AddStringToObject(o, "head", git_oid_tostr_s(fs_receipt_head(r)));
-	cJSON_AddStringToObject(o, "hub", fs_receipt_hub(r));
-	cJSON_AddStringToObject(o, "hub_key", fs_buf_cstr(&fp));
-	cJSON_AddStringToObject(o, "file", file);
+	cli_json_str(j, o, "time", when);
+	cli_json_str(j, o, "city", fs_receipt_city(r));
+	cli_json_str(j, o, "head", git_oid_tostr_s(fs_receipt_head(r)));
+	cli_json_str(j, o, "hub", fs_receipt_hub(r));
+	cli_json_note(j, fs_ssh_pubkey_fingerprint(&fp, fs_receipt_hub_key(r)));
+	cli_json_str(j, o, "hub_key", fs_buf_cstr(&fp));
+	cli_json_str(j, o, "file", file);
 	fs_buf_dispose(&fp);
-	return o;
 }
 
 /* A kept receipt that no longer verifies is said, and the others still listed. */
@@ -107,7 +106,7 @@ static int list(const fs_node *node, const fs_buf *keys, int json, int *failed)
 {
 	listing l = { (const unsigned char *)keys->ptr, keys->size / FS_KEY_PUBLIC_BYTES, NULL, 0, 0 };
 	fs_buf dir = FS_BUF_INIT, fp = FS_BUF_INIT;
-	cJSON *a = NULL;
+	cli_json a = CLI_JSON_INIT;
 	int rc;
 
 	if ((rc = fs_receipt_dir(&dir, node)) < 0)
@@ -121,29 +120,26 @@ static int list(const fs_node *node, const fs_buf *keys, int json, int *failed)
 		goto done;
 	if (l.n)
 		qsort(l.v, l.n, sizeof(*l.v), by_time);
-	if (json && !(a = cJSON_CreateArray())) {
-		rc = fs_error_set(FS_ENOMEM, "out of memory");
-		goto done;
-	}
+	if (json)
+		cli_json_array(&a);
 	for (size_t i = 0; i < l.n; i++) {
 		char when[FS_TIME_RFC3339_BYTES];
 		if (json) {
-			cJSON_AddItemToArray(a, receipt_json(l.v[i].r, l.v[i].file));
+			receipt_json(&a, cli_json_push(&a, a.root), l.v[i].r, l.v[i].file);
 			continue;
 		}
 		fs_time_rfc3339(when, fs_receipt_time(l.v[i].r));
 		fs_buf_clear(&fp);
-		fs_ssh_pubkey_fingerprint(&fp, fs_receipt_hub_key(l.v[i].r));
+		if ((rc = fs_ssh_pubkey_fingerprint(&fp, fs_receipt_hub_key(l.v[i].r))) < 0)
+			goto done;
 		printf("%s  %s  %s  %s (%s)\n", when, fs_receipt_city(l.v[i].r),
 		       git_oid_tostr_s(fs_receipt_head(l.v[i].r)), fs_receipt_hub(l.v[i].r),
 		       fs_buf_cstr(&fp));
 	}
-	if (json) {
-		rc = cli_print_json(a);
-		a = NULL;
-	} else if (!l.n && !l.bad) {
+	if (json)
+		rc = cli_json_print(&a);
+	else if (!l.n && !l.bad)
 		printf(_("no receipts yet (a sync or 'receipts add' keeps them)\n"));
-	}
 	*failed = l.bad > 0;
 done:
 	for (size_t i = 0; i < l.n; i++) {
@@ -151,7 +147,7 @@ done:
 		fs_free(l.v[i].file);
 	}
 	fs_free(l.v);
-	cJSON_Delete(a);
+	cli_json_dispose(&a);
 	fs_buf_dispose(&dir);
 	fs_buf_dispose(&fp);
 	return rc;
@@ -179,11 +175,14 @@ static int add(const fs_node *node, const fs_buf *keys, const char *path,
 	if (vouched && sodium_memcmp(vouched, fs_receipt_hub_key(r), FS_KEY_PUBLIC_BYTES) == 0 &&
 	    (rc = fs_receipt_trust_key(node, vouched)) < 0)
 		goto done;
-	if (json)
-		rc = cli_print_json(receipt_json(r, kept.ptr));
-	else
+	if (json) {
+		cli_json j = CLI_JSON_INIT;
+		receipt_json(&j, cli_json_object(&j), r, kept.ptr);
+		rc = cli_json_print(&j);
+	} else {
 		printf(_("receipt kept: %s at %.12s, from %s\n"), fs_receipt_city(r),
 		       git_oid_tostr_s(fs_receipt_head(r)), fs_receipt_hub(r));
+	}
 done:
 	fs_receipt_free(r);
 	fs_buf_dispose(&text);

@@ -50,33 +50,32 @@ static int list(const fs_node *node, int json)
 {
 	git_strarray names = { NULL, 0 };
 	fs_buf url = FS_BUF_INIT, pins = FS_BUF_INIT;
-	cJSON *a = json ? cJSON_CreateArray() : NULL;
+	cli_json a = CLI_JSON_INIT;
 	int rc;
 
 	if ((rc = fs_remote_list(&names, node)) < 0)
 		goto done;
+	if (json)
+		cli_json_array(&a);
 	for (size_t i = 0; i < names.count; i++) {
 		if ((rc = fs_remote_url(&url, node, names.strings[i])) < 0 ||
 		    (rc = fs_remote_host_keys(&pins, node, names.strings[i])) < 0)
 			goto done;
 		if (json) {
-			cJSON *o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "name", names.strings[i]);
-			cJSON_AddStringToObject(o, "url", url.ptr);
+			cJSON *o = cli_json_push(&a, a.root);
+			cli_json_str(&a, o, "name", names.strings[i]);
+			cli_json_str(&a, o, "url", url.ptr);
 			if (pins.size)
-				cJSON_AddStringToObject(o, "host_keys", pins.ptr);
-			cJSON_AddItemToArray(a, o);
+				cli_json_str(&a, o, "host_keys", pins.ptr);
 		} else {
 			printf("%s\t%s%s%s\n", names.strings[i], url.ptr, pins.size ? "\t" : "",
 			       fs_buf_cstr(&pins));
 		}
 	}
-	if (json) {
-		rc = cli_print_json(a);
-		a = NULL;
-	}
+	if (json)
+		rc = cli_json_print(&a);
 done:
-	cJSON_Delete(a);
+	cli_json_dispose(&a);
 	git_strarray_dispose(&names);
 	fs_buf_dispose(&url);
 	fs_buf_dispose(&pins);
@@ -107,10 +106,11 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 			goto done;
 		}
 		if (json) {
-			cJSON *o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "name", argv[2]);
-			cJSON_AddStringToObject(o, "url", argv[3]);
-			rc = cli_print_json(o);
+			cli_json j = CLI_JSON_INIT;
+			cJSON *o = cli_json_object(&j);
+			cli_json_str(&j, o, "name", argv[2]);
+			cli_json_str(&j, o, "url", argv[3]);
+			rc = cli_json_print(&j);
 		} else {
 			printf(_("remote '%s' is %s\n"), argv[2], argv[3]);
 		}
@@ -119,9 +119,9 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		    (rc = fs_remote_set_host_keys(node, argv[2], keys.ptr)) < 0)
 			goto done;
 		if (json) {
-			cJSON *o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "name", argv[2]);
-			rc = cli_print_json(o);
+			cli_json j = CLI_JSON_INIT;
+			cli_json_str(&j, cli_json_object(&j), "name", argv[2]);
+			rc = cli_json_print(&j);
 		} else {
 			printf(_("remote '%s': host keys pinned\n"), argv[2]);
 		}

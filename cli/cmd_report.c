@@ -42,9 +42,9 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	    (rc = fs_file_write_atomic(path.ptr, page.ptr, page.size, 0644)) < 0)
 		goto done;
 	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "path", path.ptr);
-		rc = cli_print_json(o);
+		cli_json j = CLI_JSON_INIT;
+		cli_json_str(&j, cli_json_object(&j), "path", path.ptr);
+		rc = cli_json_print(&j);
 	} else {
 		printf("%s\n", path.ptr);
 	}

@@ -25,10 +25,11 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	    (rc = fs_record_rm(node, argv[1])) < 0)
 		goto done;
 	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "id", argv[1]);
-		cJSON_AddBoolToObject(o, "removed", 1);
-		rc = cli_print_json(o);
+		cli_json j = CLI_JSON_INIT;
+		cJSON *o = cli_json_object(&j);
+		cli_json_str(&j, o, "id", argv[1]);
+		cli_json_bool(&j, o, "removed", 1);
+		rc = cli_json_print(&j);
 	} else {
 		printf(_("removed %s\n"), argv[1]);
 	}

@@ -22,7 +22,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	git_strarray names = { NULL, 0 };
 	fs_node *node = NULL;
 	fs_buf url = FS_BUF_INIT;
-	cJSON *a = NULL;
+	cli_json a = CLI_JSON_INIT;
 
 	if ((rc = cli_parse(cmd, argc, argv, opts, &nargs)) != 0)
 		return rc == CLI_HELP ? 0 : rc;
@@ -34,7 +34,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		goto done;
 	}
 	if (json)
-		a = cJSON_CreateArray();
+		cli_json_array(&a);
 	else if (names.count == 0)
 		printf(_("city '%s': no remote yet (fieldsync remote add NAME URL)\n"), fs_node_city(node));
 	for (size_t i = 0; i < names.count; i++) {
@@ -49,16 +49,12 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		if (when)
 			fs_time_rfc3339(t, when);
 		if (json) {
-			cJSON *o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "remote", names.strings[i]);
-			cJSON_AddStringToObject(o, "url", url.ptr);
-			cJSON_AddNumberToObject(o, "pending_commits", (double)commits);
-			cJSON_AddNumberToObject(o, "pending_bytes", (double)bytes);
-			if (when)
-				cJSON_AddStringToObject(o, "last_sync", t);
-			else
-				cJSON_AddNullToObject(o, "last_sync");
-			cJSON_AddItemToArray(a, o);
+			cJSON *o = cli_json_push(&a, a.root);
+			cli_json_str(&a, o, "remote", names.strings[i]);
+			cli_json_str(&a, o, "url", url.ptr);
+			cli_json_num(&a, o, "pending_commits", (double)commits);
+			cli_json_num(&a, o, "pending_bytes", (double)bytes);
+			cli_json_str(&a, o, "last_sync", when ? t : NULL);
 		} else {
 			cli_count_buf c;
 			printf(_("%s (%s): %s, about %zu KiB to push; last sync: %s\n"), names.strings[i],
@@ -66,12 +62,10 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 			       (bytes + 1023) / 1024, when ? t : _("never"));
 		}
 	}
-	if (json) {
-		rc = cli_print_json(a);
-		a = NULL;
-	}
+	if (json)
+		rc = cli_json_print(&a);
 done:
-	cJSON_Delete(a);
+	cli_json_dispose(&a);
 	git_strarray_dispose(&names);
 	fs_buf_dispose(&url);
 	fs_node_free(node);

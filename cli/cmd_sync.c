@@ -361,14 +361,15 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	if (rc < 0)
 		goto done;
 	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "remote", name);
-		cJSON_AddNumberToObject(o, "commits", (double)st.commits);
-		cJSON_AddNumberToObject(o, "batches", (double)st.batches);
-		cJSON_AddNumberToObject(o, "bytes", (double)st.bytes);
-		cJSON_AddNumberToObject(o, "retries", (double)st.retries);
-		cJSON_AddBoolToObject(o, "receipt", st.receipt);
-		rc = cli_print_json(o);
+		cli_json j = CLI_JSON_INIT;
+		cJSON *o = cli_json_object(&j);
+		cli_json_str(&j, o, "remote", name);
+		cli_json_num(&j, o, "commits", (double)st.commits);
+		cli_json_num(&j, o, "batches", (double)st.batches);
+		cli_json_num(&j, o, "bytes", (double)st.bytes);
+		cli_json_num(&j, o, "retries", (double)st.retries);
+		cli_json_bool(&j, o, "receipt", st.receipt);
+		rc = cli_json_print(&j);
 	} else if (st.up_to_date) {
 		printf(_("'%s' is up to date\n"), name);
 	} else {

@@ -27,7 +27,7 @@ static const char help[] = N_(
 
 typedef struct {
 	int json, verbose;
-	cJSON *list;
+	cli_json list; /* --json: the commits reported */
 } verify_state;
 
 static int report(const fs_verify_result *r, void *payload)
@@ -40,16 +40,15 @@ static int report(const fs_verify_result *r, void *payload)
 	git_oid_tostr(hex, sizeof(hex), &r->commit);
 	fs_time_rfc3339(when, r->time);
 	if (st->json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "commit", hex);
-		cJSON_AddStringToObject(o, "time", when);
-		cJSON_AddBoolToObject(o, "good", r->good);
+		cJSON *o = cli_json_push(&st->list, st->list.root);
+		cli_json_str(&st->list, o, "commit", hex);
+		cli_json_str(&st->list, o, "time", when);
+		cli_json_bool(&st->list, o, "good", r->good);
 		if (r->good)
-			cJSON_AddStringToObject(o, "signer", r->signer ? r->signer : "");
+			cli_json_str(&st->list, o, "signer", r->signer ? r->signer : "");
 		else
-			cJSON_AddStringToObject(o, "problem", r->problem ? r->problem : "");
-		cJSON_AddStringToObject(o, "summary", r->summary ? r->summary : "");
-		cJSON_AddItemToArray(st->list, o);
+			cli_json_str(&st->list, o, "problem", r->problem ? r->problem : "");
+		cli_json_str(&st->list, o, "summary", r->summary ? r->summary : "");
 	} else if (r->good) {
 		printf(_("good %s  %s  %s\n"), hex, r->signer ? r->signer : "", r->summary ? r->summary : "");
 	} else {
@@ -65,7 +64,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	const char *signers_file = NULL;
 	const cli_option opts[] = { { "json", 0, NULL, &json }, { "verbose", 'v', NULL, &verbose },
 				    { "signers", 0, &signers_file, NULL }, { NULL, 0, NULL, NULL } };
-	verify_state st = { 0, 0, NULL };
+	verify_state st = { 0, 0, CLI_JSON_INIT };
 	fs_verify_stats stats = { 0, 0 };
 	fs_verify_trust trust;
 	fs_signers *signers = NULL;
@@ -89,20 +88,21 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	trust.signers = signers;
 	trust.principal = fs_node_city(node);
 	trust.key = fs_node_public_key(node);
-	if (json && !(st.list = cJSON_CreateArray())) {
-		rc = fs_error_set(FS_ENOMEM, "out of memory");
-		goto done;
-	}
+	if (json)
+		cli_json_array(&st.list);
 	rc = fs_verify_range(fs_node_repo(node), nargs ? argv[1] : NULL, &trust, report, &st, &stats);
 	if (rc < 0 && rc != FS_EVERIFY)
 		goto done;
 	if (json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddNumberToObject(o, "checked", (double)stats.checked);
-		cJSON_AddNumberToObject(o, "bad", (double)stats.bad);
-		cJSON_AddItemToObject(o, "commits", st.list);
-		st.list = NULL;
-		cli_print_json(o);
+		cli_json j = CLI_JSON_INIT;
+		cJSON *o = cli_json_object(&j);
+		cli_json_num(&j, o, "checked", (double)stats.checked);
+		cli_json_num(&j, o, "bad", (double)stats.bad);
+		cli_json_take(&j, o, "commits", &st.list);
+		if (cli_json_print(&j) < 0) {
+			rc = FS_ENOMEM;
+			goto done;
+		}
 	} else {
 		if (stats.bad)
 			printf(P_("verified %zu commit: SOME ARE BAD\n",
@@ -117,7 +117,7 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		rc = 0;
 	}
 done:
-	cJSON_Delete(st.list);
+	cli_json_dispose(&st.list);
 	fs_node_free(node);
 	fs_signers_free(signers);
 	fs_buf_dispose(&text);

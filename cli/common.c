@@ -155,28 +155,15 @@ int cli_fail(int code, int json)
 				  "the error above may come from that\n"), fs_alloc_failures());
 		code = FS_ENOMEM;
 	}
+	/* an error object that cannot be made whole is not printed: the lines above stand */
 	if (json) {
-		cJSON *root = cJSON_CreateObject(), *err = cJSON_AddObjectToObject(root, "error");
-		cJSON_AddStringToObject(err, "code", fs_error_name(code));
-		cJSON_AddStringToObject(err, "message", msg);
-		cli_print_json(root);
+		cli_json j = CLI_JSON_INIT;
+		cJSON *err = cli_json_add_object(&j, cli_json_object(&j), "error");
+		cli_json_str(&j, err, "code", fs_error_name(code));
+		cli_json_str(&j, err, "message", msg);
+		cli_json_print(&j);
 	}
 	return cli_exit_code(code);
-}
-
-int cli_print_json(cJSON *value)
-{
-	char *s = value ? cJSON_PrintUnformatted(value) : NULL;
-	int rc = 0;
-
-	if (s) {
-		puts(s);
-		cJSON_free(s);
-	} else {
-		rc = fs_error_set(FS_ENOMEM, "out of memory");
-	}
-	cJSON_Delete(value);
-	return rc;
 }
 
 int cli_progress_enabled(void)

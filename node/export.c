@@ -151,12 +151,17 @@ static int header(exporter *x)
 static int one(const char *id, fs_kind kind, const char *data, size_t len, void *payload)
 {
 	exporter *x = payload;
-	cJSON *rec = cJSON_ParseWithLength(data, len);
+	cJSON *rec = NULL;
 	const char *updated;
 	size_t *ends = NULL;
-	int rc = 0;
+	int rc;
 
 	(void)kind;
+	/* damaged JSON, or memory that ran out: fs_json_parse_stored tells them apart */
+	if ((rc = fs_json_parse_stored(&rec, data, len, "stored record")) < 0) {
+		fs_error_prefix("record '%s'", id);
+		goto done;
+	}
 	if (!cJSON_IsObject(rec)) {
 		rc = fs_error_set(FS_EINVALID, "record '%s': stored JSON does not parse", id);
 		goto done;

@@ -168,12 +168,13 @@ static int erasure_json(fs_buf *out, const gather *g)
 
 	if (!rec || !keys || !cJSON_AddStringToObject(rec, "person", g->person))
 		rc = fs_error_set(FS_ENOMEM, "out of memory");
+	/* a key left out of the erasure would still be opened, and restored from a backup */
 	for (size_t i = 0; rc == 0 && i < g->nkids; i++) {
 		cJSON *s = cJSON_CreateString(g->kids[i]);
-		if (!s)
+		if (!s || !cJSON_AddItemToArray(keys, s)) {
+			cJSON_Delete(s);
 			rc = fs_error_set(FS_ENOMEM, "out of memory");
-		else
-			cJSON_AddItemToArray(keys, s);
+		}
 	}
 	if (rc == 0)
 		rc = fs_json_compact(out, rec);

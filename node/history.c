@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "node/record.h"
+#include "util/alloc.h"
 #include "util/error.h"
 
 /* The blob at `path` in commit `c`, or a zero id when there is none. */
@@ -18,12 +19,18 @@ static void entry_at(git_oid *out, git_commit *c, const char *path)
 	git_tree_free(tree);
 }
 
-static void fill(fs_history_entry *e, git_commit *c, const char *change)
+static int fill(fs_history_entry *e, git_commit *c, const char *change)
 {
+	unsigned long failures = fs_alloc_failures();
+
 	git_oid_cpy(&e->commit, git_commit_id(c));
 	e->time = (int64_t)git_commit_time(c);
 	e->change = change;
+	/* libgit2 1.5 makes the summary on first use, and makes it "" when that fails */
 	e->summary = git_commit_summary(c);
+	if (!e->summary || fs_alloc_failures() != failures)
+		return fs_error_set(FS_ENOMEM, "out of memory");
+	return 0;
 }
 
 int fs_history_record(const fs_node *node, const char *id, fs_history_cb cb, void *payload)
@@ -59,7 +66,9 @@ int fs_history_record(const fs_node *node, const char *id, fs_history_cb cb, voi
 				memset(&before, 0, sizeof(before));
 			if (git_oid_equal(&now, &before))
 				continue;
-			fill(&e, c, git_oid_is_zero(&before) ? "add" : git_oid_is_zero(&now) ? "rm" : "edit");
+			if ((rc = fill(&e, c, git_oid_is_zero(&before) ? "add"
+					       : git_oid_is_zero(&now) ? "rm" : "edit")) < 0)
+				goto done;
 			found++;
 			if ((rc = cb(&e, payload)) != 0)
 				goto done;
@@ -89,7 +98,8 @@ int fs_history_all(const fs_node *node, size_t max, fs_history_cb cb, void *payl
 		return rc;
 	while (c && (max == 0 || n < max)) {
 		fs_history_entry e;
-		fill(&e, c, NULL);
+		if ((rc = fill(&e, c, NULL)) < 0)
+			break;
 		n++;
 		if ((rc = cb(&e, payload)) != 0)
 			break;

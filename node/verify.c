@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "node/sshsig.h"
+#include "util/alloc.h"
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/i18n.h"
@@ -18,6 +19,7 @@ int fs_verify_commit(git_repository *repo, const git_oid *id, const fs_verify_tr
 	fs_sshsig parsed;
 	fs_buf fp = FS_BUF_INIT;
 	git_oid oid;
+	unsigned long failures;
 	int rc, not_signed;
 
 	memset(r, 0, sizeof(*r));
@@ -35,12 +37,30 @@ int fs_verify_commit(git_repository *repo, const git_oid *id, const fs_verify_tr
 		rc = fs_error_git(rc, "commit %s", git_oid_tostr_s(id));
 		goto done;
 	}
+	/*
+	 * The raw commit is in libgit2's cache (read above, or by a walk). When
+	 * the cache cannot grow to put the parsed commit in its place, libgit2
+	 * (1.5, and its master still: cache.c, cache_store) returns the raw
+	 * object as the commit, and its time and summary are whatever lies
+	 * there (a crash in snprintf below, found under ASan). A lookup during
+	 * which an allocation failed is not trusted, even one libgit2 got over.
+	 */
+	failures = fs_alloc_failures();
 	if ((rc = git_commit_lookup(&c, repo, id)) < 0) {
 		rc = fs_error_git(rc, "commit %s", git_oid_tostr_s(id));
 		goto done;
 	}
-	r->time = (int64_t)git_commit_time(c);
+	if (fs_alloc_failures() != failures) {
+		rc = fs_error_set(FS_ENOMEM, "out of memory");
+		goto done;
+	}
+	/* libgit2 1.5 makes the summary on first use, and makes it "" when that fails */
 	r->summary = git_commit_summary(c);
+	if (!r->summary || fs_alloc_failures() != failures) {
+		rc = fs_error_set(FS_ENOMEM, "out of memory");
+		goto done;
+	}
+	r->time = (int64_t)git_commit_time(c);
 	if (not_signed) {
 		rc = 0;
 		r->problem = _("not signed");
@@ -67,7 +87,8 @@ int fs_verify_commit(git_repository *repo, const git_oid *id, const fs_verify_tr
 		const fs_signer *s = fs_signers_find(trust->signers, trust->principal,
 						     parsed.public_key, "git", r->time);
 		if (!s) {
-			fs_ssh_pubkey_fingerprint(&fp, parsed.public_key);
+			if ((rc = fs_ssh_pubkey_fingerprint(&fp, parsed.public_key)) < 0)
+				goto done;
 			snprintf(problem, problem_size,
 				 _("signed by key %s, which is not allowed for '%s' at that time"),
 				 fs_buf_cstr(&fp), trust->principal ? trust->principal : "");
@@ -78,7 +99,8 @@ int fs_verify_commit(git_repository *repo, const git_oid *id, const fs_verify_tr
 	} else {
 		if (!trust->key ||
 		    sodium_memcmp(trust->key, parsed.public_key, FS_KEY_PUBLIC_BYTES) != 0) {
-			fs_ssh_pubkey_fingerprint(&fp, parsed.public_key);
+			if ((rc = fs_ssh_pubkey_fingerprint(&fp, parsed.public_key)) < 0)
+				goto done;
 			snprintf(problem, problem_size, _("signed by key %s, not %s"), fs_buf_cstr(&fp),
 				 trust->key_name ? trust->key_name : _("the node's key"));
 			r->problem = problem;

@@ -560,7 +560,8 @@ static int still_there(audit *a, const git_oid *unified, const char *ref, const 
 		/* one finding per lost branch, not one per merge that named it */
 		if (cJSON_GetObjectItemCaseSensitive(gone, ref))
 			return 0;
-		cJSON_AddTrueToObject(gone, ref);
+		if (!cJSON_AddTrueToObject(gone, ref))
+			return fs_error_set(FS_ENOMEM, "out of memory");
 		return finding(a, "unified", unified, "", _("the unified dataset holds %s, whose branch "
 			       "%s is gone (a city was dropped)"), name, ref);
 	}

@@ -315,13 +315,16 @@ done:
 static int count_country(const char *id, fs_kind kind, const char *data, size_t len,
 			 void *payload)
 {
-	cJSON *rec = cJSON_ParseWithLength(data, len);
-	const char *country = fs_json_string(rec, "country");
+	cJSON *rec = NULL;
+	const char *country;
 	int rc;
 
 	(void)kind;
-	rc = rec ? fs_counter_add(payload, country ? country : "unknown", 1)
-		 : fs_error_set(FS_EINVALID, "record '%s' does not parse", id);
+	/* damaged JSON, or memory that ran out: fs_json_parse_stored tells them apart */
+	if ((rc = fs_json_parse_stored(&rec, data, len, "stored record")) < 0)
+		return fs_error_prefix("record '%s'", id);
+	country = fs_json_string(rec, "country");
+	rc = fs_counter_add(payload, country ? country : "unknown", 1);
 	cJSON_Delete(rec);
 	return rc;
 }

@@ -3,10 +3,11 @@
 # ours, libgit2's through its allocator option, cJSON's through its hooks),
 # across the whole run of init, add, edit, show, import, bundle create,
 # sync to a hub on a path, hub import, hub merge and audit, on small
-# repositories. Every run that reaches N exits 0 with its work done or 5
-# with an "error:" line about memory, never by a signal; it leaves its
-# repositories as they were or with the work done, and stock git finds them
-# whole. In the sanitizer build LeakSanitizer checks each run: a leak exits
+# repositories, and across the --json output of some of them. Every run that
+# reaches N exits 0 with its work done or 5 with an "error:" line about
+# memory, never by a signal; it leaves its repositories as they were or with
+# the work done, and stock git finds them whole; a --json document is printed
+# whole or not at all. In the sanitizer build LeakSanitizer checks each run: a leak exits
 # 86 and fails the test.
 #
 # Each command makes 700 to 12,000 allocations, each run 10 to 40 ms: every
@@ -95,11 +96,13 @@ oom_failed() {
 }
 
 # oom_each TEMPLATE CHECK CMD...: in a copy of folder TEMPLATE at ./w, run CMD
-# with allocation N failing, for N from 1 until a run no longer reaches N
-# (no "injected allocation failure" line); CHECK judges each run in ./w,
-# with CMD's exit status in ../rc, its stderr in ../oom.err and the state
-# before in ../before. A run that changed nothing in w (names, sizes and
-# times of every file) leaves the copy for the next N.
+# with allocation N failing, for N from 1 (or OOM_FROM) until a run no longer
+# reaches N (no "injected allocation failure" line); CHECK judges each run in
+# ./w, with CMD's exit status in ../rc, its stdout in ../oom.out, its stderr
+# in ../oom.err and the state before in ../before. A run that changed nothing
+# in w (names, sizes and times of every file) leaves the copy for the next N,
+# and is judged by its exit status and error line alone unless OOM_CHECK_ALL
+# is set.
 oom_each() {
 	_tpl=$1 _check=$2
 	shift 2
@@ -108,7 +111,9 @@ oom_each() {
 		{ cat oom.err; fail "without a fault: $*"; }
 	_count=$(sed -n 's/^fieldsync: \([0-9]*\) allocations$/\1/p' oom.err | sort -n | tail -n 1)
 	_step=1 _n=1
-	if [ "$OOM_RUNS" -gt 0 ]; then
+	if [ -n "${OOM_FROM:-}" ]; then
+		_n=$OOM_FROM # every N from there (json_each)
+	elif [ "$OOM_RUNS" -gt 0 ]; then
 		_step=$(((_count + OOM_RUNS - 1) / OOM_RUNS))
 		_n=${OOM_OFFSET:-$(shuf -i "1-$_step" -n 1)}
 	fi
@@ -126,7 +131,7 @@ oom_each() {
 		grep -q '^fieldsync: injected allocation failure' oom.err || break
 		_runs=$((_runs + 1))
 		find w -printf '%p %s %T@\n' | sort >tree.now
-		if ! cmp -s tree.tpl tree.now || [ "$(cat rc)" != 5 ]; then
+		if ! cmp -s tree.tpl tree.now || [ "$(cat rc)" != 5 ] || [ -n "${OOM_CHECK_ALL:-}" ]; then
 			(cd w && "$_check") >check.log 2>&1 ||
 				oom_failed "$_n" "$*" check.log
 			rm -rf w && cp -a "$_tpl" w
@@ -328,6 +333,121 @@ oom_audit() {
 	STATE=hub oom_each tpl audit_check "$FS" audit hub
 }
 
+# ---- --json output -----------------------------------------------------------
+#
+# A command makes its --json document last, in a few dozen of cJSON's
+# allocations that the runs above, every STEP-th N, seldom hit. cJSON's Add
+# functions return NULL when one fails and leave the member out: the rest
+# was printed with exit 0. json_each fails each of the last allocations of
+# a run instead: as many as --json adds to the command, and OOM_JSON_MARGIN
+# (20) before them.
+
+# allocs ERRFILE: the count FIELDSYNC_COUNT_ALLOC=1 printed (the largest: a
+# hook counts its own)
+allocs() {
+	sed -n 's/^fieldsync: \([0-9]*\) allocations$/\1/p' "$1" | sort -n | tail -n 1
+}
+
+# json_each TEMPLATE CHECK NORM CMD...: oom_each for CMD --json, from the
+# allocation where CMD alone starts to differ; ./json.want is what an
+# undisturbed run prints, through jq NORM (which blanks what differs from
+# run to run, as a new record's id)
+json_each() {
+	_tpl=$1 _check=$2 _norm=$3
+	shift 3
+	rm -rf w && cp -a "$_tpl" w
+	(cd w && FIELDSYNC_COUNT_ALLOC=1 "$@" >/dev/null 2>../plain.err) ||
+		{ cat plain.err; fail "without a fault: $*"; }
+	rm -rf w && cp -a "$_tpl" w
+	(cd w && "$@" --json >../plain.out) || fail "without a fault: $* --json"
+	jq -cS "$_norm" plain.out >json.want
+	_from=$(($(allocs plain.err) - ${OOM_JSON_MARGIN:-20}))
+	JSON_NORM=$_norm OOM_FROM=$((_from > 1 ? _from : 1)) OOM_CHECK_ALL=1 \
+		oom_each "$_tpl" "$_check" "$@" --json
+}
+
+# json_out: the run printed the whole document an undisturbed run prints
+# and exited 0; or it failed, and printed nothing or a whole error object:
+# never a document that lacks a member
+json_out() {
+	if [ "$(cat ../rc)" = 0 ]; then
+		jq -cS "$JSON_NORM" ../oom.out >../got 2>&1 && cmp -s ../got ../json.want ||
+			{ cat ../oom.out; fail "exit 0, but not the whole document"; }
+	elif [ -s ../oom.out ]; then
+		jq -e '(keys == ["error"]) and (.error | keys == ["code", "message"])' \
+			../oom.out >/dev/null 2>&1 ||
+			{ cat ../oom.out; fail "exit $(cat ../rc) with a document that lacks a part"; }
+	fi
+}
+
+# a command that only reads: nothing changed, the document whole or none
+json_read_check() {
+	unchanged
+	judged yes
+	json_out
+}
+
+json_add_check() {
+	whole n/.git
+	yes_if commits 2
+	json_out
+}
+
+oom_json_add() {
+	mkdir tpl
+	mknode tpl/n tunis
+	action_json >tpl/a.json
+	STATE=n json_each tpl json_add_check '.id = "ID"' "$FS" -C n add action a.json
+}
+
+oom_json_verify() {
+	node_tpl
+	STATE=n json_each tpl json_read_check . "$FS" -C n verify -v
+}
+
+oom_json_key_show() {
+	node_tpl
+	STATE=n json_each tpl json_read_check . "$FS" -C n key show
+}
+
+oom_json_status() {
+	node_tpl
+	"$FS" -C tpl/n remote add hub "file://$PWD/hub" >/dev/null
+	STATE=n json_each tpl json_read_check . "$FS" -C n status
+}
+
+oom_json_audit() {
+	merge_template
+	"$FS" -C tpl/hub hub merge >/dev/null
+	STATE=hub json_each tpl json_read_check . "$FS" audit hub
+}
+
+# An error is printed as {"error": {"code", "message"}} with --json: a
+# failure while making it prints none, never one without its message; the
+# exit status is the error's (1: no such record), or 5 for a failure before
+oom_json_error() {
+	node_tpl
+	_id=01928f3e-8c4b-7a21-9f00-3c5d7e8a9b10
+	(cd tpl && FIELDSYNC_COUNT_ALLOC=1 "$FS" -C n show $_id --json >../want 2>../plain.err) &&
+		fail "show of no record succeeded"
+	jq -e '.error.code == "not-found"' want >/dev/null
+	_n=$(($(allocs plain.err) - ${OOM_JSON_MARGIN:-20}))
+	while :; do
+		set +e
+		(cd tpl && FIELDSYNC_FAIL_ALLOC=$_n "$FS" -C n show $_id --json >../oom.out 2>../oom.err)
+		echo $? >rc
+		set -e
+		grep -q '^fieldsync: injected allocation failure' oom.err || break
+		case $(cat rc) in
+		1 | 5) grep -q '^error: ' oom.err || { cat oom.err; fail "exit $(cat rc) without an error line"; } ;;
+		*) cat oom.err; fail "exit $(cat rc) at allocation $_n" ;;
+		esac
+		(mkdir -p x && cd x && json_out) || fail "allocation $_n"
+		_n=$((_n + 1))
+	done
+	cmp -s oom.out want || fail "not the error an undisturbed run prints"
+}
+
 t "out of memory at allocation N of init" oom_init
 t "out of memory at allocation N of add" oom_add
 t "out of memory at allocation N of edit" oom_edit
@@ -338,3 +458,9 @@ t "out of memory at allocation N of sync to a hub on a path" oom_sync
 t "out of memory at allocation N of hub import" oom_hub_import
 t "out of memory at allocation N of hub merge" oom_hub_merge
 t "out of memory at allocation N of audit" oom_audit
+t "out of memory while making the --json output of add" oom_json_add
+t "out of memory while making the --json output of verify" oom_json_verify
+t "out of memory while making the --json output of key show" oom_json_key_show
+t "out of memory while making the --json output of status" oom_json_status
+t "out of memory while making the --json output of audit" oom_json_audit
+t "out of memory while making an error's --json output" oom_json_error
