@@ -12,7 +12,7 @@
 #
 # Each command makes 700 to 12,000 allocations, each run 10 to 40 ms: every
 # N of every command would take half an hour. A run tests OOM_RUNS values of
-# N per command (150, or 30 in the sanitizer build), every STEP-th from a
+# N per command (100, or 20 in the sanitizer build), every STEP-th from a
 # random offset (fixed with OOM_OFFSET), so that successive runs cover other
 # N; OOM_RUNS=0 tests every N. OOM_KEEP_GOING=1 lists every bad N instead of
 # stopping at the first.
@@ -25,9 +25,9 @@
 . "$(dirname "$0")/lib.sh"
 
 if ASAN_OPTIONS=help=1 "$FS" version 2>&1 | grep -q AddressSanitizer; then
-	OOM_RUNS=${OOM_RUNS:-30}
+	OOM_RUNS=${OOM_RUNS:-20}
 else
-	OOM_RUNS=${OOM_RUNS:-150}
+	OOM_RUNS=${OOM_RUNS:-100}
 fi
 export FIELDSYNC_STALE_LOCK_MS=0
 # never off for these runs, whatever the caller set: a leak must fail
