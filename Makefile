@@ -168,8 +168,8 @@ fuzz: deps
 # The README's test command. The sanitizer pass rebuilds into build/asan;
 # the valgrind pass runs end-to-end tests of the plain build (tests/valgrind).
 check: deps
-	@$(MAKE) --no-print-directory B=build tests
-	@$(MAKE) --no-print-directory B=build/asan SAN=1 tests
+	@$(MAKE) --no-print-directory -j$$(nproc) B=build tests
+	@$(MAKE) --no-print-directory -j$$(nproc) B=build/asan SAN=1 tests
 	@tests/check build build/asan valgrind:build
 
 # One pass only, without the sanitizers: for the edit-compile-test loop.

@@ -38,11 +38,19 @@ EOF
 	FS=$TMP/bin/fieldsync
 fi
 
-# FIELDSYNC_TESTS: a grep -E pattern; only the tests whose "script: name" matches run
+# FIELDSYNC_TESTS: a grep -E pattern; only the tests whose "script: name" matches run.
+# FIELDSYNC_SHARD=K/N: of those, only every Nth from the Kth (tests/check runs
+# a long script as N jobs at once).
+_t_seen=0
 t() {
 	_name=$1
 	shift
 	if [ -n "${FIELDSYNC_TESTS:-}" ] && ! echo "$SCRIPT: $_name" | grep -Eq -- "$FIELDSYNC_TESTS"; then
+		return 0
+	fi
+	_t_seen=$((_t_seen + 1))
+	if [ -n "${FIELDSYNC_SHARD:-}" ] &&
+		[ $(((_t_seen - 1) % ${FIELDSYNC_SHARD#*/})) -ne "${FIELDSYNC_SHARD%/*}" ]; then
 		return 0
 	fi
 	_dir="$TMP/t$(printf '%s' "$_name" | tr -c 'a-zA-Z0-9' '_')"
