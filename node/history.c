@@ -35,16 +35,19 @@ static int fill(fs_history_entry *e, git_commit *c, const char *change)
 
 int fs_history_record(const fs_node *node, const char *id, fs_history_cb cb, void *payload)
 {
-	fs_buf paths[2] = { FS_BUF_INIT, FS_BUF_INIT };
+	fs_buf paths[4] = { FS_BUF_INIT, FS_BUF_INIT, FS_BUF_INIT, FS_BUF_INIT };
 	git_commit *c = NULL, *parent = NULL;
 	size_t found = 0;
 	int rc;
 
 	if ((rc = fs_id_check(id)) < 0)
 		return rc;
-	/* the kind is not known here (the record may be gone): follow both paths */
+	/* the kind and layout are not known here (the record may be gone): follow
+	 * every place it could be */
 	if ((rc = fs_record_path(&paths[0], fs_node_city(node), FS_KIND_ACTION, id)) < 0 ||
 	    (rc = fs_record_path(&paths[1], fs_node_city(node), FS_KIND_SERVICE, id)) < 0 ||
+	    (rc = fs_record_path_v1(&paths[2], fs_node_city(node), FS_KIND_ACTION, id)) < 0 ||
+	    (rc = fs_record_path_v1(&paths[3], fs_node_city(node), FS_KIND_SERVICE, id)) < 0 ||
 	    (rc = fs_node_head(&c, node)) < 0)
 		goto done;
 	/* a node's history is linear: follow first parents */
@@ -56,7 +59,7 @@ int fs_history_record(const fs_node *node, const char *id, fs_history_cb cb, voi
 					  git_oid_tostr_s(git_commit_id(c)));
 			goto done;
 		}
-		for (int k = 0; k < 2; k++) {
+		for (int k = 0; k < 4; k++) {
 			git_oid now, before;
 			fs_history_entry e;
 			entry_at(&now, c, paths[k].ptr);
@@ -83,8 +86,8 @@ int fs_history_record(const fs_node *node, const char *id, fs_history_cb cb, voi
 done:
 	git_commit_free(c);
 	git_commit_free(parent);
-	fs_buf_dispose(&paths[0]);
-	fs_buf_dispose(&paths[1]);
+	for (int k = 0; k < 4; k++)
+		fs_buf_dispose(&paths[k]);
 	return rc;
 }
 

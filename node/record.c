@@ -38,6 +38,18 @@ int fs_kind_parse(fs_kind *out, const char *name)
 
 int fs_record_path(fs_buf *out, const char *city, fs_kind kind, const char *id)
 {
+	/* The id begins with its time in hex (milliseconds): a folder per digit,
+	 * down to 16 ms, keeps what one commit or push brings in a few trees and
+	 * never rewrites a folder once its time is past, where folders from a hash
+	 * made every new record four new trees, however many came at once
+	 * (docs/node.md, "Layout in the tree"; docs/benchmarks.md). */
+	return fs_buf_printf(out, "cities/%s/%s/%.3s/%c/%c/%c/%c/%c/%c/%c/%c/%s.json", city,
+			     fs_kind_folder(kind), id, id[3], id[4], id[5], id[6], id[7], id[9],
+			     id[10], id[11], id);
+}
+
+int fs_record_path_v1(fs_buf *out, const char *city, fs_kind kind, const char *id)
+{
 	unsigned char h[crypto_generichash_BYTES_MIN];
 
 	crypto_generichash(h, sizeof(h), (const unsigned char *)id, strlen(id), NULL, 0);
@@ -239,21 +251,25 @@ static int head_tree(git_tree **out, const fs_node *node)
 	return rc;
 }
 
-/* Find record `id` in `tree`: its kind and blob id. FS_ENOTFOUND if absent. */
-static int locate(fs_kind *kind, git_oid *blob, git_tree *tree, const fs_node *node,
-		  const char *id)
+/*
+ * Find record `id` in `tree`: its kind, blob id and path (either layout: a
+ * record stays where it was first written). FS_ENOTFOUND if absent.
+ */
+static int locate(fs_kind *kind, git_oid *blob, fs_buf *path, git_tree *tree,
+		  const fs_node *node, const char *id)
 {
 	static const fs_kind kinds[] = { FS_KIND_ACTION, FS_KIND_SERVICE, FS_KIND_ERASURE };
-	fs_buf path = FS_BUF_INIT;
 	int rc = FS_ENOTFOUND;
 
-	for (size_t i = 0; i < 3 && rc == FS_ENOTFOUND; i++) {
+	for (size_t i = 0; i < 6 && rc == FS_ENOTFOUND; i++) {
 		git_tree_entry *e = NULL;
-		fs_buf_clear(&path);
-		if ((rc = fs_record_path(&path, fs_node_city(node), kinds[i], id)) < 0)
+		fs_buf_clear(path);
+		if ((rc = (i % 2 ? fs_record_path_v1 : fs_record_path)(path, fs_node_city(node),
+								       kinds[i / 2], id)) < 0 ||
+		    (rc = fs_buf_check(path)) < 0)
 			break;
-		if ((rc = git_tree_entry_bypath(&e, tree, path.ptr)) == 0) {
-			*kind = kinds[i];
+		if ((rc = git_tree_entry_bypath(&e, tree, path->ptr)) == 0) {
+			*kind = kinds[i / 2];
 			git_oid_cpy(blob, git_tree_entry_id(e));
 			git_tree_entry_free(e);
 		} else if (fs_error_git_absent(rc)) {
@@ -264,7 +280,6 @@ static int locate(fs_kind *kind, git_oid *blob, git_tree *tree, const fs_node *n
 			break;
 		}
 	}
-	fs_buf_dispose(&path);
 	if (rc == FS_ENOTFOUND)
 		fs_error_set(FS_ENOTFOUND, "record '%s': no such record in node '%s'", id,
 			     fs_node_city(node));
@@ -283,47 +298,61 @@ static int read_blob(fs_buf *out, git_repository *repo, const git_oid *id)
 	return rc;
 }
 
-int fs_record_read(fs_buf *out, fs_kind *kind, const fs_node *node, const char *id)
+/* Record `id` at the head: its bytes, kind and path. */
+static int read_record(fs_buf *out, fs_kind *kind, fs_buf *path, const fs_node *node,
+		       const char *id)
 {
 	git_tree *tree = NULL;
 	git_oid blob;
-	fs_kind k;
 	int rc;
 
 	if ((rc = fs_id_check(id)) < 0)
 		return rc;
 	if ((rc = head_tree(&tree, node)) < 0)
 		return rc;
-	if ((rc = locate(&k, &blob, tree, node, id)) == 0 &&
-	    (rc = read_blob(out, fs_node_repo(node), &blob)) == 0 && kind)
-		*kind = k;
+	if ((rc = locate(kind, &blob, path, tree, node, id)) == 0)
+		rc = read_blob(out, fs_node_repo(node), &blob);
 	git_tree_free(tree);
+	return rc;
+}
+
+int fs_record_read(fs_buf *out, fs_kind *kind, const fs_node *node, const char *id)
+{
+	fs_buf path = FS_BUF_INIT;
+	fs_kind k;
+	int rc;
+
+	if ((rc = read_record(out, &k, &path, node, id)) == 0 && kind)
+		*kind = k;
+	fs_buf_dispose(&path);
 	return rc;
 }
 
 /* ---- writing ------------------------------------------------------------- */
 
-static int store(fs_node *node, fs_kind kind, const cJSON *rec, const char *verb)
+/* `path`: where the record is, or NULL for a new record's place */
+static int store(fs_node *node, fs_kind kind, const char *path, const cJSON *rec,
+		 const char *verb)
 {
-	fs_buf data = FS_BUF_INIT, path = FS_BUF_INIT, msg = FS_BUF_INIT;
+	fs_buf data = FS_BUF_INIT, place = FS_BUF_INIT, msg = FS_BUF_INIT;
 	const char *id = fs_json_string(rec, "id");
 	git_tree_update upd;
 	int rc;
 
 	memset(&upd, 0, sizeof(upd));
 	if ((rc = fs_json_canonical(&data, rec)) < 0 ||
-	    (rc = fs_record_path(&path, fs_node_city(node), kind, id)) < 0 ||
+	    (!path && (rc = fs_record_path(&place, fs_node_city(node), kind, id)) < 0) ||
 	    (rc = fs_buf_printf(&msg, "%s %s %s\n", verb, fs_kind_name(kind), id)) < 0)
 		goto done;
 	upd.action = GIT_TREE_UPDATE_UPSERT;
 	upd.filemode = GIT_FILEMODE_BLOB;
-	upd.path = path.ptr;
+	upd.path = path ? path : place.ptr;
 	if ((rc = fs_node_write_blob(node, &upd.id, data.ptr, data.size)) < 0)
 		goto done;
 	rc = fs_node_commit(node, &upd, 1, msg.ptr, NULL);
 done:
 	fs_buf_dispose(&data);
-	fs_buf_dispose(&path);
+	fs_buf_dispose(&place);
 	fs_buf_dispose(&msg);
 	return rc;
 }
@@ -336,7 +365,7 @@ int fs_record_add(fs_node *node, fs_kind kind, const char *json, size_t len,
 
 	if ((rc = fs_record_prepare(&rec, node, kind, json, len, NULL, _("record"))) < 0)
 		return rc;
-	if ((rc = store(node, kind, rec, "add")) == 0)
+	if ((rc = store(node, kind, NULL, rec, "add")) == 0)
 		snprintf(id, FS_ID_BYTES, "%s", fs_json_string(rec, "id"));
 	cJSON_Delete(rec);
 	return rc;
@@ -344,12 +373,12 @@ int fs_record_add(fs_node *node, fs_kind kind, const char *json, size_t len,
 
 int fs_record_edit(fs_node *node, const char *id, const char *json, size_t len)
 {
-	fs_buf stored = FS_BUF_INIT, what = FS_BUF_INIT;
+	fs_buf stored = FS_BUF_INIT, what = FS_BUF_INIT, path = FS_BUF_INIT;
 	cJSON *old = NULL, *rec = NULL, *updated;
 	fs_kind kind;
 	int rc;
 
-	if ((rc = fs_record_read(&stored, &kind, node, id)) < 0)
+	if ((rc = read_record(&stored, &kind, &path, node, id)) < 0)
 		goto done;
 	if ((rc = fs_json_parse(&old, stored.ptr, stored.size, _("stored record"))) < 0)
 		goto done;
@@ -375,12 +404,13 @@ int fs_record_edit(fs_node *node, const char *id, const char *json, size_t len)
 			goto done;
 		}
 	}
-	rc = store(node, kind, rec, "edit");
+	rc = store(node, kind, path.ptr, rec, "edit");
 done:
 	cJSON_Delete(old);
 	cJSON_Delete(rec);
 	fs_buf_dispose(&stored);
 	fs_buf_dispose(&what);
+	fs_buf_dispose(&path);
 	return rc;
 }
 
@@ -395,9 +425,7 @@ int fs_record_rm(fs_node *node, const char *id)
 
 	memset(&upd, 0, sizeof(upd));
 	if ((rc = fs_id_check(id)) < 0 || (rc = head_tree(&tree, node)) < 0 ||
-	    (rc = locate(&kind, &blob, tree, node, id)) < 0)
-		goto done;
-	if ((rc = fs_record_path(&path, fs_node_city(node), kind, id)) < 0 ||
+	    (rc = locate(&kind, &blob, &path, tree, node, id)) < 0 ||
 	    (rc = fs_buf_printf(&msg, "rm %s %s\n", fs_kind_name(kind), id)) < 0)
 		goto done;
 	upd.action = GIT_TREE_UPDATE_REMOVE;

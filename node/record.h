@@ -43,8 +43,21 @@ const char *fs_kind_folder(fs_kind kind); /* "actions" */
 /* "action" / "service"; FS_EINVALID naming the word otherwise. */
 int fs_kind_parse(fs_kind *out, const char *name);
 
-/* Where record `id` of `kind` lives in the tree. */
+/*
+ * Where a new record `id` of `kind` goes (layout 2): cities/<city>/<kind>s/
+ * <id[0..2]>/<id[3]>/<id[4]>/<id[5]>/<id[6]>/<id[7]>/<id[9]>/<id[10]>/<id[11]>/<id>.json,
+ * the folders the hex digits of the id's time but the last: the records of
+ * 16 ms share a folder.
+ */
 int fs_record_path(fs_buf *out, const char *city, fs_kind kind, const char *id);
+
+/*
+ * Where layout 1 (before 2026-12-05) put it: cities/<city>/<kind>s/a/b/c/d/<id>.json,
+ * four hex digits of a BLAKE2b hash of the id. Such records are still read,
+ * edited and removed in place and accepted by hubs and audits; nothing new is
+ * written there.
+ */
+int fs_record_path_v1(fs_buf *out, const char *city, fs_kind kind, const char *id);
 
 /*
  * Turn input text into a record ready to store: parse it, check the fields
@@ -77,6 +90,13 @@ int fs_record_read(fs_buf *out, fs_kind *kind, const fs_node *node, const char *
  * cities/<city>/ is refused. FS_EINVALID with "<path>: what is wrong".
  */
 int fs_record_check_stored(const char *city, const char *path, const char *data, size_t len);
+
+/*
+ * The other layout's place for the record at `path` (a record path of
+ * `city`), where the same record must not also be: FS_ENOTFOUND when `path`
+ * is no record path.
+ */
+int fs_record_twin(fs_buf *out, const char *city, const char *path);
 
 /* Called per record; a non-zero return stops the walk and is returned. */
 typedef int (*fs_record_cb)(const char *id, fs_kind kind, const char *data, size_t len,

@@ -16,7 +16,7 @@
 #include "util/i18n.h"
 #include "util/json.h"
 
-/* "cities/<city>/actions/a/b/c/d/<id>.json" -> kind; the rest is checked against the id. */
+/* "cities/<city>/actions/<folders>/<id>.json" -> kind; the rest is checked against the id. */
 static int kind_of(fs_kind *kind, const char *rest)
 {
 	if (strncmp(rest, "actions/", 8) == 0)
@@ -105,6 +105,12 @@ int fs_record_check_stored(const char *city, const char *path, const char *data,
 		rc = fs_error_set(FS_EINVALID, "%s: /id: not a record id", path);
 		goto done;
 	}
+	/* either layout (node/record.h); a record under the old one was written there first */
+	if ((rc = fs_record_path_v1(&want, city, kind, id)) < 0 || (rc = fs_buf_check(&want)) < 0)
+		goto done;
+	if (strcmp(want.ptr, path) == 0)
+		goto done;
+	fs_buf_clear(&want);
 	if ((rc = fs_record_path(&want, city, kind, id)) < 0 || (rc = fs_buf_check(&want)) < 0)
 		goto done;
 	if (strcmp(want.ptr, path) != 0)
@@ -114,5 +120,36 @@ done:
 	fs_buf_dispose(&prefix);
 	fs_buf_dispose(&canon);
 	fs_buf_dispose(&want);
+	return rc;
+}
+
+int fs_record_twin(fs_buf *out, const char *city, const char *path)
+{
+	fs_buf place = FS_BUF_INIT;
+	char id[FS_ID_BYTES];
+	const char *name = strrchr(path, '/');
+	size_t plen = strlen("cities/") + strlen(city) + 1;
+	fs_kind kind;
+	int rc;
+
+	if (strncmp(path, "cities/", 7) != 0 || strncmp(path + 7, city, strlen(city)) != 0 ||
+	    path[plen - 1] != '/' || kind_of(&kind, path + plen) < 0 || !name ||
+	    strlen(name + 1) != FS_ID_BYTES - 1 + 5)
+		return FS_ENOTFOUND;
+	memcpy(id, name + 1, FS_ID_BYTES - 1);
+	id[FS_ID_BYTES - 1] = '\0';
+	if (!fs_id_valid(id))
+		return FS_ENOTFOUND;
+	if ((rc = fs_record_path(&place, city, kind, id)) < 0 || (rc = fs_buf_check(&place)) < 0)
+		goto done;
+	if (strcmp(place.ptr, path) == 0) {
+		fs_buf_clear(&place);
+		if ((rc = fs_record_path_v1(&place, city, kind, id)) < 0 ||
+		    (rc = fs_buf_check(&place)) < 0)
+			goto done;
+	}
+	rc = fs_buf_put(out, place.ptr, place.size);
+done:
+	fs_buf_dispose(&place);
 	return rc;
 }

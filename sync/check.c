@@ -99,6 +99,7 @@ static int enrolled(const fs_check *c, const char *city)
 
 typedef struct {
 	fs_check *c;
+	git_tree *tree; /* the commit's */
 	const char *city;
 	char *path; /* where a refusal names the file, when the caller wants it apart */
 	size_t path_size;
@@ -110,6 +111,26 @@ static int refuse_file(diff_ctx *x, const char *path, int rc)
 {
 	if (x->path)
 		snprintf(x->path, x->path_size, "%s", path);
+	return rc;
+}
+
+/* A record kept at both layouts' places (node/record.h) would be one record twice. */
+static int check_twin(diff_ctx *x, const char *path)
+{
+	fs_buf twin = FS_BUF_INIT;
+	git_tree_entry *e = NULL;
+	int rc;
+
+	if ((rc = fs_record_twin(&twin, x->city, path)) < 0)
+		return rc == FS_ENOTFOUND ? 0 : rc;
+	if ((rc = git_tree_entry_bypath(&e, x->tree, twin.ptr)) == 0)
+		rc = fs_error_set(FS_EINVALID, "%s: this record is already at %s", path, twin.ptr);
+	else if (fs_error_git_absent(rc))
+		rc = 0;
+	else
+		rc = fs_error_git(rc, "%s: cannot read the tree", twin.ptr);
+	git_tree_entry_free(e);
+	fs_buf_dispose(&twin);
 	return rc;
 }
 
@@ -147,6 +168,8 @@ static int check_path(const char *path, const git_tree_entry *old, const git_tre
 					    (size_t)git_blob_rawsize(blob));
 	git_blob_free(blob);
 	x->files++;
+	if (rc == 0)
+		rc = check_twin(x, path);
 	if (rc == FS_EINVALID || rc == FS_ETOOBIG)
 		return refuse_file(x, path, FS_EREFUSED);
 	return rc;
@@ -169,7 +192,7 @@ int fs_check_content(fs_check *c, const char *city, git_commit *commit, char *pa
 {
 	git_commit *parent = NULL;
 	git_tree *old_tree = NULL, *new_tree = NULL;
-	diff_ctx x = { c, city, path, path_size, 0 };
+	diff_ctx x = { c, NULL, city, path, path_size, 0 };
 	int rc;
 
 	if (path && path_size)
@@ -191,6 +214,7 @@ int fs_check_content(fs_check *c, const char *city, git_commit *commit, char *pa
 		goto done;
 	}
 	/* every path judged as itself: no rename detection */
+	x.tree = new_tree;
 	rc = fs_tree_diff_memo(c->repo, c->memo, old_tree, new_tree, check_path, &x);
 	if (rc == FS_EINVALID)
 		rc = FS_EREFUSED;

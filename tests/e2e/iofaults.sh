@@ -37,7 +37,7 @@ fault_all() {
 
 add_checks() {
 	whole n/.git
-	[ "$(git --git-dir=n/.git rev-list --count HEAD)" = 2 ] && landed=yes || landed=no
+	[ "$(git --git-dir=n/.git rev-list --count HEAD)" = 3 ] && landed=yes || landed=no
 	judged "$landed"
 	"$FS" -C n add action f >/dev/null
 	"$FS" -C n verify >/dev/null
@@ -48,6 +48,8 @@ faults_in_add() {
 	mkdir w
 	mknode w/n tunis
 	action_json >w/f
+	# a second add merges the two small packs it finds (node/pack.h): pwrite64 too
+	"$FS" -C w/n add action w/f >/dev/null
 	mv w tpl
 	fault_all tpl add_checks "$FS" -C n add action f
 }

@@ -65,7 +65,9 @@ add_show_list() {
 	[ "$(tail -c 1 out | od -An -c | tr -d ' ')" = '\n' ] || fail "no trailing newline"
 	# the stored blob is exactly what show prints
 	path=$(git --git-dir=n/.git ls-tree -r HEAD --name-only | grep "$id")
-	echo "$path" | grep -Eq "^cities/tunis/actions/[0-9a-f]/[0-9a-f]/[0-9a-f]/[0-9a-f]/$id.json$" || fail "path $path"
+	# its folders: the leading hex digits of the id's time (docs/node.md)
+	want=$(echo "$id" | sed 's|^\(...\)\(.\)\(.\)\(.\)\(.\)\(.\)-\(.\)\(.\)\(.\).*|\1/\2/\3/\4/\5/\6/\7/\8/\9|')
+	[ "$path" = "cities/tunis/actions/$want/$id.json" ] || fail "path $path"
 	git --git-dir=n/.git show "HEAD:$path" | cmp - out
 	service_json | "$FS" -C n add service >out2
 	sid=$(cat out2)

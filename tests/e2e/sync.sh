@@ -676,6 +676,45 @@ hub_key_with_a_passphrase() {
 	has verify 'Good "git" signature for hub'
 }
 
+# A node written before 2026-12-05 kept its records under folders from a hash
+# of the id (layout 1, node/record.h): they stay there, and every command and
+# the hub take them as they are.
+layout_1_records() {
+	mkhub hub
+	city tunis 3
+	"$FS" -C tunis remote add hub "file://$PWD/hub" >/dev/null
+	run 0 "$FS" -C tunis list --json
+	id=$(jq -r '.[0].id' out)
+	new=$(git -C tunis/.git ls-tree -r --name-only main | grep "$id")
+	old=$(python3 -c 'import hashlib, sys
+h = hashlib.blake2b(sys.argv[1].encode(), digest_size=16).digest()
+print("cities/tunis/services/%x/%x/%x/%x/%s.json" % (h[0] >> 4, h[0] & 15, h[1] >> 4, h[1] & 15, sys.argv[1]))' "$id")
+	[ "$old" != "$new" ] || fail "the layouts agree on $new"
+	git -C tunis/.git show "main:$new" >rec.json
+	"$FORGE" tunis --rm "$new" >/dev/null
+	"$FORGE" tunis "$old" rec.json >/dev/null
+	run 0 "$FS" -C tunis show "$id"
+	cmp out rec.json || fail "show"
+	run 0 "$FS" -C tunis sync
+	jq '.category = "food"' rec.json >edited.json
+	run 0 "$FS" -C tunis edit "$id" edited.json
+	[ "$(git -C tunis/.git ls-tree -r --name-only main | grep "$id")" = "$old" ] ||
+		fail "the edit moved the record"
+	run 0 "$FS" -C tunis log "$id" --json
+	[ "$(jq -r '[.[].change] | join(" ")' out)" = "edit add rm add" ] || { cat out; fail "log"; }
+	run 0 "$FS" -C tunis sync
+	run 0 "$FS" -C tunis rm "$id"
+	! git -C tunis/.git ls-tree -r --name-only main | grep -q "$id" || fail "rm left it"
+	run 0 "$FS" -C tunis sync
+	[ "$(git --git-dir=hub rev-parse cities/tunis)" = "$(git -C tunis/.git rev-parse main)" ] ||
+		fail "not on the hub"
+	run 0 "$FS" audit hub
+	# the same record at both places is one record too many
+	"$FORGE" tunis "$old" rec.json >/dev/null
+	"$FORGE" tunis "$new" rec.json >/dev/null
+	refused hub "already at" "$FS" -C tunis sync
+}
+
 receive_check_needs_a_hook() {
 	run 1 "$FS" hub receive-check </dev/null
 	has err "hub"
@@ -698,3 +737,4 @@ t "sync over ssh: the node's key logs in, the host key is pinned" sync_over_ssh
 t "ssh: another host key or an unknown node key is refused, never retried" ssh_refusals
 t "ssh host keys: bad input changes nothing" ssh_remote_bad_input
 t "receive-check outside a hook" receive_check_needs_a_hook
+t "records of layout 1 stay where they are, and hubs take them" layout_1_records
