@@ -56,7 +56,9 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		cJSON *o = cli_json_object(&j);
 		cli_json_str(&j, o, "id", id);
 		cli_json_str(&j, o, "kind", fs_kind_name(kind));
-		rc = cli_json_print(&j);
+		/* the record is stored: an add run again would store it twice */
+		if ((rc = cli_json_print(&j)) < 0)
+			fs_error_prefix(_("record '%s' was added (do not add it again)"), id);
 	} else {
 		printf("%s\n", id);
 	}

@@ -301,8 +301,15 @@ int fs_node_commit_tree(fs_node *node, const char *refname, const git_oid *expec
 	else
 		rc = git_reference_create(&ref, node->repo, refname, &commit_id, 0, NULL);
 	if (rc < 0) {
+		git_oid now;
 		rc = fs_error_git(rc, "node '%s': cannot move %s", node->dir, refname);
-		goto done;
+		/* libgit2 can fail after the ref is in place (allocating the
+		 * reference it hands back): the commit landed then, and to say it
+		 * did not would have it made twice (an add run again) */
+		if (git_reference_name_to_id(&now, node->repo, refname) < 0 ||
+		    !git_oid_equal(&now, &commit_id))
+			goto done;
+		fs_error_clear();
 	}
 	if (out)
 		git_oid_cpy(out, &commit_id);

@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "node/id.h"
 #include "node/protect.h"
 #include "schema/builtin.h"
 #include "util/error.h"
@@ -38,6 +39,11 @@ int fs_kind_parse(fs_kind *out, const char *name)
 
 int fs_record_path(fs_buf *out, const char *city, fs_kind kind, const char *id)
 {
+	int rc;
+
+	/* the folders are the id's own characters */
+	if ((rc = fs_id_check(id)) < 0)
+		return rc;
 	/* The id begins with its time in hex (milliseconds): a folder per digit,
 	 * down to 16 ms, keeps what one commit or push brings in a few trees and
 	 * never rewrites a folder once its time is past, where folders from a hash
@@ -51,6 +57,10 @@ int fs_record_path(fs_buf *out, const char *city, fs_kind kind, const char *id)
 int fs_record_path_v1(fs_buf *out, const char *city, fs_kind kind, const char *id)
 {
 	unsigned char h[crypto_generichash_BYTES_MIN];
+	int rc;
+
+	if ((rc = fs_id_check(id)) < 0)
+		return rc;
 
 	crypto_generichash(h, sizeof(h), (const unsigned char *)id, strlen(id), NULL, 0);
 	return fs_buf_printf(out, "cities/%s/%s/%x/%x/%x/%x/%s.json", city, fs_kind_folder(kind),

@@ -1,12 +1,11 @@
 /*
  * record.h - the records of a node: actions and services
  *
- * A record is one canonical JSON file at
- *   cities/<city>/<actions|services>/<a>/<b>/<c>/<d>/<id>.json
- * where a, b, c, d are the first four hex digits of BLAKE2b(id): 65,536
- * buckets in four levels of 16. Each tree a commit rewrites then holds at most
- * 16 entries (about 460 bytes) above the leaves, so a commit's new objects stay
- * a few kilobytes and an add costs the same at 1,000 records as at 1,000,000.
+ * A record is one canonical JSON file in folders made of its id's time
+ * (fs_record_path below): a commit's records, made close together, share
+ * their folders, each folder above the leaves holds at most 16 entries, and
+ * no folder is rewritten once its time is past, so what a commit writes stays
+ * small however large the node.
  *
  * The node sets "id", "city" (when absent), "created" and "updated"; the
  * person gives the rest, which must validate against the schema the record

@@ -13,7 +13,7 @@
 
 #include <git2.h>
 
-/* Folders nested deeper than this are refused (records sit at depth 7). */
+/* Folders nested deeper than this are refused (records sit at depth 12, node/record.h). */
 #define FS_TREE_DIFF_MAX_DEPTH 32
 
 /*

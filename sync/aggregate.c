@@ -13,7 +13,6 @@
 #include "util/json.h"
 
 #define TABLE_FORMAT 1
-/* records sit four folders below actions/ and services/ (node/record.h) */
 #define UNKNOWN "unknown"
 
 typedef struct {

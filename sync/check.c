@@ -99,7 +99,7 @@ static int enrolled(const fs_check *c, const char *city)
 
 typedef struct {
 	fs_check *c;
-	git_tree *tree; /* the commit's */
+	git_tree *tree, *old_tree; /* the commit's and its parent's */
 	const char *city;
 	char *path; /* where a refusal names the file, when the caller wants it apart */
 	size_t path_size;
@@ -114,8 +114,12 @@ static int refuse_file(diff_ctx *x, const char *path, int rc)
 	return rc;
 }
 
-/* A record kept at both layouts' places (node/record.h) would be one record twice. */
-static int check_twin(diff_ctx *x, const char *path)
+/*
+ * A record kept at both layouts' places (node/record.h) would be one record
+ * twice; one moved from one to the other would put layout 1 back in use,
+ * and a record stays where it was first written. `added`: `path` is new.
+ */
+static int check_twin(diff_ctx *x, const char *path, int added)
 {
 	fs_buf twin = FS_BUF_INIT;
 	git_tree_entry *e = NULL;
@@ -125,6 +129,13 @@ static int check_twin(diff_ctx *x, const char *path)
 		return rc == FS_ENOTFOUND ? 0 : rc;
 	if ((rc = git_tree_entry_bypath(&e, x->tree, twin.ptr)) == 0)
 		rc = fs_error_set(FS_EINVALID, "%s: this record is already at %s", path, twin.ptr);
+	else if (!fs_error_git_absent(rc))
+		rc = fs_error_git(rc, "%s: cannot read the tree", twin.ptr);
+	else if (!added || !x->old_tree)
+		rc = 0;
+	else if ((rc = git_tree_entry_bypath(&e, x->old_tree, twin.ptr)) == 0)
+		rc = fs_error_set(FS_EINVALID, "%s: moved from %s (a record stays where it was "
+				  "first written)", path, twin.ptr);
 	else if (fs_error_git_absent(rc))
 		rc = 0;
 	else
@@ -143,7 +154,6 @@ static int check_path(const char *path, const git_tree_entry *old, const git_tre
 	int rc;
 
 	snprintf(city_json, sizeof(city_json), "cities/%s/city.json", x->city);
-	(void)old;
 	if (!new_) {
 		if (strcmp(path, city_json) == 0)
 			return refuse_file(x, path, fs_error_set(FS_EREFUSED, "removes %s", path));
@@ -169,7 +179,7 @@ static int check_path(const char *path, const git_tree_entry *old, const git_tre
 	git_blob_free(blob);
 	x->files++;
 	if (rc == 0)
-		rc = check_twin(x, path);
+		rc = check_twin(x, path, !old);
 	if (rc == FS_EINVALID || rc == FS_ETOOBIG)
 		return refuse_file(x, path, FS_EREFUSED);
 	return rc;
@@ -192,7 +202,7 @@ int fs_check_content(fs_check *c, const char *city, git_commit *commit, char *pa
 {
 	git_commit *parent = NULL;
 	git_tree *old_tree = NULL, *new_tree = NULL;
-	diff_ctx x = { c, NULL, city, path, path_size, 0 };
+	diff_ctx x = { c, NULL, NULL, city, path, path_size, 0 };
 	int rc;
 
 	if (path && path_size)
@@ -215,6 +225,7 @@ int fs_check_content(fs_check *c, const char *city, git_commit *commit, char *pa
 	}
 	/* every path judged as itself: no rename detection */
 	x.tree = new_tree;
+	x.old_tree = old_tree;
 	rc = fs_tree_diff_memo(c->repo, c->memo, old_tree, new_tree, check_path, &x);
 	if (rc == FS_EINVALID)
 		rc = FS_EREFUSED;

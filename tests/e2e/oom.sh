@@ -194,6 +194,8 @@ commits() {
 add_check() {
 	whole n/.git
 	yes_if commits 2
+	# an add that failed stored nothing: run again, it must not store twice
+	[ "$(cat ../rc)" = 0 ] || ! commits 2 || { cat ../oom.err; fail "failed, but the record landed"; }
 }
 
 oom_add() {
@@ -391,6 +393,11 @@ json_add_check() {
 	whole n/.git
 	yes_if commits 2
 	json_out
+	# a failure once the record landed must say so: an add run again stores it twice
+	if [ "$(cat ../rc)" != 0 ] && commits 2; then
+		cat ../oom.out ../oom.err | grep -q "record '.*' was added (do not add it again)" ||
+			{ cat ../oom.out ../oom.err; fail "the record landed, but the error does not say so"; }
+	fi
 }
 
 oom_json_add() {
