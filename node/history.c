@@ -35,7 +35,9 @@ static int fill(fs_history_entry *e, git_commit *c, const char *change)
 
 int fs_history_record(const fs_node *node, const char *id, fs_history_cb cb, void *payload)
 {
-	fs_buf paths[4] = { FS_BUF_INIT, FS_BUF_INIT, FS_BUF_INIT, FS_BUF_INIT };
+	static const fs_kind kinds[] = { FS_KIND_ACTION, FS_KIND_SERVICE, FS_KIND_ERASURE };
+	fs_buf paths[6] = { FS_BUF_INIT, FS_BUF_INIT, FS_BUF_INIT,
+			    FS_BUF_INIT, FS_BUF_INIT, FS_BUF_INIT };
 	git_commit *c = NULL, *parent = NULL;
 	size_t found = 0;
 	int rc;
@@ -44,11 +46,11 @@ int fs_history_record(const fs_node *node, const char *id, fs_history_cb cb, voi
 		return rc;
 	/* the kind and layout are not known here (the record may be gone): follow
 	 * every place it could be */
-	if ((rc = fs_record_path(&paths[0], fs_node_city(node), FS_KIND_ACTION, id)) < 0 ||
-	    (rc = fs_record_path(&paths[1], fs_node_city(node), FS_KIND_SERVICE, id)) < 0 ||
-	    (rc = fs_record_path_v1(&paths[2], fs_node_city(node), FS_KIND_ACTION, id)) < 0 ||
-	    (rc = fs_record_path_v1(&paths[3], fs_node_city(node), FS_KIND_SERVICE, id)) < 0 ||
-	    (rc = fs_node_head(&c, node)) < 0)
+	for (int k = 0; k < 6; k++)
+		if ((rc = (k < 3 ? fs_record_path : fs_record_path_v1)(&paths[k], fs_node_city(node),
+								      kinds[k % 3], id)) < 0)
+			goto done;
+	if ((rc = fs_node_head(&c, node)) < 0)
 		goto done;
 	/* a node's history is linear: follow first parents */
 	while (c) {
@@ -59,7 +61,7 @@ int fs_history_record(const fs_node *node, const char *id, fs_history_cb cb, voi
 					  git_oid_tostr_s(git_commit_id(c)));
 			goto done;
 		}
-		for (int k = 0; k < 4; k++) {
+		for (int k = 0; k < 6; k++) {
 			git_oid now, before;
 			fs_history_entry e;
 			entry_at(&now, c, paths[k].ptr);
@@ -86,7 +88,7 @@ int fs_history_record(const fs_node *node, const char *id, fs_history_cb cb, voi
 done:
 	git_commit_free(c);
 	git_commit_free(parent);
-	for (int k = 0; k < 4; k++)
+	for (int k = 0; k < 6; k++)
 		fs_buf_dispose(&paths[k]);
 	return rc;
 }

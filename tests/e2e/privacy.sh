@@ -212,6 +212,8 @@ forget_reaches_every_copy() {
 	# the erasure record carries nothing personal, and is signed like any commit
 	run 0 "$FS" -C tunis show "$erasure"
 	[ "$(jq -r .person out)" = "$p" ] && [ "$(jq -r '.keys | length' out)" = 1 ] || fail "erasure record"
+	run 0 "$FS" -C tunis log "$erasure" --json
+	[ "$(jq -r '[.[].change] | join(" ")' out)" = add ] || { cat out; fail "log of the erasure"; }
 	git -C tunis -c gpg.format=ssh -c gpg.ssh.allowedSignersFile="$PWD/tunis/.fieldsync/allowed_signers" \
 		verify-commit HEAD 2>/dev/null || fail "git verify-commit"
 
