@@ -114,6 +114,18 @@ static int refuse_file(diff_ctx *x, const char *path, int rc)
 	return rc;
 }
 
+/* 1 when `tree` holds `path`, 0 when not, or an error */
+static int has_path(git_tree *tree, const char *path)
+{
+	git_tree_entry *e = NULL;
+	int rc = git_tree_entry_bypath(&e, tree, path);
+
+	git_tree_entry_free(e);
+	if (rc == 0)
+		return 1;
+	return fs_error_git_absent(rc) ? 0 : fs_error_git(rc, "%s: cannot read the tree", path);
+}
+
 /*
  * A record kept at both layouts' places (node/record.h) would be one record
  * twice; one moved from one to the other would put layout 1 back in use,
@@ -122,25 +134,15 @@ static int refuse_file(diff_ctx *x, const char *path, int rc)
 static int check_twin(diff_ctx *x, const char *path, int added)
 {
 	fs_buf twin = FS_BUF_INIT;
-	git_tree_entry *e = NULL;
 	int rc;
 
 	if ((rc = fs_record_twin(&twin, x->city, path)) < 0)
 		return rc == FS_ENOTFOUND ? 0 : rc;
-	if ((rc = git_tree_entry_bypath(&e, x->tree, twin.ptr)) == 0)
+	if ((rc = has_path(x->tree, twin.ptr)) > 0)
 		rc = fs_error_set(FS_EINVALID, "%s: this record is already at %s", path, twin.ptr);
-	else if (!fs_error_git_absent(rc))
-		rc = fs_error_git(rc, "%s: cannot read the tree", twin.ptr);
-	else if (!added || !x->old_tree)
-		rc = 0;
-	else if ((rc = git_tree_entry_bypath(&e, x->old_tree, twin.ptr)) == 0)
+	else if (rc == 0 && added && x->old_tree && (rc = has_path(x->old_tree, twin.ptr)) > 0)
 		rc = fs_error_set(FS_EINVALID, "%s: moved from %s (a record stays where it was "
 				  "first written)", path, twin.ptr);
-	else if (fs_error_git_absent(rc))
-		rc = 0;
-	else
-		rc = fs_error_git(rc, "%s: cannot read the tree", twin.ptr);
-	git_tree_entry_free(e);
 	fs_buf_dispose(&twin);
 	return rc;
 }
