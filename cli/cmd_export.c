@@ -3,6 +3,7 @@
 
 #include "cli/cli.h"
 #include "node/export.h"
+#include "node/tree.h"
 #include "sync/merge.h"
 #include "util/error.h"
 
@@ -47,16 +48,17 @@ static int export_root(git_tree **out, fs_node *node)
 	return rc < 0 ? fs_error_git(rc, "cannot read the tree to export") : 0;
 }
 
+/* 1 when `root` has a folder for `city`, 0 when not, or an error */
 static int has_city(const git_tree *root, const char *city)
 {
 	git_tree_entry *e = NULL;
 	char path[128];
-	int has;
+	int rc;
 
 	snprintf(path, sizeof(path), "cities/%s", city);
-	has = git_tree_entry_bypath(&e, root, path) == 0;
+	rc = fs_tree_find(&e, root, path);
 	git_tree_entry_free(e);
-	return has;
+	return rc < 0 ? rc : e != NULL;
 }
 
 static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
@@ -89,7 +91,9 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 				       "action or service", format);
 	if ((rc = cli_open_read(&node, ctx)) < 0 || (rc = export_root(&root, node)) < 0)
 		goto done;
-	if (o.city && !has_city(root, o.city)) {
+	if (o.city && (rc = has_city(root, o.city)) <= 0) {
+		if (rc < 0)
+			goto done;
 		rc = fs_error_set(FS_ENOTFOUND, "--city '%s': no such city in %s", o.city,
 				  fs_node_is_hub(node) ? _("the unified dataset") : _("this node"));
 		goto done;

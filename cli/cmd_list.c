@@ -3,6 +3,7 @@
 
 #include "cli/cli.h"
 #include "node/record.h"
+#include "node/tree.h"
 #include "sync/sync.h"
 #include "util/counter.h"
 #include "util/error.h"
@@ -85,9 +86,15 @@ static int list_others(fs_node *node, list_state *st)
 	for (size_t i = 0; i < refs.count; i++) {
 		git_tree_entry *e = NULL;
 		if ((rc = git_revparse_single(&obj, repo, refs.strings[i])) < 0 ||
-		    (rc = git_object_peel((git_object **)&tree, obj, GIT_OBJECT_TREE)) < 0 ||
-		    (git_tree_entry_bypath(&e, tree, "cities") == 0 &&
-		     (rc = git_tree_lookup(&cities, repo, git_tree_entry_id(e))) < 0)) {
+		    (rc = git_object_peel((git_object **)&tree, obj, GIT_OBJECT_TREE)) < 0) {
+			rc = fs_error_git(rc, "cannot read %s", refs.strings[i]);
+			goto done;
+		}
+		if ((rc = fs_tree_find(&e, tree, "cities")) < 0) {
+			fs_error_prefix("%s", refs.strings[i]);
+			goto done;
+		}
+		if (e && (rc = git_tree_lookup(&cities, repo, git_tree_entry_id(e))) < 0) {
 			git_tree_entry_free(e);
 			rc = fs_error_git(rc, "cannot read %s", refs.strings[i]);
 			goto done;

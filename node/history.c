@@ -3,20 +3,30 @@
 #include <string.h>
 
 #include "node/record.h"
+#include "node/tree.h"
 #include "util/alloc.h"
 #include "util/error.h"
 
-/* The blob at `path` in commit `c`, or a zero id when there is none. */
-static void entry_at(git_oid *out, git_commit *c, const char *path)
+/* The blob at `path` in commit `c`, or a zero id when there is none. A
+ * lookup that fails for any other reason (a failed allocation, a damaged
+ * object) is an error: read as "none", it would invent an add or an rm. */
+static int entry_at(git_oid *out, git_commit *c, const char *path)
 {
 	git_tree *tree = NULL;
 	git_tree_entry *e = NULL;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (git_commit_tree(&tree, c) == 0 && git_tree_entry_bypath(&e, tree, path) == 0)
+	if ((rc = git_commit_tree(&tree, c)) < 0) {
+		rc = fs_error_git(rc, "cannot read the tree of %s", git_oid_tostr_s(git_commit_id(c)));
+		goto done;
+	}
+	if ((rc = fs_tree_find(&e, tree, path)) == 0 && e)
 		git_oid_cpy(out, git_tree_entry_id(e));
+done:
 	git_tree_entry_free(e);
 	git_tree_free(tree);
+	return rc;
 }
 
 static int fill(fs_history_entry *e, git_commit *c, const char *change)
@@ -64,11 +74,11 @@ int fs_history_record(const fs_node *node, const char *id, fs_history_cb cb, voi
 		for (int k = 0; k < 6; k++) {
 			git_oid now, before;
 			fs_history_entry e;
-			entry_at(&now, c, paths[k].ptr);
-			if (parent)
-				entry_at(&before, parent, paths[k].ptr);
-			else
-				memset(&before, 0, sizeof(before));
+			if ((rc = entry_at(&now, c, paths[k].ptr)) < 0)
+				goto done;
+			memset(&before, 0, sizeof(before));
+			if (parent && (rc = entry_at(&before, parent, paths[k].ptr)) < 0)
+				goto done;
 			if (git_oid_equal(&now, &before))
 				continue;
 			if ((rc = fill(&e, c, git_oid_is_zero(&before) ? "add"

@@ -8,6 +8,7 @@
 
 #include "node/id.h"
 #include "node/protect.h"
+#include "node/tree.h"
 #include "schema/builtin.h"
 #include "util/error.h"
 #include "util/json.h"
@@ -278,17 +279,16 @@ static int locate(fs_kind *kind, git_oid *blob, fs_buf *path, git_tree *tree,
 								       kinds[i / 2], id)) < 0 ||
 		    (rc = fs_buf_check(path)) < 0)
 			break;
-		if ((rc = git_tree_entry_bypath(&e, tree, path->ptr)) == 0) {
-			*kind = kinds[i / 2];
-			git_oid_cpy(blob, git_tree_entry_id(e));
-			git_tree_entry_free(e);
-		} else if (fs_error_git_absent(rc)) {
-			rc = FS_ENOTFOUND;
-		} else {
-			/* out of memory is not "no such record" */
-			rc = fs_error_git(rc, "record '%s'", id);
+		/* out of memory is not "no such record" */
+		if ((rc = fs_tree_find(&e, tree, path->ptr)) < 0)
 			break;
+		if (!e) {
+			rc = FS_ENOTFOUND;
+			continue;
 		}
+		*kind = kinds[i / 2];
+		git_oid_cpy(blob, git_tree_entry_id(e));
+		git_tree_entry_free(e);
 	}
 	if (rc == FS_ENOTFOUND)
 		fs_error_set(FS_ENOTFOUND, "record '%s': no such record in node '%s'", id,

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/tree.h"
 #include "node/treediff.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -447,8 +448,8 @@ static int sub(git_tree **out, git_repository *repo, const git_tree *tree, const
 	int rc;
 
 	*out = NULL;
-	if (!tree || git_tree_entry_bypath(&e, tree, path) < 0)
-		return 0;
+	if (!tree || (rc = fs_tree_find(&e, tree, path)) < 0 || !e)
+		return tree ? rc : 0;
 	rc = git_tree_entry_type(e) == GIT_OBJECT_TREE
 		     ? git_tree_lookup(out, repo, git_tree_entry_id(e))
 		     : fs_error_set(FS_EINVALID, "hub/%s is not a folder", path);
@@ -617,10 +618,13 @@ int fs_aggregates_city(fs_aggregates *a, const char *city, const git_tree *old,
 	if ((rc = diff_folder(&w, old, new_, "actions")) < 0)
 		goto done;
 	/* records win over a table: a city that has them is counted here */
-	if (!git_tree_entry_byname(new_, "services") &&
-	    git_tree_entry_bypath(&sent, new_, "aggregates/services.json") == 0) {
-		rc = take_table(a, city, sent);
-		goto done;
+	if (!git_tree_entry_byname(new_, "services")) {
+		if ((rc = fs_tree_find(&sent, new_, "aggregates/services.json")) < 0)
+			goto done;
+		if (sent) {
+			rc = take_table(a, city, sent);
+			goto done;
+		}
 	}
 	if ((rc = fs_counter_new(&services)) < 0 ||
 	    (old && (rc = load_city(a, services, city)) < 0))

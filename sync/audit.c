@@ -12,6 +12,7 @@
 #include "node/node.h"
 #include "node/signers.h"
 #include "node/sshsig.h"
+#include "node/tree.h"
 #include "node/verify.h"
 #include "sync/check.h"
 #include "sync/merge.h"
@@ -160,7 +161,7 @@ static int blob_at(git_blob **out, audit *a, git_commit *commit, const char *pat
 				  git_oid_tostr_s(git_commit_id(commit)));
 		goto done;
 	}
-	if (git_tree_entry_bypath(&e, tree, path) < 0 || git_tree_entry_type(e) != GIT_OBJECT_BLOB)
+	if ((rc = fs_tree_find_type(&e, tree, path, GIT_OBJECT_BLOB)) < 0 || !e)
 		goto done;
 	if ((rc = git_blob_lookup(out, a->repo, git_tree_entry_id(e))) < 0)
 		rc = fs_error_git(rc, "commit %s: cannot read %s",
@@ -718,8 +719,7 @@ static int no_services(audit *a, git_commit *commit)
 
 	if ((rc = git_commit_tree(&tree, commit)) < 0)
 		goto fail;
-	if (git_tree_entry_bypath(&e, tree, "cities") < 0 ||
-	    git_tree_entry_type(e) != GIT_OBJECT_TREE)
+	if ((rc = fs_tree_find_type(&e, tree, "cities", GIT_OBJECT_TREE)) < 0 || !e)
 		goto done;
 	if ((rc = git_tree_lookup(&cities, a->repo, git_tree_entry_id(e))) < 0)
 		goto fail;
@@ -728,7 +728,7 @@ static int no_services(audit *a, git_commit *commit)
 		git_tree_entry *s = NULL;
 		char path[300];
 		snprintf(path, sizeof(path), "%s/services", city);
-		if (git_tree_entry_bypath(&s, cities, path) == 0)
+		if ((rc = fs_tree_find(&s, cities, path)) == 0 && s)
 			rc = finding(a, "public", git_commit_id(commit), "", _("cities/%s: service "
 				     "records in public, which every city fetches"), path);
 		git_tree_entry_free(s);

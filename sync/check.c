@@ -8,6 +8,7 @@
 #include "node/record.h"
 #include "node/signers.h"
 #include "node/treediff.h"
+#include "node/tree.h"
 #include "node/verify.h"
 #include "sync/aggregate.h"
 #include "sync/uplink.h"
@@ -118,12 +119,10 @@ static int refuse_file(diff_ctx *x, const char *path, int rc)
 static int has_path(git_tree *tree, const char *path)
 {
 	git_tree_entry *e = NULL;
-	int rc = git_tree_entry_bypath(&e, tree, path);
+	int rc = fs_tree_find(&e, tree, path);
 
 	git_tree_entry_free(e);
-	if (rc == 0)
-		return 1;
-	return fs_error_git_absent(rc) ? 0 : fs_error_git(rc, "%s: cannot read the tree", path);
+	return rc < 0 ? rc : e != NULL;
 }
 
 /*

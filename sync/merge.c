@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/tree.h"
 #include "sync/aggregate.h"
 #include "sync/check.h"
 #include "util/alloc.h"
@@ -688,12 +689,12 @@ int fs_merge_verify(git_repository *repo, const git_oid *id)
 	}
 	{
 		git_tree_entry *e = NULL;
-		int has = (rc = git_tree_entry_bypath(&e, tree, "hub/" HEADS_FILE)) == 0;
-		git_tree_entry_free(e);
-		if (!has && !fs_error_git_absent(rc)) {
-			rc = fs_error_git(rc, "commit %s", git_oid_tostr_s(git_commit_id(c)));
+		if ((rc = fs_tree_find(&e, tree, "hub/" HEADS_FILE)) < 0) {
+			fs_error_prefix("commit %s", git_oid_tostr_s(git_commit_id(c)));
 			goto done;
 		}
+		int has = e != NULL;
+		git_tree_entry_free(e);
 		if (!has) {
 			rc = fs_error_set(FS_EINVALID, "commit %s is not a unified commit (it has no "
 					  "hub/%s)", git_oid_tostr_s(git_commit_id(c)), HEADS_FILE);

@@ -8,6 +8,7 @@
 
 #include "schema/builtin.h"
 #include "node/record.h"
+#include "node/tree.h"
 #include "sync/aggregate.h"
 #include "sync/check.h"
 #include "sync/merge.h"
@@ -83,7 +84,9 @@ static int read_json(cJSON **out, const report *r, const char *path)
 	int rc;
 
 	*out = NULL;
-	if (git_tree_entry_bypath(&e, r->tree, path) < 0)
+	if ((rc = fs_tree_find(&e, r->tree, path)) < 0)
+		return rc;
+	if (!e)
 		return fs_error_set(FS_ENOTFOUND, "the unified dataset has no %s", path);
 	if ((rc = git_blob_lookup(&blob, r->repo, git_tree_entry_id(e))) < 0)
 		rc = fs_error_git(rc, "cannot read %s", path);
@@ -255,8 +258,9 @@ static int cities(report *r)
 		fs_buf_puts(r->out, "</th>");
 	}
 	fs_buf_puts(r->out, "</tr></thead>\n<tbody>\n");
-	if (git_tree_entry_bypath(&e, r->tree, "cities") == 0 &&
-	    (rc = git_tree_lookup(&cities, r->repo, git_tree_entry_id(e))) < 0) {
+	if ((rc = fs_tree_find(&e, r->tree, "cities")) < 0)
+		goto done;
+	if (e && (rc = git_tree_lookup(&cities, r->repo, git_tree_entry_id(e))) < 0) {
 		rc = fs_error_git(rc, "cannot read cities/");
 		goto done;
 	}
@@ -391,8 +395,16 @@ static int threshold_of(report *r)
 	if (rc == FS_ENOTFOUND) {
 		fs_error_clear();
 		r->threshold = FS_AGGREGATE_THRESHOLD;
-		if (git_tree_entry_bypath(&e, r->tree, "hub/aggregates/services") == 0 &&
-		    git_tree_lookup(&t, r->repo, git_tree_entry_id(e)) == 0) {
+		/* a lookup that fails is not "no table": the default threshold
+		 * could be lower than the dataset's */
+		if ((rc = fs_tree_find(&e, r->tree, "hub/aggregates/services")) < 0)
+			goto done;
+		if (e && (rc = git_tree_lookup(&t, r->repo, git_tree_entry_id(e))) < 0) {
+			rc = fs_error_git(rc, "cannot read hub/aggregates/services");
+			goto done;
+		}
+		rc = FS_ENOTFOUND;
+		if (t) {
 			for (size_t i = 0; i < git_tree_entrycount(t) && !doc; i++) {
 				const char *name = git_tree_entry_name(git_tree_entry_byindex(t, i));
 				size_t len = strlen(name);
@@ -414,6 +426,7 @@ static int threshold_of(report *r)
 			rc = fs_error_set(FS_EINVALID, "the dataset names no suppress_below: merge "
 					  "again with this fieldsync");
 	}
+done:
 	cJSON_Delete(doc);
 	git_tree_free(t);
 	git_tree_entry_free(e);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/tree.h"
 #include "sync/merge.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -158,8 +159,8 @@ int fs_uplink_prepare(fs_node *hub, const char *remote, git_strarray *cities)
 		rc = fs_error_git(rc, "cannot read %s", FS_UNIFIED_REF);
 		goto done;
 	}
-	if (git_tree_entry_bypath(&e, tree, "cities") < 0)
-		goto done; /* no city yet */
+	if ((rc = fs_tree_find(&e, tree, "cities")) < 0 || !e)
+		goto done; /* !e: no city yet */
 	if ((rc = git_tree_lookup(&ct, repo, git_tree_entry_id(e))) < 0) {
 		rc = fs_error_git(rc, "cannot read the unified tree");
 		goto done;

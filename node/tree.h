@@ -1,0 +1,30 @@
+/*
+ * tree.h - one path in a tree, where "not there" and "could not read" differ
+ *
+ * git_tree_entry_bypath says GIT_ENOTFOUND for a path that is not there,
+ * and libgit2 1.5 says the same for a folder it could not read for want of
+ * memory; code that took any failure for "not there" did so as well for a
+ * folder whose object is missing. Either way a record vanished from a
+ * report or a log, or an audit or a hub's check passed over what it had
+ * not read (tests/unit/test_tree.c). Every lookup of a path that may be
+ * absent goes through here.
+ */
+#ifndef FS_TREE_H
+#define FS_TREE_H
+
+#include <git2.h>
+
+/*
+ * The entry at `path` ("a/b/c") in `tree` in *out (free it with
+ * git_tree_entry_free), or NULL when there is none. Fails only when a
+ * folder on the way could not be read (FS_ENOMEM; FS_ERROR for a folder
+ * whose object is missing, never FS_ENOTFOUND) or `path` is over 4 KiB;
+ * the message names `path`.
+ */
+int fs_tree_find(git_tree_entry **out, const git_tree *tree, const char *path);
+
+/* As fs_tree_find, for an entry of type `type` only: another is "none". */
+int fs_tree_find_type(git_tree_entry **out, const git_tree *tree, const char *path,
+		      git_object_t type);
+
+#endif
