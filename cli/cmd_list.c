@@ -94,7 +94,7 @@ static int list_others(fs_node *node, list_state *st)
 			fs_error_prefix("%s", refs.strings[i]);
 			goto done;
 		}
-		if (e && (rc = git_tree_lookup(&cities, repo, git_tree_entry_id(e))) < 0) {
+		if (e && (rc = fs_tree_lookup(&cities, repo, git_tree_entry_id(e))) < 0) {
 			git_tree_entry_free(e);
 			rc = fs_error_git(rc, "cannot read %s", refs.strings[i]);
 			goto done;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/tree.h"
 #include "util/alloc.h"
 #include "util/error.h"
 
@@ -68,7 +69,7 @@ static int walk_city(listing *l, git_repository *repo, const git_tree *city, con
 		git_tree *sub = NULL;
 		if (!(kinds & all[i]) || !e || git_tree_entry_type(e) != GIT_OBJECT_TREE)
 			continue; /* no record of this kind yet */
-		if ((rc = git_tree_lookup(&sub, repo, git_tree_entry_id(e))) < 0)
+		if ((rc = fs_tree_lookup(&sub, repo, git_tree_entry_id(e))) < 0)
 			return fs_error_git(rc, "city '%s': cannot read %s/", name,
 					    fs_kind_folder(all[i]));
 		l->kind = all[i];
@@ -103,14 +104,14 @@ int fs_record_foreach_tree(git_repository *repo, const git_tree *root, const cha
 
 	if (!e || git_tree_entry_type(e) != GIT_OBJECT_TREE)
 		return 0; /* nothing recorded yet */
-	if ((rc = git_tree_lookup(&cities, repo, git_tree_entry_id(e))) < 0)
+	if ((rc = fs_tree_lookup(&cities, repo, git_tree_entry_id(e))) < 0)
 		return fs_error_git(rc, "cannot read cities/");
 	for (size_t i = 0; i < git_tree_entrycount(cities); i++) {
 		const git_tree_entry *c = git_tree_entry_byindex(cities, i);
 		const char *name = git_tree_entry_name(c);
 		if ((city && strcmp(city, name) != 0) || git_tree_entry_type(c) != GIT_OBJECT_TREE)
 			continue;
-		if ((rc = git_tree_lookup(&sub, repo, git_tree_entry_id(c))) < 0) {
+		if ((rc = fs_tree_lookup(&sub, repo, git_tree_entry_id(c))) < 0) {
 			rc = fs_error_git(rc, "city '%s': cannot read its folder", name);
 			goto done;
 		}

@@ -15,6 +15,7 @@
 #include "node/sshsig.h"
 #include "node/packs.h"
 #include "node/staging.h"
+#include "node/tree.h"
 #include "schema/builtin.h"
 #include "schema/schema.h"
 #include "util/alloc.h"
@@ -270,7 +271,7 @@ int fs_node_commit_tree(fs_node *node, const char *refname, const git_oid *expec
 
 	if (!node->key || !node->staging)
 		return fs_error_set(FS_EUSAGE, "node '%s' is not open for writing", node->dir);
-	if ((rc = git_tree_lookup(&tree, node->repo, tree_id)) < 0) {
+	if ((rc = fs_tree_lookup(&tree, node->repo, tree_id)) < 0) {
 		rc = fs_error_git(rc, "node '%s': cannot read the new tree", node->dir);
 		goto done;
 	}

@@ -19,6 +19,23 @@ static int unreadable(int git_rc, const char *path, const git_tree_entry *folder
 	return fs_error_git(git_rc, "'%s': cannot read the tree", path);
 }
 
+int fs_tree_lookup(git_tree **out, git_repository *repo, const git_oid *id)
+{
+	unsigned long failures = fs_alloc_failures();
+	int rc;
+
+	*out = NULL;
+	if ((rc = git_tree_lookup(out, repo, id)) < 0)
+		*out = NULL;
+	else if (fs_alloc_failures() != failures) {
+		git_tree_free(*out);
+		*out = NULL;
+		git_error_set_oom();
+		rc = GIT_ERROR;
+	}
+	return rc;
+}
+
 int fs_tree_find(git_tree_entry **out, const git_tree *tree, const char *path)
 {
 	char buf[4096];
@@ -49,11 +66,7 @@ int fs_tree_find(git_tree_entry **out, const git_tree *tree, const char *path)
 			break;
 		}
 		git_tree *next = NULL;
-		/* libgit2 1.5 can hand back a tree it did not finish parsing
-		 * when an allocation failed under it: never read that one */
-		rc = git_tree_lookup(&next, git_tree_owner(at), git_tree_entry_id(e));
-		if (rc < 0 || fs_alloc_failures() != failures) {
-			git_tree_free(next);
+		if ((rc = fs_tree_lookup(&next, git_tree_owner(at), git_tree_entry_id(e))) < 0) {
 			rc = unreadable(rc, path, e, failures);
 			goto done;
 		}

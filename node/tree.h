@@ -23,6 +23,14 @@
  */
 int fs_tree_find(git_tree_entry **out, const git_tree *tree, const char *path);
 
+/*
+ * git_tree_lookup, but a failure when an allocation failed under it:
+ * libgit2 1.5 can hand back a half-parsed tree, with success, then, and
+ * reading it crashes. *out is NULL on failure. Returns a libgit2 code (the
+ * error is libgit2's out of memory), for fs_error_git.
+ */
+int fs_tree_lookup(git_tree **out, git_repository *repo, const git_oid *id);
+
 /* As fs_tree_find, for an entry of type `type` only: another is "none". */
 int fs_tree_find_type(git_tree_entry **out, const git_tree *tree, const char *path,
 		      git_object_t type);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/tree.h"
 #include "util/alloc.h"
 #include "util/error.h"
 
@@ -48,7 +49,7 @@ int fs_tree_memo_lookup(git_tree **out, fs_tree_memo *m, git_repository *repo, c
 	*out = NULL;
 	if (m->slot[i] && git_oid_equal(git_tree_id(m->slot[i]), id))
 		return git_object_dup((git_object **)out, (git_object *)m->slot[i]);
-	if ((rc = git_tree_lookup(&t, repo, id)) < 0)
+	if ((rc = fs_tree_lookup(&t, repo, id)) < 0)
 		return rc;
 	git_tree_free(m->slot[i]);
 	m->slot[i] = t;
@@ -68,7 +69,7 @@ static int diff(walk *w, const git_tree *old, const git_tree *new_, size_t at, i
 static int lookup(git_tree **out, walk *w, const git_oid *id)
 {
 	return w->memo ? fs_tree_memo_lookup(out, w->memo, w->repo, id) :
-	       git_tree_lookup(out, w->repo, id);
+	       fs_tree_lookup(out, w->repo, id);
 }
 
 /* Descend into `name` below path[0..at), then cut the path back. */

@@ -171,7 +171,7 @@ static int folder(git_tree **out, git_repository *repo, const git_tree *city, co
 	*out = NULL;
 	if (!e || git_tree_entry_type(e) != GIT_OBJECT_TREE)
 		return 0;
-	rc = git_tree_lookup(out, repo, git_tree_entry_id(e));
+	rc = fs_tree_lookup(out, repo, git_tree_entry_id(e));
 	return rc < 0 ? fs_error_git(rc, "cannot read '%s'", name) : 0;
 }
 
@@ -451,7 +451,7 @@ static int sub(git_tree **out, git_repository *repo, const git_tree *tree, const
 	if (!tree || (rc = fs_tree_find(&e, tree, path)) < 0 || !e)
 		return tree ? rc : 0;
 	rc = git_tree_entry_type(e) == GIT_OBJECT_TREE
-		     ? git_tree_lookup(out, repo, git_tree_entry_id(e))
+		     ? fs_tree_lookup(out, repo, git_tree_entry_id(e))
 		     : fs_error_set(FS_EINVALID, "hub/%s is not a folder", path);
 	git_tree_entry_free(e);
 	return rc < 0 && rc != FS_EINVALID ? fs_error_git(rc, "cannot read hub/%s", path) : rc;

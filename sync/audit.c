@@ -721,7 +721,7 @@ static int no_services(audit *a, git_commit *commit)
 		goto fail;
 	if ((rc = fs_tree_find_type(&e, tree, "cities", GIT_OBJECT_TREE)) < 0 || !e)
 		goto done;
-	if ((rc = git_tree_lookup(&cities, a->repo, git_tree_entry_id(e))) < 0)
+	if ((rc = fs_tree_lookup(&cities, a->repo, git_tree_entry_id(e))) < 0)
 		goto fail;
 	for (size_t i = 0; i < git_tree_entrycount(cities) && !rc; i++) {
 		const char *city = git_tree_entry_name(git_tree_entry_byindex(cities, i));

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "node/packfile.h"
+#include "node/tree.h"
 #include "util/alloc.h"
 #include "util/counter.h"
 #include "util/error.h"
@@ -53,7 +54,7 @@ static int take_tree(copier *c, git_repository *src, const git_oid *id, int dept
 		return fs_error_set(FS_EINVALID, "tree %s: nested too deep", git_oid_tostr_s(id));
 	if ((rc = take(c, id, &fresh)) < 0 || !fresh)
 		return rc;
-	if ((rc = git_tree_lookup(&tree, src, id)) < 0)
+	if ((rc = fs_tree_lookup(&tree, src, id)) < 0)
 		return fs_error_git(rc, "cannot read tree %s", git_oid_tostr_s(id));
 	for (size_t i = 0; rc == 0 && i < git_tree_entrycount(tree); i++) {
 		const git_tree_entry *e = git_tree_entry_byindex(tree, i);

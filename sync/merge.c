@@ -40,7 +40,7 @@ static int subtree(git_tree **out, git_repository *repo, const git_tree *tree, c
 		return 0;
 	if (git_tree_entry_type(e) != GIT_OBJECT_TREE)
 		return fs_error_set(FS_EINVALID, "'%s' is not a folder", name);
-	rc = git_tree_lookup(out, repo, git_tree_entry_id(e));
+	rc = fs_tree_lookup(out, repo, git_tree_entry_id(e));
 	return rc < 0 ? fs_error_git(rc, "cannot read '%s'", name) : 0;
 }
 
@@ -185,7 +185,7 @@ static int count_all(fs_aggregates *agg, git_repository *repo, const git_oid *ci
 	git_tree *cities = NULL, *city = NULL;
 	int rc;
 
-	if ((rc = git_tree_lookup(&cities, repo, cities_id)) < 0)
+	if ((rc = fs_tree_lookup(&cities, repo, cities_id)) < 0)
 		return fs_error_git(rc, "cannot read the unified tree");
 	for (size_t i = 0; i < git_tree_entrycount(cities); i++) {
 		const char *name = git_tree_entry_name(git_tree_entry_byindex(cities, i));
@@ -381,7 +381,7 @@ static int derive_public(git_oid *out, git_repository *repo, const git_commit *u
 		if (was && pub && git_oid_equal(git_tree_entry_id(was), git_tree_entry_id(e))) {
 			git_oid_cpy(&id, git_tree_entry_id(pub));
 		} else {
-			if ((rc = git_tree_lookup(&city, repo, git_tree_entry_id(e))) < 0 ||
+			if ((rc = fs_tree_lookup(&city, repo, git_tree_entry_id(e))) < 0 ||
 			    (rc = public_city(&id, repo, city)) < 0)
 				goto fail;
 			git_tree_free(city);

@@ -260,7 +260,7 @@ static int cities(report *r)
 	fs_buf_puts(r->out, "</tr></thead>\n<tbody>\n");
 	if ((rc = fs_tree_find(&e, r->tree, "cities")) < 0)
 		goto done;
-	if (e && (rc = git_tree_lookup(&cities, r->repo, git_tree_entry_id(e))) < 0) {
+	if (e && (rc = fs_tree_lookup(&cities, r->repo, git_tree_entry_id(e))) < 0) {
 		rc = fs_error_git(rc, "cannot read cities/");
 		goto done;
 	}
@@ -399,7 +399,7 @@ static int threshold_of(report *r)
 		 * could be lower than the dataset's */
 		if ((rc = fs_tree_find(&e, r->tree, "hub/aggregates/services")) < 0)
 			goto done;
-		if (e && (rc = git_tree_lookup(&t, r->repo, git_tree_entry_id(e))) < 0) {
+		if (e && (rc = fs_tree_lookup(&t, r->repo, git_tree_entry_id(e))) < 0) {
 			rc = fs_error_git(rc, "cannot read hub/aggregates/services");
 			goto done;
 		}

@@ -52,7 +52,7 @@ static int up_tree(git_oid *out, git_repository *repo, const git_tree *unified, 
 	if ((rc = fs_buf_check(&path)) < 0)
 		goto done;
 	if ((rc = git_tree_entry_bypath(&e, unified, path.ptr)) < 0 ||
-	    (rc = git_tree_lookup(&sub, repo, git_tree_entry_id(e))) < 0 ||
+	    (rc = fs_tree_lookup(&sub, repo, git_tree_entry_id(e))) < 0 ||
 	    (rc = git_treebuilder_new(&cb, repo, NULL)) < 0)
 		goto fail;
 	for (size_t i = 0; i < 4; i++) {
@@ -161,7 +161,7 @@ int fs_uplink_prepare(fs_node *hub, const char *remote, git_strarray *cities)
 	}
 	if ((rc = fs_tree_find(&e, tree, "cities")) < 0 || !e)
 		goto done; /* !e: no city yet */
-	if ((rc = git_tree_lookup(&ct, repo, git_tree_entry_id(e))) < 0) {
+	if ((rc = fs_tree_lookup(&ct, repo, git_tree_entry_id(e))) < 0) {
 		rc = fs_error_git(rc, "cannot read the unified tree");
 		goto done;
 	}

@@ -148,3 +148,40 @@ TEST(tree, a_failed_allocation_is_an_error_not_none)
 	CHECK(faults >= 3);
 	git_libgit2_shutdown();
 }
+
+TEST(tree, a_lookup_that_ran_out_of_memory_hands_back_no_tree)
+{
+	git_repository *repo = NULL;
+	git_tree *tree = NULL;
+	git_oid root, blob;
+	unsigned long n, failures;
+	int rc;
+
+	REQUIRE(fs_alloc_init() == 0);
+	git_libgit2_init();
+	REQUIRE(fs_alloc_git_errors() == 0);
+	open_tree(&repo, &tree, &root, &blob);
+	git_tree_free(tree);
+	git_repository_free(repo);
+	for (n = 1;; n++) {
+		REQUIRE(git_repository_open(&repo, "r") == 0);
+		failures = fs_alloc_failures();
+		tree = (git_tree *)1;
+		fs_alloc_fail_at(n);
+		rc = fs_tree_lookup(&tree, repo, &root);
+		fs_alloc_fail_at(0);
+		if (rc == 0) {
+			/* a tree handed back is whole: "a" and "m" */
+			CHECK(git_tree_entrycount(tree) == 2 && git_tree_entry_byname(tree, "m"));
+			CHECK(fs_alloc_failures() == failures);
+		} else {
+			CHECK(tree == NULL);
+		}
+		git_tree_free(tree);
+		git_repository_free(repo);
+		if (fs_alloc_failures() == failures)
+			break;
+	}
+	CHECK(n > 3);
+	git_libgit2_shutdown();
+}
