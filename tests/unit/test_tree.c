@@ -43,6 +43,20 @@ static void open_tree(git_repository **repo, git_tree **tree, git_oid *root, git
 	REQUIRE(git_tree_lookup(tree, *repo, root) == 0);
 }
 
+/* allocations counted and failed on demand, and a repository "r" to open */
+static void faulty_repository(git_oid *root, git_oid *blob)
+{
+	git_repository *repo = NULL;
+	git_tree *tree = NULL;
+
+	REQUIRE(fs_alloc_init() == 0);
+	git_libgit2_init();
+	REQUIRE(fs_alloc_git_errors() == 0);
+	open_tree(&repo, &tree, root, blob);
+	git_tree_free(tree);
+	git_repository_free(repo);
+}
+
 /* fs_tree_find(path) found nothing, without an error */
 static int none(const git_tree *tree, const char *path)
 {
@@ -112,12 +126,7 @@ TEST(tree, a_failed_allocation_is_an_error_not_none)
 	unsigned long n, failures, faults = 0;
 	int rc;
 
-	REQUIRE(fs_alloc_init() == 0);
-	git_libgit2_init();
-	REQUIRE(fs_alloc_git_errors() == 0);
-	open_tree(&repo, &tree, &root, &blob);
-	git_tree_free(tree);
-	git_repository_free(repo);
+	faulty_repository(&root, &blob);
 	for (n = 1;; n++) {
 		/* a fresh repository each time: nothing of the path in libgit2's cache */
 		REQUIRE(git_repository_open(&repo, "r") == 0);
@@ -157,12 +166,7 @@ TEST(tree, a_lookup_that_ran_out_of_memory_hands_back_no_tree)
 	unsigned long n, failures;
 	int rc;
 
-	REQUIRE(fs_alloc_init() == 0);
-	git_libgit2_init();
-	REQUIRE(fs_alloc_git_errors() == 0);
-	open_tree(&repo, &tree, &root, &blob);
-	git_tree_free(tree);
-	git_repository_free(repo);
+	faulty_repository(&root, &blob);
 	for (n = 1;; n++) {
 		REQUIRE(git_repository_open(&repo, "r") == 0);
 		failures = fs_alloc_failures();
