@@ -64,7 +64,7 @@ FUZZ_BIN := $(FUZZ_SRC:%.c=$(B)/%)
 LANGS := $(sort $(basename $(notdir $(wildcard po/*.po))))
 MO := $(LANGS:%=$(B)/locale/%/LC_MESSAGES/fieldsync.mo)
 
-.PHONY: all check test demo bench bench-merge bench-audit install uninstall clean deps fuzz update-po
+.PHONY: all check test demo bench bench-merge bench-audit install uninstall clean deps fuzz oom update-po
 
 all: $(B)/fieldsync $(B)/libfieldsync.a fieldsync $(MO)
 
@@ -171,6 +171,12 @@ check: deps
 	@$(MAKE) --no-print-directory -j$$(nproc) B=build tests
 	@$(MAKE) --no-print-directory -j$$(nproc) B=build/asan SAN=1 tests
 	@tests/check build build/asan valgrind:build
+
+# Out of memory at every allocation N of every command oom.sh runs, not a
+# sample (about half an hour on one core); lists every bad N, then fails.
+oom: deps
+	@$(MAKE) --no-print-directory -j$$(nproc) B=build tests
+	@OOM_RUNS=0 OOM_KEEP_GOING=1 FIELDSYNC_FILTER=oom tests/check build
 
 # One pass only, without the sanitizers: for the edit-compile-test loop.
 test: all tests
