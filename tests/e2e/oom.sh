@@ -91,7 +91,7 @@ libgit2_only() {
 oom_failed() {
 	cat "$3"
 	[ -n "${OOM_KEEP_GOING:-}" ] || fail "allocation $1 failed: $2"
-	echo "FAILED at allocation $1: $2"
+	echo "FAILED at allocation $1: $2" | tee -a oom.failed
 	OOM_FAILED=1
 }
 
@@ -143,7 +143,8 @@ oom_each() {
 	done
 	[ "$(cat rc)" = 0 ] || { cat oom.err; fail "exit $(cat rc) with allocation $_n not reached: $*"; }
 	echo "$_runs runs, $(cat libgit2.crashes 2>/dev/null | wc -l) of them crashed in libgit2"
-	[ -z "${OOM_FAILED:-}" ] || fail "some allocations failed badly"
+	# the list again at the end: a test's last lines are what a failure shows
+	[ -z "${OOM_FAILED:-}" ] || { cat oom.failed; fail "some allocations failed badly"; }
 }
 
 # unchanged: the repositories in $STATE are as ../before says. A crashed
