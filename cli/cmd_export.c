@@ -53,12 +53,13 @@ static int has_city(const git_tree *root, const char *city)
 {
 	git_tree_entry *e = NULL;
 	char path[128];
-	int rc;
+	int rc, has;
 
 	snprintf(path, sizeof(path), "cities/%s", city);
 	rc = fs_tree_find(&e, root, path);
+	has = e != NULL;
 	git_tree_entry_free(e);
-	return rc < 0 ? rc : e != NULL;
+	return rc < 0 ? rc : has;
 }
 
 static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)

@@ -1,13 +1,13 @@
 /*
  * tree.h - one path in a tree, where "not there" and "could not read" differ
  *
- * git_tree_entry_bypath says GIT_ENOTFOUND for a path that is not there,
- * and libgit2 1.5 says the same for a folder it could not read for want of
- * memory; code that took any failure for "not there" did so as well for a
- * folder whose object is missing. Either way a record vanished from a
- * report or a log, or an audit or a hub's check passed over what it had
- * not read (tests/unit/test_tree.c). Every lookup of a path that may be
- * absent goes through here.
+ * git_tree_entry_bypath fails both for a path that is not there and for a
+ * folder it could not read (a failed allocation, a missing object), and
+ * libgit2 1.5 says "not found" for some objects it could not read for want
+ * of memory. Code that took any failure for "not there" made a record
+ * vanish from a report or a log, or an audit or a hub's check pass over
+ * what it had not read (tests/unit/test_tree.c). Lookups of a path that
+ * may be absent go through here.
  */
 #ifndef FS_TREE_H
 #define FS_TREE_H
@@ -25,8 +25,9 @@ int fs_tree_find(git_tree_entry **out, const git_tree *tree, const char *path);
 
 /*
  * git_tree_lookup, but a failure when an allocation failed under it:
- * libgit2 1.5 can hand back a half-parsed tree, with success, then, and
- * reading it crashes. *out is NULL on failure. Returns a libgit2 code (the
+ * libgit2 1.5's object cache can then hand back the raw object in place of
+ * the parsed tree, with success, and reading it crashes (the node keeps no
+ * trees in that cache, fs_global_init; a library user may). *out is NULL on failure. Returns a libgit2 code (the
  * error is libgit2's out of memory), for fs_error_git.
  */
 int fs_tree_lookup(git_tree **out, git_repository *repo, const git_oid *id);

@@ -119,10 +119,10 @@ static int refuse_file(diff_ctx *x, const char *path, int rc)
 static int has_path(git_tree *tree, const char *path)
 {
 	git_tree_entry *e = NULL;
-	int rc = fs_tree_find(&e, tree, path);
+	int rc = fs_tree_find(&e, tree, path), has = e != NULL;
 
 	git_tree_entry_free(e);
-	return rc < 0 ? rc : e != NULL;
+	return rc < 0 ? rc : has;
 }
 
 /*
@@ -253,6 +253,23 @@ int fs_check_commit(fs_check *c, const char *city, git_commit *commit, char *pat
 	return fs_check_content(c, city, commit, path, path_size, files);
 }
 
+/* A commit of the push: libgit2 1.5's cache can hand back another object,
+ * with success, when an allocation fails under the lookup; read as the
+ * commit, its parents would make a refusal out of a lack of memory */
+static int lookup_commit(git_commit **out, fs_check *c, const char *ref, const git_oid *id)
+{
+	unsigned long failures = fs_alloc_failures();
+	int rc = git_commit_lookup(out, c->repo, id);
+
+	if (rc == 0 && fs_alloc_failures() != failures) {
+		git_commit_free(*out);
+		*out = NULL;
+		return fs_error_set(FS_ENOMEM, "ref '%s': commit %s: out of memory", ref,
+				    git_oid_tostr_s(id));
+	}
+	return rc < 0 ? fs_error_git(rc, "ref '%s': commit %s", ref, git_oid_tostr_s(id)) : 0;
+}
+
 /*
  * The commits `new` adds over `old`, oldest first: from `new` down first
  * parents to `old`, or to the root when `old` is zero. Refused when the
@@ -282,10 +299,8 @@ static int new_commits(git_oid **out, size_t *count, fs_check *c, const char *re
 			v = grown;
 		}
 		git_oid_cpy(&v[n++], &id);
-		if ((rc = git_commit_lookup(&commit, c->repo, &id)) < 0) {
-			rc = fs_error_git(rc, "ref '%s': commit %s", ref, git_oid_tostr_s(&id));
+		if ((rc = lookup_commit(&commit, c, ref, &id)) < 0)
 			goto done;
-		}
 		if (git_commit_parentcount(commit) > 1) {
 			rc = fs_error_set(FS_EREFUSED, "ref '%s': commit %.12s: a merge commit (a "
 					  "city's history is a single line)", ref, git_oid_tostr_s(&id));
@@ -345,10 +360,8 @@ int fs_check_update(fs_check *c, const char *ref, const git_oid *old, const git_
 	if ((rc = new_commits(&ids, &n, c, ref, old, new)) < 0)
 		goto done;
 	for (size_t i = 0; i < n; i++) {
-		if ((rc = git_commit_lookup(&commit, c->repo, &ids[i])) < 0) {
-			rc = fs_error_git(rc, "ref '%s': commit %s", ref, git_oid_tostr_s(&ids[i]));
+		if ((rc = lookup_commit(&commit, c, ref, &ids[i])) < 0)
 			goto done;
-		}
 		rc = fs_check_commit(c, city, commit, NULL, 0, NULL);
 		git_commit_free(commit);
 		commit = NULL;
