@@ -67,9 +67,17 @@ int fs_global_init(void)
 	 * are not cached at all: a merge or an export walks millions of them,
 	 * each once, and the cache counts a tree's raw size, not the parsed
 	 * entries it holds (a 16 MiB cache held over 100 MiB of trees).
+	 * Nor commits or tags, so that nothing is: libgit2 1.5 (and its master,
+	 * cache.c cache_store) hands back the cached raw object in place of the
+	 * parsed one, with success, when an allocation fails while it swaps
+	 * them, and then reads it as a commit, inside revparse, peel and
+	 * commit_parent as in our code. With no raw object ever cached that
+	 * swap never happens. It costs re-reading a commit a walk has just read.
 	 */
 	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)(4 << 20));
 	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE, (size_t)0);
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_COMMIT, (size_t)0);
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TAG, (size_t)0);
 	/*
 	 * Pack data is read through mmap windows, 1 GiB each and up to 8 GiB in
 	 * all on 64-bit by default, and every page a walk touches stays resident:

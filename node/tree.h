@@ -26,9 +26,10 @@ int fs_tree_find(git_tree_entry **out, const git_tree *tree, const char *path);
 /*
  * git_tree_lookup, but a failure when an allocation failed under it:
  * libgit2 1.5's object cache can then hand back the raw object in place of
- * the parsed tree, with success, and reading it crashes (the node keeps no
- * trees in that cache, fs_global_init; a library user may). *out is NULL on failure. Returns a libgit2 code (the
- * error is libgit2's out of memory), for fs_error_git.
+ * the parsed tree, with success, and reading it crashes (fs_global_init
+ * caches no objects, so it cannot happen in fieldsync; a library user may
+ * set up libgit2 otherwise). *out is NULL on failure. Returns a libgit2
+ * code (the error is libgit2's out of memory), for fs_error_git.
  */
 int fs_tree_lookup(git_tree **out, git_repository *repo, const git_oid *id);
 

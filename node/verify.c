@@ -11,49 +11,80 @@
 #include "util/error.h"
 #include "util/i18n.h"
 
-int fs_verify_commit(git_repository *repo, const git_oid *id, const fs_verify_trust *trust,
-		     fs_verify_result *r, char *problem, size_t problem_size)
+/*
+ * The gpgsig header's value and the bytes it signs (the commit without that
+ * header), as git_commit_extract_signature gives them, but from the commit
+ * already parsed: extract_signature reads the commit again, and libgit2
+ * caches no commit here (fs_global_init). The commit is its raw header, the
+ * blank line and its raw message, when it has a message; with none there is
+ * no telling whether the blank line was there, and libgit2 reads it again.
+ * *found is 0 for a commit without a signature.
+ */
+static int signed_parts(fs_buf *sig, fs_buf *data, int *found, git_commit *c)
 {
-	git_buf sig = GIT_BUF_INIT, data = GIT_BUF_INIT;
-	git_commit *c = NULL;
+	const char *head = git_commit_raw_header(c), *msg = git_commit_message_raw(c);
+	const char *line, *eol;
+	git_buf gsig = GIT_BUF_INIT, gdata = GIT_BUF_INIT;
+	git_oid id;
+	int rc;
+
+	*found = 0;
+	if (!head || !msg || !*msg)
+		goto reread;
+	/* every line of the raw header ends in a newline, unless a NUL cut it short */
+	for (line = head; (eol = strchr(line, '\n')); line = eol + 1) {
+		if (strncmp(line, "gpgsig ", 7) != 0)
+			continue;
+		*found = 1;
+		fs_buf_put(data, head, (size_t)(line - head));
+		fs_buf_put(sig, line + 7, (size_t)(eol - line - 7));
+		/* continued lines start with a space, which is not part of the value */
+		while (eol[1] == ' ') {
+			line = eol + 2;
+			if (!(eol = strchr(line, '\n')))
+				goto reread;
+			fs_buf_putc(sig, '\n');
+			fs_buf_put(sig, line, (size_t)(eol - line));
+		}
+		fs_buf_puts(data, eol + 1);
+		break;
+	}
+	if (*line && !eol)
+		goto reread;
+	fs_buf_putc(data, '\n');
+	fs_buf_puts(data, msg);
+	return fs_buf_check(sig) < 0 ? FS_ENOMEM : fs_buf_check(data);
+reread:
+	*found = 0;
+	fs_buf_clear(sig);
+	fs_buf_clear(data);
+	git_oid_cpy(&id, git_commit_id(c));
+	rc = git_commit_extract_signature(&gsig, &gdata, git_commit_owner(c), &id, "gpgsig");
+	if (rc == 0) {
+		*found = 1;
+		fs_buf_put(sig, gsig.ptr, gsig.size);
+		fs_buf_put(data, gdata.ptr, gdata.size);
+		rc = fs_buf_check(sig) < 0 ? FS_ENOMEM : fs_buf_check(data);
+	} else if (rc == GIT_ENOTFOUND) {
+		rc = 0;
+	} else {
+		rc = fs_error_git(rc, "commit %s", git_oid_tostr_s(&id));
+	}
+	git_buf_dispose(&gsig);
+	git_buf_dispose(&gdata);
+	return rc;
+}
+
+int fs_verify_parsed(git_commit *c, const fs_verify_trust *trust, fs_verify_result *r,
+		     char *problem, size_t problem_size)
+{
+	fs_buf sig = FS_BUF_INIT, data = FS_BUF_INIT, fp = FS_BUF_INIT;
 	fs_sshsig parsed;
-	fs_buf fp = FS_BUF_INIT;
-	git_oid oid;
-	unsigned long failures;
-	int rc, not_signed;
+	unsigned long failures = fs_alloc_failures();
+	int rc, found;
 
 	memset(r, 0, sizeof(*r));
-	git_oid_cpy(&r->commit, id);
-	git_oid_cpy(&oid, id);
-	/*
-	 * The signature before the parsed commit: libgit2 keeps the raw commit a
-	 * history walk has read in its cache until the commit is parsed, which
-	 * replaces it; read in this order, a walked commit is read from the pack
-	 * once, not twice (a commit is a delta, costlier to read than to parse).
-	 */
-	rc = git_commit_extract_signature(&sig, &data, repo, &oid, "gpgsig");
-	not_signed = rc == GIT_ENOTFOUND;
-	if (rc < 0 && !not_signed) {
-		rc = fs_error_git(rc, "commit %s", git_oid_tostr_s(id));
-		goto done;
-	}
-	/*
-	 * The raw commit is in libgit2's cache (read above, or by a walk). When
-	 * the cache cannot grow to put the parsed commit in its place, libgit2
-	 * (1.5, and its master still: cache.c, cache_store) returns the raw
-	 * object as the commit, and its time and summary are whatever lies
-	 * there (a crash in snprintf below, found under ASan). A lookup during
-	 * which an allocation failed is not trusted, even one libgit2 got over.
-	 */
-	failures = fs_alloc_failures();
-	if ((rc = git_commit_lookup(&c, repo, id)) < 0) {
-		rc = fs_error_git(rc, "commit %s", git_oid_tostr_s(id));
-		goto done;
-	}
-	if (fs_alloc_failures() != failures) {
-		rc = fs_error_set(FS_ENOMEM, "out of memory");
-		goto done;
-	}
+	git_oid_cpy(&r->commit, git_commit_id(c));
 	/* libgit2 1.5 makes the summary on first use, and makes it "" when that fails */
 	r->summary = git_commit_summary(c);
 	if (!r->summary || fs_alloc_failures() != failures) {
@@ -61,8 +92,9 @@ int fs_verify_commit(git_repository *repo, const git_oid *id, const fs_verify_tr
 		goto done;
 	}
 	r->time = (int64_t)git_commit_time(c);
-	if (not_signed) {
-		rc = 0;
+	if ((rc = signed_parts(&sig, &data, &found, c)) < 0)
+		goto done;
+	if (!found) {
 		r->problem = _("not signed");
 		goto done;
 	}
@@ -110,16 +142,45 @@ int fs_verify_commit(git_repository *repo, const git_oid *id, const fs_verify_tr
 	}
 	r->good = 1;
 done:
-	/* the summary points into the commit: keep it alive until the caller is done */
-	if (rc == 0 && r->summary) {
+	if (rc < 0)
+		r->summary = NULL;
+	fs_buf_dispose(&sig);
+	fs_buf_dispose(&data);
+	fs_buf_dispose(&fp);
+	return rc;
+}
+
+int fs_verify_commit(git_repository *repo, const git_oid *id, const fs_verify_trust *trust,
+		     fs_verify_result *r, char *problem, size_t problem_size)
+{
+	git_commit *c = NULL;
+	unsigned long failures = fs_alloc_failures();
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	git_oid_cpy(&r->commit, id);
+	/*
+	 * A lookup during which an allocation failed is not trusted, even one
+	 * libgit2 got over: with objects in its cache, libgit2 1.5 can then
+	 * hand back the raw object as the commit (fs_global_init caches none;
+	 * a library user may).
+	 */
+	if ((rc = git_commit_lookup(&c, repo, id)) < 0) {
+		rc = fs_error_git(rc, "commit %s", git_oid_tostr_s(id));
+		goto done;
+	}
+	if (fs_alloc_failures() != failures) {
+		rc = fs_error_set(FS_ENOMEM, "out of memory");
+		goto done;
+	}
+	if ((rc = fs_verify_parsed(c, trust, r, problem, problem_size)) == 0 && r->summary) {
+		/* the summary points into the commit: kept past its free */
 		static _Thread_local char summary[256];
 		snprintf(summary, sizeof(summary), "%s", r->summary);
 		r->summary = summary;
 	}
+done:
 	git_commit_free(c);
-	git_buf_dispose(&sig);
-	git_buf_dispose(&data);
-	fs_buf_dispose(&fp);
 	return rc;
 }
 

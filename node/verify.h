@@ -57,4 +57,11 @@ int fs_verify_range(git_repository *repo, const char *range, const fs_verify_tru
 int fs_verify_commit(git_repository *repo, const git_oid *id, const fs_verify_trust *trust,
 		     fs_verify_result *r, char *problem, size_t problem_size);
 
+/*
+ * As fs_verify_commit, for a commit the caller has read: r->summary then
+ * points into `c` and lasts as long as it does.
+ */
+int fs_verify_parsed(git_commit *c, const fs_verify_trust *trust, fs_verify_result *r,
+		     char *problem, size_t problem_size);
+
 #endif

@@ -444,8 +444,7 @@ typedef struct {
 } city_walk;
 
 /*
- * The signature first, from the raw commit the walk read (fs_check_signature),
- * then the parsed commit; the finding is the one fs_check_commit would give:
+ * The finding is the one fs_check_commit would give, with one before it:
  * a second root before a bad signature, a bad signature before the files.
  */
 static int city_commit(audit *a, const git_oid *id, void *payload)
@@ -458,10 +457,12 @@ static int city_commit(audit *a, const git_oid *id, void *payload)
 
 	a->st->commits++;
 	path[0] = '\0';
-	if ((sig = fs_check_signature(w->check, w->city, id)) < 0 && sig != FS_EREFUSED)
-		return sig;
 	if ((rc = git_commit_lookup(&commit, a->repo, id)) < 0)
 		return fs_error_git(rc, "commit %s", git_oid_tostr_s(id));
+	if ((sig = fs_check_signature(w->check, w->city, commit)) < 0 && sig != FS_EREFUSED) {
+		rc = sig;
+		goto done;
+	}
 	if (w->n++ > 0 && git_commit_parentcount(commit) == 0) {
 		rc = finding(a, w->ref, id, "", _("a second root commit"));
 		goto done;

@@ -22,6 +22,7 @@ struct fs_check {
 	const fs_signers *signers;
 	fs_signers *own;    /* the registry read by fs_check_new */
 	fs_tree_memo *memo; /* a commit's trees, for its child's check */
+	git_oid last, last_tree; /* the commit checked last and its tree: a walk's next one's parent */
 };
 
 int fs_check_new(fs_check **out, git_repository *repo)
@@ -186,14 +187,14 @@ static int check_path(const char *path, const git_tree_entry *old, const git_tre
 	return rc;
 }
 
-int fs_check_signature(fs_check *c, const char *city, const git_oid *id)
+int fs_check_signature(fs_check *c, const char *city, git_commit *commit)
 {
 	fs_verify_trust trust = { c->signers, city, NULL, NULL };
 	fs_verify_result r;
 	char problem[512];
 	int rc;
 
-	if ((rc = fs_verify_commit(c->repo, id, &trust, &r, problem, sizeof(problem))) < 0)
+	if ((rc = fs_verify_parsed(commit, &trust, &r, problem, sizeof(problem))) < 0)
 		return rc;
 	return r.good ? 0 : fs_error_set(FS_EREFUSED, "%s", r.problem);
 }
@@ -212,14 +213,27 @@ int fs_check_content(fs_check *c, const char *city, git_commit *commit, char *pa
 		*files = 0;
 	if (git_commit_parentcount(commit) > 1)
 		return fs_error_set(FS_EREFUSED, "a merge commit (a city's history is a single line)");
-	/* the trees through the memo: the parent's are those its own check read */
-	if (git_commit_parentcount(commit) == 1 &&
-	    ((rc = git_commit_parent(&parent, commit, 0)) < 0 ||
-	     (rc = fs_tree_memo_lookup(&old_tree, c->memo, c->repo,
-				       git_commit_tree_id(parent))) < 0)) {
-		rc = fs_error_git(rc, "cannot read its parent");
-		goto done;
+	/*
+	 * The trees through the memo: the parent's are those its own check
+	 * read. Walking a line, the parent is the commit checked last, and its
+	 * tree's id is known without reading the parent again.
+	 */
+	if (git_commit_parentcount(commit) == 1) {
+		const git_oid *tree_id = &c->last_tree;
+		if (!git_oid_equal(git_commit_parent_id(commit, 0), &c->last) || git_oid_is_zero(&c->last)) {
+			if ((rc = git_commit_parent(&parent, commit, 0)) < 0) {
+				rc = fs_error_git(rc, "cannot read its parent");
+				goto done;
+			}
+			tree_id = git_commit_tree_id(parent);
+		}
+		if ((rc = fs_tree_memo_lookup(&old_tree, c->memo, c->repo, tree_id)) < 0) {
+			rc = fs_error_git(rc, "cannot read its parent");
+			goto done;
+		}
 	}
+	git_oid_cpy(&c->last, git_commit_id(commit));
+	git_oid_cpy(&c->last_tree, git_commit_tree_id(commit));
 	if ((rc = fs_tree_memo_lookup(&new_tree, c->memo, c->repo, git_commit_tree_id(commit))) < 0) {
 		rc = fs_error_git(rc, "cannot read its tree");
 		goto done;
@@ -248,7 +262,7 @@ int fs_check_commit(fs_check *c, const char *city, git_commit *commit, char *pat
 		path[0] = '\0';
 	if (files)
 		*files = 0;
-	if ((rc = fs_check_signature(c, city, git_commit_id(commit))) < 0)
+	if ((rc = fs_check_signature(c, city, commit)) < 0)
 		return rc;
 	return fs_check_content(c, city, commit, path, path_size, files);
 }

@@ -56,12 +56,12 @@ int fs_check_commit(fs_check *c, const char *city, git_commit *commit, char *pat
 		    size_t path_size, size_t *files);
 
 /*
- * The two halves of fs_check_commit, for a caller that walks a history:
- * the signature of commit `id` (read before the commit is parsed, so that
- * the raw commit a revision walk left in libgit2's cache is read once), and
- * the commit's shape and files. Same returns as fs_check_commit.
+ * The two halves of fs_check_commit, for a caller that walks a history and
+ * judges a commit between them (the audit finds a second root before a bad
+ * signature): the signature, and the commit's shape and files. Same
+ * returns as fs_check_commit.
  */
-int fs_check_signature(fs_check *c, const char *city, const git_oid *id);
+int fs_check_signature(fs_check *c, const char *city, git_commit *commit);
 int fs_check_content(fs_check *c, const char *city, git_commit *commit, char *path,
 		     size_t path_size, size_t *files);
 

@@ -141,6 +141,18 @@ another_citys_key_is_found() {
 	has stock 'signature for quito'
 }
 
+merge_on_a_city_branch_is_found() {
+	audited_hub
+	tip=$(g rev-parse refs/heads/cities/tunis)
+	c=$(signed tunis "$tip^{tree}" "$tip" "$tip~1" -- "a merge")
+	g update-ref refs/heads/cities/tunis "$c"
+	run 1 "$FS" audit hub --json
+	finds cities/tunis "$c" "a merge commit"
+	[ "$(jq '.findings | length' out)" = 1 ] || { cat out; fail "one finding expected"; }
+	# its signature is good: the one-line rule is the hub's, not git's
+	stock_git "$c" || { cat stock; fail "stock git"; }
+}
+
 commit_after_revocation_is_found() {
 	audited_hub
 	"$FS" -C hub hub revoke tunis >/dev/null
@@ -373,6 +385,7 @@ t "a clean history passes, on the hub, a mirror and a URL; stock git agrees" cle
 t "a forged signature is found, and stock git agrees" forged_signature_is_found
 t "a commit signed with another city's key is found" another_citys_key_is_found
 t "a commit after its key's revocation is found, and stock git agrees" commit_after_revocation_is_found
+t "a merge on a city branch is found, though its signature is good" merge_on_a_city_branch_is_found
 t "a record changed by the hub in a city's namespace is found" hub_changing_a_city_record_is_found
 t "a force-pushed rewrite of a city branch is found" rewritten_city_branch_is_found
 t "a unified tree that is not the union of its parents is found" unified_leaving_a_city_out_is_found

@@ -244,6 +244,17 @@ refusals() {
 	"$FORGE" tunis --rm cities/tunis/city.json >/dev/null
 	refused hub "removes cities/tunis/city.json" $SYNC -C tunis sync
 	rm -rf tunis && cp -a tunis.good tunis
+	# a merge of its own history, signed by the city: a city's history is one line
+	tip=$(git -C tunis/.git rev-parse main)
+	who=$(git -C tunis/.git cat-file commit main | sed -n 's/^committer //p')
+	printf 'tree %s\nparent %s\nparent %s\nauthor %s\ncommitter %s\n\nmerge\n' \
+		"$(git -C tunis/.git rev-parse 'main^{tree}')" "$tip" \
+		"$(git -C tunis/.git rev-parse main~1)" "$who" "$who" | "$FORGE" tunis --sign >merge.raw
+	merge=$(git -C tunis/.git hash-object -t commit -w --stdin <merge.raw)
+	git -C tunis/.git verify-commit "$merge" 2>/dev/null || fail "the merge is not signed"
+	git -C tunis/.git update-ref refs/heads/main "$merge"
+	refused hub "a merge commit (a city's history is a single line)" $SYNC -C tunis sync
+	rm -rf tunis && cp -a tunis.good tunis
 
 	# an impostor: a node for the same city with a key the hub does not know
 	mknode impostor tunis

@@ -1,0 +1,134 @@
+/* fs_verify_commit takes the signed bytes from the parsed commit: the same
+ * verdict as git_commit_extract_signature's, whatever the commit's shape */
+#include <stdio.h>
+#include <string.h>
+
+#include <git2.h>
+
+#include "node/key.h"
+#include "node/node.h"
+#include "node/sshsig.h"
+#include "node/verify.h"
+#include "tests/unit/test.h"
+#include "util/buf.h"
+
+#define TREE "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n"
+#define WHO "node <node@example.org> 1700000000 +0000\n"
+
+/*
+ * `before` + a gpgsig header signing `signed_text` + `after` as a commit of
+ * `repo`, in *id. The signature is over `signed_text`, which a caller makes
+ * the commit without the header (good) or anything else (bad).
+ */
+static void write_commit(git_oid *id, git_repository *repo, const fs_key *key, const char *before,
+			 const char *after, const char *signed_text, size_t signed_len)
+{
+	fs_buf sig = FS_BUF_INIT, raw = FS_BUF_INIT;
+	git_odb *odb = NULL;
+
+	REQUIRE(fs_sshsig_sign(&sig, key, "git", signed_text, signed_len) == 0);
+	fs_buf_puts(&raw, before);
+	fs_buf_puts(&raw, "gpgsig ");
+	for (const char *p = sig.ptr; *p; p++) {
+		fs_buf_putc(&raw, *p);
+		if (*p == '\n' && p[1])
+			fs_buf_putc(&raw, ' ');
+	}
+	fs_buf_puts(&raw, after);
+	REQUIRE(git_repository_odb(&odb, repo) == 0);
+	REQUIRE(git_odb_write(id, odb, raw.ptr, raw.size, GIT_OBJECT_COMMIT) == 0);
+	git_odb_free(odb);
+	fs_buf_dispose(&sig);
+	fs_buf_dispose(&raw);
+}
+
+/* libgit2's own reading: 1 good, 0 bad or unsigned */
+static int reference_verdict(git_repository *repo, git_oid *id, const fs_key *key)
+{
+	git_buf sig = GIT_BUF_INIT, data = GIT_BUF_INIT;
+	fs_sshsig parsed;
+	int good = 0;
+
+	if (git_commit_extract_signature(&sig, &data, repo, id, "gpgsig") == 0 &&
+	    fs_sshsig_parse(&parsed, sig.ptr, sig.size) == 0 &&
+	    fs_sshsig_check(&parsed, "git", data.ptr, data.size) == 0)
+		good = memcmp(parsed.public_key, fs_key_public(key), FS_KEY_PUBLIC_BYTES) == 0;
+	git_buf_dispose(&sig);
+	git_buf_dispose(&data);
+	return good;
+}
+
+typedef struct {
+	const char *name, *before, *after;
+	int sign_whole; /* 1: sign before+after, 0: other bytes */
+} shape;
+
+TEST(verify, same_verdict_as_libgit2_for_every_shape_of_commit)
+{
+	static const shape shapes[] = {
+		{ "plain", TREE "author " WHO "committer " WHO, "\nrecord\n", 1 },
+		{ "a parent", TREE "parent 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor " WHO
+		  "committer " WHO, "\nrecord\n", 1 },
+		{ "headers after the signature", TREE "author " WHO "committer " WHO,
+		  "x-extra one\n two\nencoding UTF-8\n\nrecord\n\nbody\n", 1 },
+		{ "an empty message", TREE "author " WHO "committer " WHO, "\n", 1 },
+		{ "a message line like the header", TREE "author " WHO "committer " WHO,
+		  "\ngpgsig is not here\n", 1 },
+		{ "signed over other bytes", TREE "author " WHO "committer " WHO, "\nrecord\n", 0 },
+	};
+	git_repository *repo = NULL;
+	fs_key *key = NULL;
+	char whole[2048];
+	size_t i;
+
+	REQUIRE(fs_global_init() == 0);
+	REQUIRE(fs_key_generate(&key) == 0);
+	REQUIRE(git_repository_init(&repo, "r", 1) == 0);
+	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		const shape *s = &shapes[i];
+		fs_verify_trust trust = { NULL, NULL, fs_key_public(key), NULL };
+		fs_verify_result r;
+		char problem[512];
+		git_oid id;
+		int want;
+
+		snprintf(whole, sizeof(whole), "%s%s", s->before, s->after);
+		if (!s->sign_whole)
+			whole[strlen(whole) - 2] = 'X';
+		write_commit(&id, repo, key, s->before, s->after, whole, strlen(whole));
+		want = reference_verdict(repo, &id, key);
+		REQUIRE(fs_verify_commit(repo, &id, &trust, &r, problem, sizeof(problem)) == 0);
+		if (!CHECK(r.good == want && want == s->sign_whole))
+			fprintf(stderr, "    %s: ours %d, libgit2 %d (%s)\n", s->name, r.good, want,
+				r.problem ? r.problem : "");
+	}
+	git_repository_free(repo);
+	fs_key_free(key);
+	fs_global_shutdown();
+}
+
+/* an unsigned commit is "not signed", a problem, not an error */
+TEST(verify, an_unsigned_commit_is_a_problem)
+{
+	static const char raw[] = TREE "author " WHO "committer " WHO "\nrecord\n";
+	git_repository *repo = NULL;
+	git_odb *odb = NULL;
+	fs_key *key = NULL;
+	fs_verify_result r;
+	char problem[512];
+	git_oid id;
+
+	REQUIRE(fs_global_init() == 0);
+	REQUIRE(fs_key_generate(&key) == 0);
+	fs_verify_trust trust = { NULL, NULL, fs_key_public(key), NULL };
+	REQUIRE(git_repository_init(&repo, "r", 1) == 0);
+	REQUIRE(git_repository_odb(&odb, repo) == 0);
+	REQUIRE(git_odb_write(&id, odb, raw, sizeof(raw) - 1, GIT_OBJECT_COMMIT) == 0);
+	REQUIRE(fs_verify_commit(repo, &id, &trust, &r, problem, sizeof(problem)) == 0);
+	CHECK(!r.good && r.problem && strcmp(r.problem, "not signed") == 0);
+	CHECK(r.summary && strcmp(r.summary, "record") == 0);
+	git_odb_free(odb);
+	git_repository_free(repo);
+	fs_key_free(key);
+	fs_global_shutdown();
+}
