@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "node/walk.h"
 #include "sync/bundle.h"
 #include "sync/check.h"
 #include "sync/sync.h"
@@ -33,9 +34,14 @@ static int known(git_oid *out, fs_node *node)
 		git_oid id;
 		snprintf(ref, sizeof(ref), "refs/remotes/%s/cities/%s", names.strings[i],
 			 fs_node_city(node));
-		if (git_reference_name_to_id(&id, fs_node_repo(node), ref) == 0 &&
-		    (git_oid_is_zero(out) ||
-		     git_graph_descendant_of(fs_node_repo(node), &id, out) == 1))
+		if (git_reference_name_to_id(&id, fs_node_repo(node), ref) < 0)
+			continue;
+		int newer = git_oid_is_zero(out) ? 1 : fs_descendant_of(fs_node_repo(node), &id, out);
+		if (newer < 0) {
+			git_strarray_dispose(&names);
+			return fs_error_git(newer, "%s: cannot read the history", ref);
+		}
+		if (newer)
 			git_oid_cpy(out, &id);
 	}
 	git_strarray_dispose(&names);

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "node/walk.h"
 #include "sync/apply.h"
 #include "sync/bundle.h"
 #include "sync/check.h"
@@ -60,8 +61,10 @@ static int write_receipt(fs_node *hub, const cli_context *ctx, const fs_ref_upda
 	}
 	/* the hub is ahead of an old bundle: the receipt is still for what the city brought */
 	if (!git_oid_equal(&now, &u->new) &&
-	    git_graph_descendant_of(fs_node_repo(hub), &now, &u->new) != 1) {
-		rc = fs_error_set(FS_EVERIFY, "%s does not hold %s", u->ref, git_oid_tostr_s(&u->new));
+	    (rc = fs_descendant_of(fs_node_repo(hub), &now, &u->new)) != 1) {
+		rc = rc < 0 ? fs_error_git(rc, "%s: cannot read the history", u->ref)
+			    : fs_error_set(FS_EVERIFY, "%s does not hold %s", u->ref,
+					   git_oid_tostr_s(&u->new));
 		goto done;
 	}
 	if ((rc = cli_load_key(hub, ctx)) < 0 ||

@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include "node/sshsig.h"
+#include "node/walk.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/error.h"
@@ -207,6 +208,7 @@ int fs_verify_range(git_repository *repo, const char *range, const fs_verify_tru
 	git_revwalk *walk = NULL;
 	fs_verify_stats st = { 0, 0 };
 	char problem[512];
+	unsigned long failures = fs_alloc_failures();
 	git_oid id;
 	int rc;
 
@@ -215,7 +217,7 @@ int fs_verify_range(git_repository *repo, const char *range, const fs_verify_tru
 	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);
 	if ((rc = push_range(walk, repo, range)) < 0)
 		goto done;
-	while ((rc = git_revwalk_next(&id, walk)) == 0) {
+	while ((rc = fs_revwalk_next(&id, walk, failures)) == 0) {
 		fs_verify_result r;
 		if ((rc = fs_verify_commit(repo, &id, trust, &r, problem, sizeof(problem))) < 0)
 			goto done;

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "node/walk.h"
 #include "sync/check.h"
 #include "util/alloc.h"
 #include "util/error.h"
@@ -127,11 +128,16 @@ int fs_hub_apply(fs_node *hub, const void *pack, size_t len, const fs_ref_update
 			goto done;
 		}
 		/* already there, or the hub is ahead: an old bundle, or the same one again */
+		rc = 0;
 		if (!git_oid_is_zero(&old[i]) &&
 		    (git_oid_equal(&old[i], &u->new) ||
-		     git_graph_descendant_of(view, &old[i], &u->new) == 1)) {
+		     (rc = fs_descendant_of(view, &old[i], &u->new)) == 1)) {
 			stats->current++;
 			continue;
+		}
+		if (rc < 0) {
+			rc = fs_error_git(rc, "ref '%s': cannot read the history", u->ref);
+			goto done;
 		}
 		if ((rc = fs_check_update(check, u->ref, &old[i], &u->new, &commits)) < 0)
 			goto done;

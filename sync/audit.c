@@ -14,6 +14,7 @@
 #include "node/sshsig.h"
 #include "node/tree.h"
 #include "node/verify.h"
+#include "node/walk.h"
 #include "sync/check.h"
 #include "sync/merge.h"
 #include "sync/receipt.h"
@@ -314,6 +315,7 @@ typedef int (*id_fn)(audit *a, const git_oid *id, void *payload);
 static int each_id(audit *a, const git_oid *tip, id_fn fn, void *payload)
 {
 	git_revwalk *walk = NULL;
+	unsigned long failures = fs_alloc_failures();
 	git_oid id;
 	int rc;
 
@@ -323,7 +325,8 @@ static int each_id(audit *a, const git_oid *tip, id_fn fn, void *payload)
 		rc = fs_error_git(rc, "cannot walk the history of %s", git_oid_tostr_s(tip));
 		goto done;
 	}
-	while ((rc = git_revwalk_next(&id, walk)) == 0)
+	/* a walk cut short would pass a history it had not read */
+	while ((rc = fs_revwalk_next(&id, walk, failures)) == 0)
 		if ((rc = fn(a, &id, payload)) != 0)
 			goto done;
 	rc = rc == GIT_ITEROVER ? 0 : fs_error_git(rc, "cannot walk the history");
@@ -571,7 +574,7 @@ static int still_there(audit *a, const git_oid *unified, const char *ref, const 
 		return rc;
 	if (git_oid_equal(&tip, &merged))
 		return 0;
-	rc = git_graph_descendant_of(a->repo, &tip, &merged);
+	rc = fs_descendant_of(a->repo, &tip, &merged);
 	if (rc < 0)
 		return fs_error_git(rc, "%s: cannot read the history", ref);
 	if (rc == 0)
@@ -778,7 +781,7 @@ static int audit_since(audit *a, const fs_checkpoint *cp)
 		}
 		if (rc < 0 || git_oid_equal(&then, &now))
 			continue;
-		if ((rc = git_graph_descendant_of(a->repo, &now, &then)) < 0)
+		if ((rc = fs_descendant_of(a->repo, &now, &then)) < 0)
 			return fs_error_git(rc, "%s: cannot read the history", name);
 		rc = rc ? 0 : finding(a, name, &now, "", _("was at %.12s at the checkpoint of %s; "
 				      "%.12s does not contain it (history rewritten or rolled back)"),
@@ -834,7 +837,7 @@ static int one_receipt(const char *path, const fs_buf *text, void *payload)
 			     "that commit (dropped)"), hex, when);
 		goto done;
 	}
-	if ((rc = git_graph_descendant_of(a->repo, &now, head)) < 0) {
+	if ((rc = fs_descendant_of(a->repo, &now, head)) < 0) {
 		rc = fs_error_git(rc, "%s: cannot read the history", ref);
 		goto done;
 	}

@@ -6,6 +6,7 @@
 
 #include "node/packfile.h"
 #include "node/tree.h"
+#include "node/walk.h"
 #include "util/alloc.h"
 #include "util/counter.h"
 #include "util/error.h"
@@ -74,6 +75,7 @@ int fs_copy_history(git_repository *dst, git_repository *src, const git_oid *tip
 	git_revwalk *walk = NULL;
 	fs_pack_object *objs = NULL;
 	char packdir[PATH_MAX], name[64];
+	unsigned long failures = fs_alloc_failures();
 	git_oid id;
 	int rc, fresh;
 
@@ -86,7 +88,8 @@ int fs_copy_history(git_repository *dst, git_repository *src, const git_oid *tip
 	}
 	if ((rc = fs_counter_new(&c.seen)) < 0)
 		goto done;
-	while ((rc = git_revwalk_next(&id, walk)) == 0) {
+	/* a walk cut short would leave objects uncopied, and the ref moved anyway */
+	while ((rc = fs_revwalk_next(&id, walk, failures)) == 0) {
 		git_commit *commit = NULL;
 		/*
 		 * A commit the destination has is skipped, not hidden: hiding in

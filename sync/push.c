@@ -19,6 +19,7 @@
 #include "node/signers.h"
 #include "node/sshsig.h"
 #include "node/verify.h"
+#include "node/walk.h"
 #include "sync/merge.h"
 #include "sync/receipt.h"
 #include "util/alloc.h"
@@ -457,6 +458,7 @@ static int plan(planned **out, size_t *n, git_repository *repo, const git_oid *f
 	git_revwalk *walk = NULL;
 	planned *v = NULL;
 	size_t cap = 0;
+	unsigned long failures = fs_alloc_failures();
 	git_oid id;
 	int rc;
 
@@ -469,7 +471,8 @@ static int plan(planned **out, size_t *n, git_repository *repo, const git_oid *f
 		rc = fs_error_git(rc, "cannot walk the history");
 		goto done;
 	}
-	while ((rc = git_revwalk_next(&id, walk)) == 0) {
+	/* a walk cut short would leave commits unsent and the hub called up to date */
+	while ((rc = fs_revwalk_next(&id, walk, failures)) == 0) {
 		git_commit *c = NULL;
 		if (*n == cap) {
 			planned *nv = fs_realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
@@ -1108,8 +1111,12 @@ static int attempt(pusher *p, git_commit *head, int *progressed)
 	if ((rc = hub_tip(p, &has)) < 0)
 		goto done;
 	if (!git_oid_is_zero(&has) && !git_oid_equal(&has, git_commit_id(head)) &&
-	    git_graph_descendant_of(fs_node_repo(p->node), git_commit_id(head), &has) != 1) {
+	    (rc = fs_descendant_of(fs_node_repo(p->node), git_commit_id(head), &has)) != 1) {
 		const char *city = p->city_ref + strlen(FS_CITY_REF_PREFIX);
+		if (rc < 0) {
+			rc = fs_error_git(rc, "cannot read the history");
+			goto done;
+		}
 		rc = p->uplink ? fs_error_set(FS_EREFUSED, "the hub has %s for city '%s', which is not "
 					      "in this hub's history (was it restored from an old "
 					      "backup?)", git_oid_tostr_s(&has), city)

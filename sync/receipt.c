@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "node/sshsig.h"
+#include "node/walk.h"
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/i18n.h"
@@ -313,10 +314,10 @@ static int node_has(const fs_node *node, const git_oid *head)
 
 	if ((rc = fs_node_head(&tip, node)) < 0)
 		return rc;
-	has = git_oid_equal(git_commit_id(tip), head) ||
-	      git_graph_descendant_of(fs_node_repo(node), git_commit_id(tip), head) == 1;
+	has = git_oid_equal(git_commit_id(tip), head) ? 1
+	      : fs_descendant_of(fs_node_repo(node), git_commit_id(tip), head);
 	git_commit_free(tip);
-	return has;
+	return has < 0 ? fs_error_git(has, "cannot read the node's history") : has;
 }
 
 int fs_receipt_keep(const fs_node *node, const fs_receipt *r, fs_buf *path)
