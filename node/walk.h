@@ -28,4 +28,17 @@ int fs_revwalk_next(git_oid *out, git_revwalk *walk, unsigned long since);
  */
 int fs_descendant_of(git_repository *repo, const git_oid *commit, const git_oid *ancestor);
 
+/*
+ * The commits after `from` up to `to`, oldest first, in *out (fs_free it),
+ * walked down first parents: a node's history, and a city's on the hub, is
+ * one line. `from` NULL or zero: down to the root. Walked here, not by
+ * git_revwalk, which libgit2 1.5 cuts short, crashes in or leaks from on
+ * failed allocations and malformed commits. Returns 0; FS_EINVALID at a
+ * merge commit, FS_EVERIFY at a root before `from` (`to` does not continue
+ * it), both with that commit's id in *at; FS_ENOMEM; FS_ERROR for a commit
+ * that cannot be read. The caller words the message.
+ */
+int fs_line(git_oid **out, size_t *count, git_oid *at, git_repository *repo, const git_oid *from,
+	    const git_oid *to);
+
 #endif

@@ -10,6 +10,7 @@
 #include "node/treediff.h"
 #include "node/tree.h"
 #include "node/verify.h"
+#include "node/walk.h"
 #include "sync/aggregate.h"
 #include "sync/uplink.h"
 #include "util/alloc.h"
@@ -285,68 +286,24 @@ static int lookup_commit(git_commit **out, fs_check *c, const char *ref, const g
 }
 
 /*
- * The commits `new` adds over `old`, oldest first: from `new` down first
- * parents to `old`, or to the root when `old` is zero. Refused when the
- * line holds a merge, or when `old` is not on it (history rewritten).
- * Walked here, not by git_revwalk: a city's history is one line, and
- * libgit2 1.5's revwalk leaks what it parsed of a malformed commit, on a
- * hub that reads whatever a city sends (fuzz_receive found it).
+ * The commits `new` adds over `old`, oldest first (fs_line). Refused when
+ * the line holds a merge, or when `old` is not on it (history rewritten).
  */
 static int new_commits(git_oid **out, size_t *count, fs_check *c, const char *ref,
 		       const git_oid *old, const git_oid *new)
 {
-	git_commit *commit = NULL;
-	git_oid *v = NULL, id;
-	size_t n = 0, cap = 0;
-	int rc = 0;
+	char a[GIT_OID_HEXSZ + 1], b[GIT_OID_HEXSZ + 1];
+	git_oid at;
+	int rc = fs_line(out, count, &at, c->repo, old, new);
 
-	*out = NULL;
-	*count = 0;
-	git_oid_cpy(&id, new);
-	while (is_zero(old) || !git_oid_equal(&id, old)) {
-		if (n == cap) {
-			git_oid *grown = fs_realloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*v));
-			if (!grown) {
-				rc = fs_error_set(FS_ENOMEM, "out of memory");
-				goto done;
-			}
-			v = grown;
-		}
-		git_oid_cpy(&v[n++], &id);
-		if ((rc = lookup_commit(&commit, c, ref, &id)) < 0)
-			goto done;
-		if (git_commit_parentcount(commit) > 1) {
-			rc = fs_error_set(FS_EREFUSED, "ref '%s': commit %.12s: a merge commit (a "
-					  "city's history is a single line)", ref, git_oid_tostr_s(&id));
-			goto done;
-		}
-		if (git_commit_parentcount(commit) == 0) {
-			if (!is_zero(old)) {
-				char a[GIT_OID_HEXSZ + 1], b[GIT_OID_HEXSZ + 1];
-				rc = fs_error_set(FS_EREFUSED, "ref '%s': %.12s is not a fast-forward "
-						  "of %.12s (history is never rewritten)", ref,
-						  git_oid_tostr(a, sizeof(a), new),
-						  git_oid_tostr(b, sizeof(b), old));
-				goto done;
-			}
-			break;
-		}
-		git_oid_cpy(&id, git_commit_parent_id(commit, 0));
-		git_commit_free(commit);
-		commit = NULL;
-	}
-	for (size_t i = 0; i < n / 2; i++) {
-		git_oid t = v[i];
-		v[i] = v[n - 1 - i];
-		v[n - 1 - i] = t;
-	}
-	*out = v;
-	*count = n;
-	v = NULL;
-done:
-	git_commit_free(commit);
-	fs_free(v);
-	return rc;
+	if (rc == FS_EINVALID)
+		return fs_error_set(FS_EREFUSED, "ref '%s': commit %.12s: a merge commit (a "
+				    "city's history is a single line)", ref, git_oid_tostr_s(&at));
+	if (rc == FS_EVERIFY)
+		return fs_error_set(FS_EREFUSED, "ref '%s': %.12s is not a fast-forward of %.12s "
+				    "(history is never rewritten)", ref,
+				    git_oid_tostr(a, sizeof(a), new), git_oid_tostr(b, sizeof(b), old));
+	return rc < 0 ? fs_error_prefix("ref '%s'", ref) : 0;
 }
 
 int fs_check_update(fs_check *c, const char *ref, const git_oid *old, const git_oid *new,

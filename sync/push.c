@@ -455,54 +455,45 @@ done:
 static int plan(planned **out, size_t *n, git_repository *repo, const git_oid *from,
 		const git_oid *to)
 {
-	git_revwalk *walk = NULL;
 	planned *v = NULL;
-	size_t cap = 0;
-	unsigned long failures = fs_alloc_failures();
-	git_oid id;
+	git_oid *ids = NULL, at;
+	size_t count = 0;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
-	if ((rc = git_revwalk_new(&walk, repo)) < 0 ||
-	    (rc = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE)) < 0 ||
-	    (rc = git_revwalk_push(walk, to)) < 0 ||
-	    (!git_oid_is_zero(from) && (rc = git_revwalk_hide(walk, from)) < 0)) {
-		rc = fs_error_git(rc, "cannot walk the history");
+	/* down first parents: a walk cut short would leave commits unsent and the
+	 * hub called up to date (node/walk.h) */
+	if ((rc = fs_line(&ids, &count, &at, repo, from, to)) == FS_EINVALID)
+		rc = fs_error_set(FS_EINVALID, "commit %s: a merge commit (a node's history is a "
+				  "single line)", git_oid_tostr_s(&at));
+	else if (rc == FS_EVERIFY)
+		rc = fs_error_set(FS_ERROR, "%s does not continue %s", git_oid_tostr_s(to),
+				  git_oid_tostr_s(from));
+	if (rc < 0)
+		goto done;
+	if (count && !(v = fs_calloc(count, sizeof(*v)))) {
+		rc = fs_error_set(FS_ENOMEM, "out of memory");
 		goto done;
 	}
-	/* a walk cut short would leave commits unsent and the hub called up to date */
-	while ((rc = fs_revwalk_next(&id, walk, failures)) == 0) {
+	for (size_t i = 0; i < count; i++) {
 		git_commit *c = NULL;
-		if (*n == cap) {
-			planned *nv = fs_realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
-			if (!nv) {
-				rc = fs_error_set(FS_ENOMEM, "out of memory");
-				goto done;
-			}
-			v = nv;
-		}
-		git_oid_cpy(&v[*n].id, &id);
-		if ((rc = git_commit_lookup(&c, repo, &id)) < 0) {
-			rc = fs_error_git(rc, "commit %s", git_oid_tostr_s(&id));
+		git_oid_cpy(&v[i].id, &ids[i]);
+		if ((rc = git_commit_lookup(&c, repo, &ids[i])) < 0) {
+			rc = fs_error_git(rc, "commit %s", git_oid_tostr_s(&ids[i]));
 			goto done;
 		}
-		rc = estimate(&v[*n].bytes, repo, c);
+		rc = estimate(&v[i].bytes, repo, c);
 		git_commit_free(c);
 		if (rc < 0)
 			goto done;
-		(*n)++;
 	}
-	if (rc != GIT_ITEROVER) {
-		rc = fs_error_git(rc, "cannot walk the history");
-		goto done;
-	}
-	rc = 0;
 	*out = v;
+	*n = count;
 	v = NULL;
 done:
 	fs_free(v);
-	git_revwalk_free(walk);
+	fs_free(ids);
 	return rc;
 }
 

@@ -253,7 +253,10 @@ refusals() {
 	merge=$(git -C tunis/.git hash-object -t commit -w --stdin <merge.raw)
 	git -C tunis/.git verify-commit "$merge" 2>/dev/null || fail "the merge is not signed"
 	git -C tunis/.git update-ref refs/heads/main "$merge"
-	refused hub "a merge commit (a city's history is a single line)" $SYNC -C tunis sync
+	# the node does not send it; stock git does, and the hub's hook refuses it
+	refused hub "a merge commit (a node's history is a single line)" $SYNC -C tunis sync
+	refused hub "a merge commit (a city's history is a single line)" \
+		git -C tunis/.git push "$PWD/hub" main:refs/heads/cities/tunis
 	rm -rf tunis && cp -a tunis.good tunis
 
 	# an impostor: a node for the same city with a key the hub does not know
