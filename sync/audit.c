@@ -335,6 +335,25 @@ done:
 	return rc;
 }
 
+/*
+ * `fn` on a city's branch, oldest first: down first parents (fs_line), not
+ * through libgit2's walk; a line with a merge, which is a finding, goes
+ * through each_id, so that what hangs off the merge is judged too.
+ */
+static int each_city_id(audit *a, const git_oid *tip, id_fn fn, void *payload)
+{
+	git_oid *ids = NULL, at;
+	size_t n = 0;
+	int rc = fs_line(&ids, &n, &at, a->repo, NULL, tip);
+
+	if (rc == FS_EINVALID)
+		return each_id(a, tip, fn, payload);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = fn(a, &ids[i], payload);
+	fs_free(ids);
+	return rc;
+}
+
 typedef struct {
 	commit_fn fn;
 	void *payload;
@@ -506,7 +525,7 @@ static int audit_cities(audit *a)
 			rc = finding(a, name, NULL, "", _("not a city's branch: %s"),
 				     tip ? fs_error_last()->message : _("a symbolic ref"));
 		else
-			rc = each_id(a, tip, city_commit, &(city_walk){ check, name, city, 0 });
+			rc = each_city_id(a, tip, city_commit, &(city_walk){ check, name, city, 0 });
 		git_reference_free(ref);
 		ref = NULL;
 		if (rc != 0)
