@@ -36,7 +36,8 @@ int fs_tree_lookup(git_tree **out, git_repository *repo, const git_oid *id)
 	return rc;
 }
 
-int fs_tree_find(git_tree_entry **out, const git_tree *tree, const char *path)
+int fs_tree_find_with(git_tree_entry **out, const git_tree *tree, const char *path,
+		      fs_tree_lookup_fn lookup, void *payload)
 {
 	char buf[4096];
 	git_tree *sub = NULL;
@@ -66,7 +67,7 @@ int fs_tree_find(git_tree_entry **out, const git_tree *tree, const char *path)
 			break;
 		}
 		git_tree *next = NULL;
-		if ((rc = fs_tree_lookup(&next, git_tree_owner(at), git_tree_entry_id(e))) < 0) {
+		if ((rc = lookup(&next, payload, git_tree_owner(at), git_tree_entry_id(e))) < 0) {
 			rc = unreadable(rc, path, e, failures);
 			goto done;
 		}
@@ -79,6 +80,17 @@ int fs_tree_find(git_tree_entry **out, const git_tree *tree, const char *path)
 done:
 	git_tree_free(sub);
 	return rc;
+}
+
+static int plain_lookup(git_tree **out, void *payload, git_repository *repo, const git_oid *id)
+{
+	(void)payload;
+	return fs_tree_lookup(out, repo, id);
+}
+
+int fs_tree_find(git_tree_entry **out, const git_tree *tree, const char *path)
+{
+	return fs_tree_find_with(out, tree, path, plain_lookup, NULL);
 }
 
 int fs_tree_find_type(git_tree_entry **out, const git_tree *tree, const char *path,

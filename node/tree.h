@@ -33,6 +33,14 @@ int fs_tree_find(git_tree_entry **out, const git_tree *tree, const char *path);
  */
 int fs_tree_lookup(git_tree **out, git_repository *repo, const git_oid *id);
 
+/* How fs_tree_find_with reads a folder: fs_tree_lookup's contract. */
+typedef int (*fs_tree_lookup_fn)(git_tree **out, void *payload, git_repository *repo,
+				 const git_oid *id);
+
+/* fs_tree_find, reading each folder on the way through `lookup`. */
+int fs_tree_find_with(git_tree_entry **out, const git_tree *tree, const char *path,
+		      fs_tree_lookup_fn lookup, void *payload);
+
 /* As fs_tree_find, for an entry of type `type` only: another is "none". */
 int fs_tree_find_type(git_tree_entry **out, const git_tree *tree, const char *path,
 		      git_object_t type);

@@ -56,6 +56,17 @@ int fs_tree_memo_lookup(git_tree **out, fs_tree_memo *m, git_repository *repo, c
 	return git_object_dup((git_object **)out, (git_object *)t);
 }
 
+static int memo_lookup(git_tree **out, void *payload, git_repository *repo, const git_oid *id)
+{
+	return fs_tree_memo_lookup(out, payload, repo, id);
+}
+
+int fs_tree_memo_find(git_tree_entry **out, fs_tree_memo *m, const git_tree *tree,
+		      const char *path)
+{
+	return fs_tree_find_with(out, tree, path, memo_lookup, m);
+}
+
 typedef struct {
 	git_repository *repo;
 	fs_tree_memo *memo;

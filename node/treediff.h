@@ -49,6 +49,10 @@ void fs_tree_memo_free(fs_tree_memo *m);
 /* The tree `id` (the caller frees it): kept from an earlier diff, or read and kept. */
 int fs_tree_memo_lookup(git_tree **out, fs_tree_memo *m, git_repository *repo, const git_oid *id);
 
+/* fs_tree_find (node/tree.h), reading its folders through `memo`. */
+int fs_tree_memo_find(git_tree_entry **out, fs_tree_memo *m, const git_tree *tree,
+		      const char *path);
+
 /* fs_tree_diff reading its folders through `memo` (may be NULL). */
 int fs_tree_diff_memo(git_repository *repo, fs_tree_memo *memo, const git_tree *old,
 		      const git_tree *new_, fs_tree_diff_cb cb, void *payload);

@@ -118,10 +118,11 @@ static int refuse_file(diff_ctx *x, const char *path, int rc)
 }
 
 /* 1 when `tree` holds `path`, 0 when not, or an error */
-static int has_path(git_tree *tree, const char *path)
+static int has_path(fs_check *c, git_tree *tree, const char *path)
 {
 	git_tree_entry *e = NULL;
-	int rc = fs_tree_find(&e, tree, path), has = e != NULL;
+	/* through the memo: the folders on the way are mostly those the diff just read */
+	int rc = fs_tree_memo_find(&e, c->memo, tree, path), has = e != NULL;
 
 	git_tree_entry_free(e);
 	return rc < 0 ? rc : has;
@@ -139,9 +140,9 @@ static int check_twin(diff_ctx *x, const char *path, int added)
 
 	if ((rc = fs_record_twin(&twin, x->city, path)) < 0)
 		return rc == FS_ENOTFOUND ? 0 : rc;
-	if ((rc = has_path(x->tree, twin.ptr)) > 0)
+	if ((rc = has_path(x->c, x->tree, twin.ptr)) > 0)
 		rc = fs_error_set(FS_EINVALID, "%s: this record is already at %s", path, twin.ptr);
-	else if (rc == 0 && added && x->old_tree && (rc = has_path(x->old_tree, twin.ptr)) > 0)
+	else if (rc == 0 && added && x->old_tree && (rc = has_path(x->c, x->old_tree, twin.ptr)) > 0)
 		rc = fs_error_set(FS_EINVALID, "%s: moved from %s (a record stays where it was "
 				  "first written)", path, twin.ptr);
 	fs_buf_dispose(&twin);
