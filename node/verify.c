@@ -13,66 +13,81 @@
 #include "util/i18n.h"
 
 /*
- * The gpgsig header's value and the bytes it signs (the commit without that
- * header), as git_commit_extract_signature gives them, but from the commit
- * already parsed: extract_signature reads the commit again, and libgit2
- * caches no commit here (fs_global_init). The commit is its raw header, the
- * blank line and its raw message, when it has a message; with none there is
- * no telling whether the blank line was there, and libgit2 reads it again.
- * *found is 0 for a commit without a signature.
+ * The value of the commit's first "gpgsig" header, unfolded, in *sig, and
+ * the bytes it signs, the commit without that header, in *data: git's
+ * payload, cut by length, so that nothing after a NUL goes unsigned (libgit2's
+ * extract_signature stops there). Only the header is searched, as git does.
+ * A commit with another gpgsig header, or a gpgsig-sha256 one, keeps it in
+ * the payload and fails, where git may accept it: the safe side.
+ */
+static int split(fs_buf *sig, fs_buf *data, int *found, const char *buf, size_t size)
+{
+	const char *end = buf + size, *line = buf, *eol;
+
+	*found = 0;
+	while (line < end && *line != '\n' &&
+	       (eol = memchr(line, '\n', (size_t)(end - line)))) {
+		if (eol - line < 7 || memcmp(line, "gpgsig ", 7) != 0) {
+			line = eol + 1;
+			continue;
+		}
+		*found = 1;
+		fs_buf_put(data, buf, (size_t)(line - buf));
+		fs_buf_put(sig, line + 7, (size_t)(eol - line - 7));
+		/* continued lines start with a space, which is not part of the value */
+		while (eol + 1 < end && eol[1] == ' ') {
+			const char *next = eol + 2, *e = memchr(next, '\n', (size_t)(end - next));
+			fs_buf_putc(sig, '\n');
+			fs_buf_put(sig, next, (size_t)((e ? e : end) - next));
+			if (!e)
+				return fs_buf_check(sig) < 0 ? FS_ENOMEM : fs_buf_check(data);
+			eol = e;
+		}
+		fs_buf_put(data, eol + 1, (size_t)(end - eol - 1));
+		break;
+	}
+	return fs_buf_check(sig) < 0 ? FS_ENOMEM : fs_buf_check(data);
+}
+
+/*
+ * split() of the commit's bytes. libgit2 caches no commit here
+ * (fs_global_init), so they are rebuilt from the parsed commit (its raw
+ * header, the blank line, its raw message) rather than read again, and
+ * trusted only when they hash back to the commit's id; otherwise (a NUL
+ * cut a part short, no blank line) the commit is read again, whole.
  */
 static int signed_parts(fs_buf *sig, fs_buf *data, int *found, git_commit *c)
 {
 	const char *head = git_commit_raw_header(c), *msg = git_commit_message_raw(c);
-	const char *line, *eol;
-	git_buf gsig = GIT_BUF_INIT, gdata = GIT_BUF_INIT;
+	fs_buf whole = FS_BUF_INIT;
+	git_odb *odb = NULL;
+	git_odb_object *raw = NULL;
 	git_oid id;
 	int rc;
 
 	*found = 0;
-	if (!head || !msg || !*msg)
-		goto reread;
-	/* every line of the raw header ends in a newline, unless a NUL cut it short */
-	for (line = head; (eol = strchr(line, '\n')); line = eol + 1) {
-		if (strncmp(line, "gpgsig ", 7) != 0)
-			continue;
-		*found = 1;
-		fs_buf_put(data, head, (size_t)(line - head));
-		fs_buf_put(sig, line + 7, (size_t)(eol - line - 7));
-		/* continued lines start with a space, which is not part of the value */
-		while (eol[1] == ' ') {
-			line = eol + 2;
-			if (!(eol = strchr(line, '\n')))
-				goto reread;
-			fs_buf_putc(sig, '\n');
-			fs_buf_put(sig, line, (size_t)(eol - line));
+	if (head && msg) {
+		fs_buf_puts(&whole, head);
+		fs_buf_putc(&whole, '\n');
+		fs_buf_puts(&whole, msg);
+		if ((rc = fs_buf_check(&whole)) < 0)
+			goto done;
+		if (git_odb_hash(&id, whole.ptr, whole.size, GIT_OBJECT_COMMIT) == 0 &&
+		    git_oid_equal(&id, git_commit_id(c))) {
+			rc = split(sig, data, found, whole.ptr, whole.size);
+			goto done;
 		}
-		fs_buf_puts(data, eol + 1);
-		break;
 	}
-	if (*line && !eol)
-		goto reread;
-	fs_buf_putc(data, '\n');
-	fs_buf_puts(data, msg);
-	return fs_buf_check(sig) < 0 ? FS_ENOMEM : fs_buf_check(data);
-reread:
-	*found = 0;
-	fs_buf_clear(sig);
-	fs_buf_clear(data);
-	git_oid_cpy(&id, git_commit_id(c));
-	rc = git_commit_extract_signature(&gsig, &gdata, git_commit_owner(c), &id, "gpgsig");
-	if (rc == 0) {
-		*found = 1;
-		fs_buf_put(sig, gsig.ptr, gsig.size);
-		fs_buf_put(data, gdata.ptr, gdata.size);
-		rc = fs_buf_check(sig) < 0 ? FS_ENOMEM : fs_buf_check(data);
-	} else if (rc == GIT_ENOTFOUND) {
-		rc = 0;
-	} else {
-		rc = fs_error_git(rc, "commit %s", git_oid_tostr_s(&id));
+	if ((rc = git_repository_odb(&odb, git_commit_owner(c))) < 0 ||
+	    (rc = git_odb_read(&raw, odb, git_commit_id(c))) < 0) {
+		rc = fs_error_git(rc, "commit %s", git_oid_tostr_s(git_commit_id(c)));
+		goto done;
 	}
-	git_buf_dispose(&gsig);
-	git_buf_dispose(&gdata);
+	rc = split(sig, data, found, git_odb_object_data(raw), git_odb_object_size(raw));
+done:
+	git_odb_object_free(raw);
+	git_odb_free(odb);
+	fs_buf_dispose(&whole);
 	return rc;
 }
 

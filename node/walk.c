@@ -62,6 +62,9 @@ int fs_line(git_oid **out, size_t *count, git_oid *at, git_repository *repo, con
 			rc = rc < 0 ? fs_error_git(rc, "commit %s", git_oid_tostr_s(&id))
 				    : fs_error_set(FS_ENOMEM, "commit %s: out of memory",
 						   git_oid_tostr_s(&id));
+			/* those two codes say merge and rewrite here, with *at set */
+			if (rc == FS_EINVALID || rc == FS_EVERIFY)
+				rc = FS_ERROR;
 			goto done;
 		}
 		if (git_commit_parentcount(commit) > 1 || git_commit_parentcount(commit) == 0) {

@@ -132,3 +132,60 @@ TEST(verify, an_unsigned_commit_is_a_problem)
 	fs_key_free(key);
 	fs_global_shutdown();
 }
+
+/*
+ * A NUL in a signed commit's bytes hides what follows it from libgit2's
+ * extract_signature: a header line or message text after one, added to a
+ * good commit, must make its signature fail, as in stock git.
+ */
+TEST(verify, bytes_after_a_nul_are_signed_too)
+{
+	static const char head[] = TREE "author " WHO "committer " WHO;
+	static const char *const tails[] = { "\nrecord\n", "\nrecord\n\0junk\n", NULL };
+	git_repository *repo = NULL;
+	git_odb *odb = NULL;
+	fs_key *key = NULL;
+	fs_buf sig = FS_BUF_INIT, raw = FS_BUF_INIT;
+	char signed_text[512];
+	git_oid id;
+
+	REQUIRE(fs_global_init() == 0);
+	REQUIRE(fs_key_generate(&key) == 0);
+	fs_verify_trust trust = { NULL, NULL, fs_key_public(key), NULL };
+	REQUIRE(git_repository_init(&repo, "r", 1) == 0);
+	REQUIRE(git_repository_odb(&odb, repo) == 0);
+	snprintf(signed_text, sizeof(signed_text), "%s\nrecord\n", head);
+	REQUIRE(fs_sshsig_sign(&sig, key, "git", signed_text, strlen(signed_text)) == 0);
+	/* 0: the good commit; 1: a NUL and junk after its message; 2: a header line "\0junk" */
+	for (int i = 0; i < 3; i++) {
+		fs_verify_result r;
+		char problem[512];
+
+		fs_buf_clear(&raw);
+		fs_buf_puts(&raw, head);
+		fs_buf_puts(&raw, "gpgsig ");
+		for (const char *p = sig.ptr; *p; p++) {
+			fs_buf_putc(&raw, *p);
+			if (*p == '\n' && p[1])
+				fs_buf_putc(&raw, ' ');
+		}
+		if (i == 2)
+			fs_buf_put(&raw, "\0junk\n", 6);
+		if (i == 1)
+			fs_buf_put(&raw, tails[1], 14);
+		else
+			fs_buf_puts(&raw, tails[0]);
+		REQUIRE(fs_buf_check(&raw) == 0);
+		REQUIRE(git_odb_write(&id, odb, raw.ptr, raw.size, GIT_OBJECT_COMMIT) == 0);
+		REQUIRE(fs_verify_commit(repo, &id, &trust, &r, problem, sizeof(problem)) == 0);
+		if (!CHECK(r.good == (i == 0)))
+			fprintf(stderr, "    shape %d: good %d (%s)\n", i, r.good,
+				r.problem ? r.problem : "");
+	}
+	fs_buf_dispose(&sig);
+	fs_buf_dispose(&raw);
+	git_odb_free(odb);
+	git_repository_free(repo);
+	fs_key_free(key);
+	fs_global_shutdown();
+}
