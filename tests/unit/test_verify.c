@@ -15,6 +15,17 @@
 #define TREE "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n"
 #define WHO "node <node@example.org> 1700000000 +0000\n"
 
+/* git's form: the armor as a "gpgsig" header, its lines continued with a space */
+static void put_gpgsig(fs_buf *raw, const fs_buf *sig)
+{
+	fs_buf_puts(raw, "gpgsig ");
+	for (const char *p = sig->ptr; *p; p++) {
+		fs_buf_putc(raw, *p);
+		if (*p == '\n' && p[1])
+			fs_buf_putc(raw, ' ');
+	}
+}
+
 /*
  * `before` + a gpgsig header signing `signed_text` + `after` as a commit of
  * `repo`, in *id. The signature is over `signed_text`, which a caller makes
@@ -28,12 +39,7 @@ static void write_commit(git_oid *id, git_repository *repo, const fs_key *key, c
 
 	REQUIRE(fs_sshsig_sign(&sig, key, "git", signed_text, signed_len) == 0);
 	fs_buf_puts(&raw, before);
-	fs_buf_puts(&raw, "gpgsig ");
-	for (const char *p = sig.ptr; *p; p++) {
-		fs_buf_putc(&raw, *p);
-		if (*p == '\n' && p[1])
-			fs_buf_putc(&raw, ' ');
-	}
+	put_gpgsig(&raw, &sig);
 	fs_buf_puts(&raw, after);
 	REQUIRE(git_repository_odb(&odb, repo) == 0);
 	REQUIRE(git_odb_write(id, odb, raw.ptr, raw.size, GIT_OBJECT_COMMIT) == 0);
@@ -163,12 +169,7 @@ TEST(verify, bytes_after_a_nul_are_signed_too)
 
 		fs_buf_clear(&raw);
 		fs_buf_puts(&raw, head);
-		fs_buf_puts(&raw, "gpgsig ");
-		for (const char *p = sig.ptr; *p; p++) {
-			fs_buf_putc(&raw, *p);
-			if (*p == '\n' && p[1])
-				fs_buf_putc(&raw, ' ');
-		}
+		put_gpgsig(&raw, &sig);
 		if (i == 2)
 			fs_buf_put(&raw, "\0junk\n", 6);
 		if (i == 1)
