@@ -64,6 +64,32 @@ static int reference_verdict(git_repository *repo, git_oid *id, const fs_key *ke
 	return good;
 }
 
+/* a repository "r", its object database and a node key, for each test */
+typedef struct {
+	git_repository *repo;
+	git_odb *odb;
+	fs_key *key;
+	fs_verify_trust trust;
+} fixture;
+
+static void setup(fixture *f)
+{
+	memset(f, 0, sizeof(*f));
+	REQUIRE(fs_global_init() == 0);
+	REQUIRE(fs_key_generate(&f->key) == 0);
+	f->trust.key = fs_key_public(f->key);
+	REQUIRE(git_repository_init(&f->repo, "r", 1) == 0);
+	REQUIRE(git_repository_odb(&f->odb, f->repo) == 0);
+}
+
+static void teardown(fixture *f)
+{
+	git_odb_free(f->odb);
+	git_repository_free(f->repo);
+	fs_key_free(f->key);
+	fs_global_shutdown();
+}
+
 typedef struct {
 	const char *name, *before, *after;
 	int sign_whole; /* 1: sign before+after, 0: other bytes */
@@ -82,17 +108,13 @@ TEST(verify, same_verdict_as_libgit2_for_every_shape_of_commit)
 		  "\ngpgsig is not here\n", 1 },
 		{ "signed over other bytes", TREE "author " WHO "committer " WHO, "\nrecord\n", 0 },
 	};
-	git_repository *repo = NULL;
-	fs_key *key = NULL;
+	fixture f;
 	char whole[2048];
 	size_t i;
 
-	REQUIRE(fs_global_init() == 0);
-	REQUIRE(fs_key_generate(&key) == 0);
-	REQUIRE(git_repository_init(&repo, "r", 1) == 0);
+	setup(&f);
 	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
 		const shape *s = &shapes[i];
-		fs_verify_trust trust = { NULL, NULL, fs_key_public(key), NULL };
 		fs_verify_result r;
 		char problem[512];
 		git_oid id;
@@ -101,42 +123,31 @@ TEST(verify, same_verdict_as_libgit2_for_every_shape_of_commit)
 		snprintf(whole, sizeof(whole), "%s%s", s->before, s->after);
 		if (!s->sign_whole)
 			whole[strlen(whole) - 2] = 'X';
-		write_commit(&id, repo, key, s->before, s->after, whole, strlen(whole));
-		want = reference_verdict(repo, &id, key);
-		REQUIRE(fs_verify_commit(repo, &id, &trust, &r, problem, sizeof(problem)) == 0);
+		write_commit(&id, f.repo, f.key, s->before, s->after, whole, strlen(whole));
+		want = reference_verdict(f.repo, &id, f.key);
+		REQUIRE(fs_verify_commit(f.repo, &id, &f.trust, &r, problem, sizeof(problem)) == 0);
 		if (!CHECK(r.good == want && want == s->sign_whole))
 			fprintf(stderr, "    %s: ours %d, libgit2 %d (%s)\n", s->name, r.good, want,
 				r.problem ? r.problem : "");
 	}
-	git_repository_free(repo);
-	fs_key_free(key);
-	fs_global_shutdown();
+	teardown(&f);
 }
 
 /* an unsigned commit is "not signed", a problem, not an error */
 TEST(verify, an_unsigned_commit_is_a_problem)
 {
 	static const char raw[] = TREE "author " WHO "committer " WHO "\nrecord\n";
-	git_repository *repo = NULL;
-	git_odb *odb = NULL;
-	fs_key *key = NULL;
+	fixture f;
 	fs_verify_result r;
 	char problem[512];
 	git_oid id;
 
-	REQUIRE(fs_global_init() == 0);
-	REQUIRE(fs_key_generate(&key) == 0);
-	fs_verify_trust trust = { NULL, NULL, fs_key_public(key), NULL };
-	REQUIRE(git_repository_init(&repo, "r", 1) == 0);
-	REQUIRE(git_repository_odb(&odb, repo) == 0);
-	REQUIRE(git_odb_write(&id, odb, raw, sizeof(raw) - 1, GIT_OBJECT_COMMIT) == 0);
-	REQUIRE(fs_verify_commit(repo, &id, &trust, &r, problem, sizeof(problem)) == 0);
+	setup(&f);
+	REQUIRE(git_odb_write(&id, f.odb, raw, sizeof(raw) - 1, GIT_OBJECT_COMMIT) == 0);
+	REQUIRE(fs_verify_commit(f.repo, &id, &f.trust, &r, problem, sizeof(problem)) == 0);
 	CHECK(!r.good && r.problem && strcmp(r.problem, "not signed") == 0);
 	CHECK(r.summary && strcmp(r.summary, "record") == 0);
-	git_odb_free(odb);
-	git_repository_free(repo);
-	fs_key_free(key);
-	fs_global_shutdown();
+	teardown(&f);
 }
 
 /*
@@ -146,47 +157,38 @@ TEST(verify, an_unsigned_commit_is_a_problem)
  */
 TEST(verify, bytes_after_a_nul_are_signed_too)
 {
-	static const char head[] = TREE "author " WHO "committer " WHO;
-	static const char *const tails[] = { "\nrecord\n", "\nrecord\n\0junk\n", NULL };
-	git_repository *repo = NULL;
-	git_odb *odb = NULL;
-	fs_key *key = NULL;
+	static const char head[] = TREE "author " WHO "committer " WHO, msg[] = "\nrecord\n";
+	/* after the signature: nothing, a header line "\0junk", or the message then "\0junk" */
+	static const struct {
+		const char *before_msg, *after_msg;
+		size_t before_len, after_len;
+	} shapes[] = { { "", "", 0, 0 }, { "\0junk\n", "", 6, 0 }, { "", "\0junk\n", 0, 6 } };
 	fs_buf sig = FS_BUF_INIT, raw = FS_BUF_INIT;
 	char signed_text[512];
+	fixture f;
 	git_oid id;
 
-	REQUIRE(fs_global_init() == 0);
-	REQUIRE(fs_key_generate(&key) == 0);
-	fs_verify_trust trust = { NULL, NULL, fs_key_public(key), NULL };
-	REQUIRE(git_repository_init(&repo, "r", 1) == 0);
-	REQUIRE(git_repository_odb(&odb, repo) == 0);
-	snprintf(signed_text, sizeof(signed_text), "%s\nrecord\n", head);
-	REQUIRE(fs_sshsig_sign(&sig, key, "git", signed_text, strlen(signed_text)) == 0);
-	/* 0: the good commit; 1: a NUL and junk after its message; 2: a header line "\0junk" */
-	for (int i = 0; i < 3; i++) {
+	setup(&f);
+	snprintf(signed_text, sizeof(signed_text), "%s%s", head, msg);
+	REQUIRE(fs_sshsig_sign(&sig, f.key, "git", signed_text, strlen(signed_text)) == 0);
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
 		fs_verify_result r;
 		char problem[512];
 
 		fs_buf_clear(&raw);
 		fs_buf_puts(&raw, head);
 		put_gpgsig(&raw, &sig);
-		if (i == 2)
-			fs_buf_put(&raw, "\0junk\n", 6);
-		if (i == 1)
-			fs_buf_put(&raw, tails[1], 14);
-		else
-			fs_buf_puts(&raw, tails[0]);
+		fs_buf_put(&raw, shapes[i].before_msg, shapes[i].before_len);
+		fs_buf_puts(&raw, msg);
+		fs_buf_put(&raw, shapes[i].after_msg, shapes[i].after_len);
 		REQUIRE(fs_buf_check(&raw) == 0);
-		REQUIRE(git_odb_write(&id, odb, raw.ptr, raw.size, GIT_OBJECT_COMMIT) == 0);
-		REQUIRE(fs_verify_commit(repo, &id, &trust, &r, problem, sizeof(problem)) == 0);
+		REQUIRE(git_odb_write(&id, f.odb, raw.ptr, raw.size, GIT_OBJECT_COMMIT) == 0);
+		REQUIRE(fs_verify_commit(f.repo, &id, &f.trust, &r, problem, sizeof(problem)) == 0);
 		if (!CHECK(r.good == (i == 0)))
-			fprintf(stderr, "    shape %d: good %d (%s)\n", i, r.good,
+			fprintf(stderr, "    shape %zu: good %d (%s)\n", i, r.good,
 				r.problem ? r.problem : "");
 	}
 	fs_buf_dispose(&sig);
 	fs_buf_dispose(&raw);
-	git_odb_free(odb);
-	git_repository_free(repo);
-	fs_key_free(key);
-	fs_global_shutdown();
+	teardown(&f);
 }
