@@ -11,6 +11,7 @@
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/workers.h"
 
 #include <sodium.h>
 
@@ -50,6 +51,9 @@ static const char help[] = N_(
 	"                      that fails either is a finding (the hub dropped data);\n"
 	"                      one well signed by another key (another hub's) is\n"
 	"                      counted apart and not judged\n"
+	"  --jobs N            processes that audit the city branches side by side,\n"
+	"                      1 to 64 (default: one per processor); the report is\n"
+	"                      the same for any N\n"
 	"  --json              {\"clean\", \"commits\", \"records\", \"cities\", \"keys\",\n"
 	"                      \"hub_key\", \"hub_key_from\", \"checkpoint\", \"receipts\",\n"
 	"                      \"findings\": [...]}\n"
@@ -211,13 +215,14 @@ static cJSON *summary_json(cli_json *j, const fs_audit_stats *st, int rc, cli_js
 static int run(const cli_command *cmd, int argc, char **argv, const cli_context *ctx)
 {
 	const char *key_arg = NULL, *where, *cp_path = NULL, *auditor_path = NULL, *cp_state = NULL,
-		   *receipts = NULL;
+		   *receipts = NULL, *jobs = NULL;
+	char *end;
 	int json = 0, nargs, rc, exit_code = 0;
 	const cli_option opts[] = { { "json", 0, NULL, &json }, { "hub-key", 0, &key_arg, NULL },
 				    { "checkpoint", 0, &cp_path, NULL },
 				    { "key", 0, &auditor_path, NULL }, { "receipts", 0, &receipts, NULL },
-				    { NULL, 0, NULL, NULL } };
-	fs_audit_opts aopts = { NULL, NULL, NULL };
+				    { "jobs", 0, &jobs, NULL }, { NULL, 0, NULL, NULL } };
+	fs_audit_opts aopts = { NULL, NULL, NULL, 0 };
 	fs_checkpoint *since = NULL;
 	fs_key *auditor = NULL;
 	unsigned char pk[FS_KEY_PUBLIC_BYTES];
@@ -236,6 +241,13 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		return cli_usage_error(cmd, "audit: --checkpoint needs the auditor's --key");
 	if (receipts && !fs_file_exists(receipts))
 		return cli_usage_error(cmd, "audit: --receipts '%s': no such folder", receipts);
+	if (jobs) {
+		long n = strtol(jobs, &end, 10);
+		if (jobs[0] < '0' || jobs[0] > '9' || *end || n < 1 || n > FS_WORKERS_MAX)
+			return cli_usage_error(cmd, "audit: --jobs '%s': expected 1 to %d", jobs,
+					       FS_WORKERS_MAX);
+		aopts.jobs = (unsigned)n;
+	}
 	where = nargs ? argv[1] : ctx->dir;
 	out.json = json;
 	if (key_arg && (rc = cli_hub_key_arg(pk, key_arg)) < 0)
@@ -333,6 +345,6 @@ done:
 
 const cli_command cli_cmd_audit = {
 	"audit", run, "audit [PATH|URL|BUNDLE] [--hub-key KEY|FILE] [--checkpoint FILE --key KEYFILE] "
-	"[--receipts DIR] [--json]",
+	"[--receipts DIR] [--jobs N] [--json]",
 	N_("Verify a hub's whole signed history (signatures, ownership, schema, merges)."), help
 };

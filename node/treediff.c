@@ -115,11 +115,17 @@ static int descend(walk *w, const git_tree_entry *a, const git_tree_entry *b, si
 static int one(walk *w, const git_tree_entry *a, const git_tree_entry *b, size_t at, int depth)
 {
 	const git_tree_entry *e = a ? a : b;
+	const char *name;
+	size_t len;
 	int rc;
 
 	if (git_tree_entry_type(e) == GIT_OBJECT_TREE)
 		return descend(w, a, b, at, depth);
-	snprintf(w->path + at, sizeof(w->path) - at, "%s", git_tree_entry_name(e));
+	name = git_tree_entry_name(e);
+	/* judged under its whole name or not at all: a cut name is another file's */
+	if (at + (len = strlen(name)) + 1 > sizeof(w->path))
+		return fs_error_set(FS_EINVALID, "%.*s%s: path too long", (int)at, w->path, name);
+	memcpy(w->path + at, name, len + 1);
 	rc = w->cb(w->path, a, b, w->payload);
 	w->path[at] = '\0';
 	return rc;

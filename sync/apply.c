@@ -114,15 +114,23 @@ int fs_hub_apply(fs_node *hub, const void *pack, size_t len, const fs_ref_update
 		goto done;
 	for (size_t i = 0; i < n; i++) {
 		const fs_ref_update *u = &updates[i];
+		unsigned long failures = fs_alloc_failures();
 		size_t commits = 0;
+		int exists;
+		/* "not found" and "no" from libgit2 1.5 may stand for a failed allocation */
 		rc = git_reference_name_to_id(&old[i], view, u->ref);
-		if (rc == GIT_ENOTFOUND) {
+		if (fs_error_git_absent(rc)) {
 			memset(&old[i], 0, sizeof(old[i]));
 		} else if (rc < 0) {
 			rc = fs_error_git(rc, "ref '%s'", u->ref);
 			goto done;
 		}
-		if (!git_odb_exists(odb, &u->new)) {
+		exists = git_odb_exists(odb, &u->new);
+		if (fs_alloc_failures() != failures) {
+			rc = fs_error_set(FS_ENOMEM, "ref '%s': out of memory", u->ref);
+			goto done;
+		}
+		if (!exists) {
 			rc = fs_error_set(FS_EREFUSED, "ref '%s': commit %s is not in the pack", u->ref,
 					  git_oid_tostr_s(&u->new));
 			goto done;

@@ -1,9 +1,11 @@
 #include "sync/audit.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <git2/sys/mempack.h>
 #include <git2/sys/odb_backend.h>
@@ -22,6 +24,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/json.h"
+#include "util/workers.h"
 #include "util/time.h"
 #include "util/i18n.h"
 
@@ -39,10 +42,51 @@ typedef struct {
 	fs_audit_stats *st;
 	fs_signers *registry; /* the registry at the tip of `hub` */
 	int stop;             /* what the callback returned, when it stopped us */
+	fs_buf *out;          /* not NULL: findings go there as bytes (a worker's), not told */
+	unsigned jobs;        /* worker processes for the cities */
+	pid_t pid;            /* the caller's process */
 } audit;
 
 static int finding(audit *a, const char *ref, const git_oid *commit, const char *path,
 		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* The finding to the caller's callback, which may stop the audit. */
+static int tell(audit *a, const fs_audit_finding *f)
+{
+	int rc;
+
+	a->st->findings++;
+	if ((rc = a->cb ? a->cb(f, a->payload) : 0) != 0)
+		a->stop = rc;
+	return rc;
+}
+
+/*
+ * A worker's reply, records one after the other: 'F', a finding (its ref,
+ * its commit, its path and problem; a string is a length and bytes), then
+ * 'S' and the counts of commits and records.
+ */
+static void put_u64(fs_buf *out, uint64_t v)
+{
+	fs_buf_put(out, &v, sizeof(v));
+}
+
+/* with its NUL: the reader takes it where it lies */
+static void put_str(fs_buf *out, const char *s)
+{
+	put_u64(out, strlen(s) + 1);
+	fs_buf_put(out, s, strlen(s) + 1);
+}
+
+static int keep(fs_buf *out, const fs_audit_finding *f)
+{
+	fs_buf_putc(out, 'F');
+	put_str(out, f->ref);
+	fs_buf_put(out, f->commit.id, GIT_OID_RAWSZ);
+	put_str(out, f->path);
+	put_str(out, f->problem);
+	return fs_buf_check(out);
+}
 
 static int finding(audit *a, const char *ref, const git_oid *commit, const char *path,
 		   const char *fmt, ...)
@@ -63,11 +107,8 @@ static int finding(audit *a, const char *ref, const git_oid *commit, const char 
 		git_oid_cpy(&f.commit, commit);
 	f.path = path ? path : "";
 	f.problem = msg.ptr;
-	a->st->findings++;
-	rc = a->cb ? a->cb(&f, a->payload) : 0;
+	rc = a->out ? keep(a->out, &f) : tell(a, &f);
 	fs_buf_dispose(&msg);
-	if (rc)
-		a->stop = rc;
 	return rc;
 }
 
@@ -498,38 +539,183 @@ done:
 	return rc;
 }
 
-static int audit_cities(audit *a)
+/* A city branch, audited by a worker process */
+typedef struct {
+	char *name; /* "cities/<id>", without the prefix */
+	git_oid tip;
+	int symbolic;
+} city_job;
+
+typedef struct {
+	audit *a;
+	const char *path; /* the repository, opened again by each worker process */
+	city_job *jobs;
+	size_t n;
+	/* the worker's own (in the caller's process too, with one job) */
+	git_repository *repo; /* a->repo in the caller's process */
+	fs_check *check;
+} city_run;
+
+static void city_run_end(void *payload)
 {
+	city_run *r = payload;
+
+	fs_check_free(r->check);
+	r->check = NULL;
+	if (r->repo != r->a->repo)
+		git_repository_free(r->repo);
+	r->repo = NULL;
+}
+
+static int audit_unified(audit *a);
+
+/* Item i: city branch i, or `unified` after them. */
+static int city_work(size_t i, fs_buf *out, void *payload)
+{
+	city_run *r = payload;
+	city_job *j = i < r->n ? &r->jobs[i] : NULL;
+	const char *city = j ? j->name + strlen("cities/") : NULL;
+	fs_audit_stats st = *r->a->st; /* where the branches are, the hub key */
+	audit a = *r->a;
+	int rc;
+
+	/* a worker process opens the repository anew: no libgit2 handle of the caller's is used after a fork */
+	if (!r->repo && getpid() == r->a->pid)
+		r->repo = r->a->repo;
+	else if (!r->repo &&
+		 (rc = git_repository_open_ext(&r->repo, r->path, GIT_REPOSITORY_OPEN_NO_SEARCH,
+					       NULL)) < 0)
+		return fs_error_git(rc, "cannot open '%s'", r->path);
+	if (!r->check && (rc = fs_check_new_with(&r->check, r->repo, r->a->registry)) < 0)
+		return rc;
+	st.commits = st.records = st.findings = 0;
+	a.repo = r->repo;
+	a.st = &st;
+	a.out = out;
+	if (!j)
+		rc = audit_unified(&a);
+	else if (j->symbolic)
+		rc = finding(&a, j->name, NULL, "", _("not a city's branch: %s"), _("a symbolic ref"));
+	else if ((rc = fs_city_id_check(city, _("city"))) == FS_EINVALID)
+		rc = finding(&a, j->name, NULL, "", _("not a city's branch: %s"),
+			     fs_error_last()->message);
+	else if (rc == 0)
+		rc = each_city_id(&a, &j->tip, city_commit,
+				  &(city_walk){ r->check, j->name, city, 0 });
+	if (rc == 0) {
+		fs_buf_putc(out, 'S');
+		put_u64(out, st.commits);
+		put_u64(out, st.records);
+	}
+	return rc;
+}
+
+typedef struct {
+	const char *at, *end;
+	int bad;
+} reader;
+
+static const void *get(reader *rd, size_t len)
+{
+	const char *p = rd->at;
+
+	if (rd->bad || (size_t)(rd->end - rd->at) < len) {
+		rd->bad = 1;
+		return NULL;
+	}
+	rd->at += len;
+	return p;
+}
+
+static uint64_t get_u64(reader *rd)
+{
+	uint64_t v = 0;
+	const void *p = get(rd, sizeof(v));
+
+	if (p)
+		memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static const char *get_str(reader *rd)
+{
+	uint64_t len = get_u64(rd);
+	const char *p = get(rd, len > SIZE_MAX ? SIZE_MAX : (size_t)len);
+
+	if (p && (len == 0 || p[len - 1] != '\0'))
+		rd->bad = 1;
+	return p && !rd->bad ? p : "";
+}
+
+/* In the caller's process, city after city in the order of the refs. */
+static int city_done(size_t i, const char *data, size_t len, void *payload)
+{
+	city_run *r = payload;
+	reader rd = { data, data + len, 0 };
+	int rc = 0;
+
+	while (rc == 0 && !rd.bad && rd.at < rd.end) {
+		const char *tag = get(&rd, 1);
+		if (*tag == 'F') {
+			fs_audit_finding f = { get_str(&rd), { { 0 } }, NULL, NULL };
+			const unsigned char *id = get(&rd, GIT_OID_RAWSZ);
+			f.path = get_str(&rd);
+			f.problem = get_str(&rd);
+			if (rd.bad)
+				break;
+			git_oid_fromraw(&f.commit, id);
+			rc = tell(r->a, &f);
+		} else if (*tag == 'S') {
+			r->a->st->commits += get_u64(&rd);
+			r->a->st->records += get_u64(&rd);
+		} else {
+			rd.bad = 1;
+		}
+	}
+	return rc ? rc : rd.bad ? fs_error_set(FS_EIO, "%s: a worker's reply is cut short",
+					       i < r->n ? r->jobs[i].name : "unified") : 0;
+}
+
+/* The city branches, each a job: collected first, in the caller's process. */
+static int city_jobs(city_run *r)
+{
+	audit *a = r->a;
 	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL;
-	fs_check *check = NULL;
 	char glob[256];
-	size_t skip = strlen(a->st->prefix);
+	size_t skip = strlen(a->st->prefix), cap = 0;
 	unsigned long failures = fs_alloc_failures();
 	int rc;
 
-	if ((rc = fs_check_new_with(&check, a->repo, a->registry)) < 0)
-		return rc;
 	snprintf(glob, sizeof(glob), "%scities/*", a->st->prefix);
 	if ((rc = git_reference_iterator_glob_new(&it, a->repo, glob)) < 0) {
 		rc = fs_error_git(rc, "cannot list the city branches");
 		goto done;
 	}
 	while ((rc = git_reference_next(&ref, it)) == 0) {
-		const char *name = git_reference_name(ref) + skip, *city = name + strlen("cities/");
 		const git_oid *tip = git_reference_target(ref);
-		a->st->cities++;
-		if (tip && (rc = fs_city_id_check(city, _("city"))) < 0 && rc != FS_EINVALID)
-			; /* out of memory: not a finding */
-		else if (!tip || rc < 0)
-			rc = finding(a, name, NULL, "", _("not a city's branch: %s"),
-				     tip ? fs_error_last()->message : _("a symbolic ref"));
-		else
-			rc = each_city_id(a, tip, city_commit, &(city_walk){ check, name, city, 0 });
+		city_job *j;
+		if (r->n == cap) {
+			city_job *v = cap > SIZE_MAX / 2 / sizeof(*v) ? NULL :
+				      fs_realloc(r->jobs, (cap ? 2 * cap : 16) * sizeof(*v));
+			if (!v) {
+				rc = fs_error_set(FS_ENOMEM, "out of memory");
+				goto done;
+			}
+			r->jobs = v;
+			cap = cap ? 2 * cap : 16;
+		}
+		j = memset(&r->jobs[r->n], 0, sizeof(*j));
+		if (!(j->name = fs_strdup(git_reference_name(ref) + skip))) {
+			rc = fs_error_set(FS_ENOMEM, "out of memory");
+			goto done;
+		}
+		r->n++;
+		j->symbolic = !tip;
+		if (tip)
+			git_oid_cpy(&j->tip, tip);
 		git_reference_free(ref);
 		ref = NULL;
-		if (rc != 0)
-			goto done;
 	}
 	rc = rc == GIT_ITEROVER ? 0 : fs_error_git(rc, "cannot list the city branches");
 	/* libgit2 leaves out the refs it failed to read, and succeeds: an audit of fewer cities */
@@ -538,7 +724,41 @@ static int audit_cities(audit *a)
 done:
 	git_reference_free(ref);
 	git_reference_iterator_free(it);
-	fs_check_free(check);
+	return rc;
+}
+
+/*
+ * The city branches, then `unified`, as a report from one process would
+ * list them; `unified` is given out first, the longest job of all.
+ */
+static int audit_cities_and_unified(audit *a)
+{
+	city_run r;
+	fs_workers_fns fns = { city_work, city_done, city_run_end, &r, NULL };
+	size_t *order = NULL;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.a = a;
+	r.path = git_repository_path(a->repo);
+	if ((rc = city_jobs(&r)) < 0)
+		goto done;
+	a->st->cities += r.n;
+	if (!(order = fs_calloc(r.n + 1, sizeof(*order)))) {
+		rc = fs_error_set(FS_ENOMEM, "out of memory");
+		goto done;
+	}
+	order[0] = r.n;
+	for (size_t i = 0; i < r.n; i++)
+		order[i + 1] = i;
+	fns.order = order;
+	rc = fs_workers_run(r.n + 1, a->jobs, &fns);
+done:
+	city_run_end(&r);
+	for (size_t i = 0; i < r.n; i++)
+		fs_free(r.jobs[i].name);
+	fs_free(r.jobs);
+	fs_free(order);
 	return rc;
 }
 
@@ -881,19 +1101,20 @@ int fs_audit_run(git_repository *repo, const fs_audit_opts *opts, fs_audit_cb cb
 {
 	const unsigned char *hub_key = opts ? opts->hub_key : NULL;
 	fs_audit_stats st;
-	audit a = { repo, cb, payload, &st, NULL, 0 };
+	audit a = { repo, cb, payload, &st, NULL, 0, NULL, opts ? opts->jobs : 0, getpid() };
 	git_oid tip;
 	int rc;
 
 	memset(&st, 0, sizeof(st));
+	if (!a.jobs)
+		a.jobs = fs_workers_cpus();
 	if (hub_key) {
 		memcpy(st.hub_key, hub_key, FS_KEY_PUBLIC_BYTES);
 		st.hub_key_given = 1;
 	}
 	if ((rc = find_prefix(&a)) < 0)
 		goto done;
-	if ((rc = audit_registry(&a)) != 0 || (rc = audit_cities(&a)) != 0 ||
-	    (rc = audit_unified(&a)) != 0)
+	if ((rc = audit_registry(&a)) != 0 || (rc = audit_cities_and_unified(&a)) != 0)
 		goto done;
 	if ((rc = ref_tip(&tip, &a, "public")) == 0)
 		rc = each_commit(&a, &tip, public_commit, NULL);

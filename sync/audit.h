@@ -57,6 +57,7 @@ typedef struct {
 	const unsigned char *hub_key; /* NULL: the one the registry's first commit names */
 	const fs_checkpoint *since;   /* NULL, or a previous audit's: no head may go back */
 	const char *receipts;         /* NULL, or a folder of a city's receipts (sync/receipt.h) */
+	unsigned jobs;                /* worker processes for the city branches; 0: one per processor */
 } fs_audit_opts;
 
 /*

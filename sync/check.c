@@ -104,6 +104,7 @@ typedef struct {
 	fs_check *c;
 	git_tree *tree, *old_tree; /* the commit's and its parent's */
 	const char *city;
+	char city_json[128], table[160]; /* the city's two files that are not records */
 	char *path; /* where a refusal names the file, when the caller wants it apart */
 	size_t path_size;
 	size_t files;
@@ -153,11 +154,10 @@ static int check_path(const char *path, const git_tree_entry *old, const git_tre
 		      void *payload)
 {
 	diff_ctx *x = payload;
+	const char *city_json = x->city_json;
 	git_blob *blob = NULL;
-	char city_json[128], table[160];
 	int rc;
 
-	snprintf(city_json, sizeof(city_json), "cities/%s/city.json", x->city);
 	if (!new_) {
 		if (strcmp(path, city_json) == 0)
 			return refuse_file(x, path, fs_error_set(FS_EREFUSED, "removes %s", path));
@@ -173,8 +173,7 @@ static int check_path(const char *path, const git_tree_entry *old, const git_tre
 	if ((rc = git_blob_lookup(&blob, x->c->repo, git_tree_entry_id(new_))) < 0)
 		return fs_error_git(rc, "%s: cannot read", path);
 	/* the one file that is not a record: a city's services table, sent up by a regional hub */
-	snprintf(table, sizeof(table), "cities/%s/" FS_UPLINK_TABLE, x->city);
-	if (strcmp(path, table) == 0)
+	if (strcmp(path, x->table) == 0)
 		rc = fs_aggregates_check_table(x->city, git_blob_rawcontent(blob),
 					       (size_t)git_blob_rawsize(blob), path);
 	else
@@ -206,9 +205,11 @@ int fs_check_content(fs_check *c, const char *city, git_commit *commit, char *pa
 {
 	git_commit *parent = NULL;
 	git_tree *old_tree = NULL, *new_tree = NULL;
-	diff_ctx x = { c, NULL, NULL, city, path, path_size, 0 };
+	diff_ctx x = { c, NULL, NULL, city, "", "", path, path_size, 0 };
 	int rc;
 
+	snprintf(x.city_json, sizeof(x.city_json), "cities/%s/city.json", city);
+	snprintf(x.table, sizeof(x.table), "cities/%s/" FS_UPLINK_TABLE, city);
 	if (path && path_size)
 		path[0] = '\0';
 	if (files)

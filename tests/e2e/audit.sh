@@ -113,13 +113,18 @@ clean_history_passes() {
 	[ -z "$(ls tmp)" ] || fail "a refused bundle left $(ls tmp)"
 }
 
-forged_signature_is_found() {
-	audited_hub
-	tip=$(g rev-parse refs/heads/cities/tunis)
-	# the tip's own signature over other bytes: a child of the tip claiming it
-	forged=$(g cat-file commit "$tip" | sed "s/^parent .*/parent $tip/" |
+# forge_tunis: ./hub's tunis branch moved on to $forged, a child of its tip
+# that carries the tip's own signature over other bytes
+forge_tunis() {
+	_tip=$(g rev-parse refs/heads/cities/tunis)
+	forged=$(g cat-file commit "$_tip" | sed "s/^parent .*/parent $_tip/" |
 		g hash-object -t commit -w --stdin)
 	g update-ref refs/heads/cities/tunis "$forged"
+}
+
+forged_signature_is_found() {
+	audited_hub
+	forge_tunis
 	run 1 "$FS" audit hub --json
 	finds cities/tunis "$forged" "bad signature"
 	[ "$(jq '.findings | length' out)" = 1 ] || { cat out; fail "one finding expected"; }
@@ -286,6 +291,39 @@ odd_entries_are_found() {
 	done
 }
 
+# findings in every city, each audited by whichever worker process is free
+same_report_for_any_number_of_processes() {
+	audited_hub
+	forge_tunis
+	qtip=$(g rev-parse refs/heads/cities/quito)
+	c=$(signed tunis "$qtip^{tree}" "$qtip" -- "signed by tunis for quito")
+	g update-ref refs/heads/cities/quito "$c"
+	g update-ref refs/heads/cities/Not_A_City "$qtip"
+	g symbolic-ref refs/heads/cities/zz refs/heads/cities/quito
+	run 1 "$FS" audit hub --json --jobs 1
+	mv out one.json
+	finds_in() { jq -e --arg r "$1" --arg t "$2" '.findings | any(.ref == $r and
+		(.problem | contains($t)))' one.json >/dev/null || { cat one.json; fail "$1: $2"; }; }
+	finds_in cities/tunis "bad signature"
+	finds_in cities/quito "not allowed for 'quito'"
+	finds_in cities/Not_A_City "not a city's branch"
+	finds_in cities/zz "a symbolic ref"
+	run 1 "$FS" audit hub --jobs 1
+	mv out one.txt
+	for jobs in 2 3 4 64; do
+		run 1 "$FS" audit hub --json --jobs "$jobs"
+		cmp -s one.json out || { diff one.json out; fail "--jobs $jobs: another report"; }
+		run 1 "$FS" audit hub --jobs "$jobs"
+		cmp -s one.txt out || { diff one.txt out; fail "--jobs $jobs: another report"; }
+	done
+	run 1 "$FS" audit hub --json
+	cmp -s one.json out || { diff one.json out; fail "the default: another report"; }
+	for bad in 0 65 -1 2x "" ' 2'; do
+		run 2 "$FS" audit hub --jobs "$bad"
+		has err "audit: --jobs '$bad': expected 1 to 64"
+	done
+}
+
 registry_tampering_is_found() {
 	audited_hub
 	h=$(g rev-parse refs/heads/hub)
@@ -393,6 +431,7 @@ t "service records in public are found" services_in_public_are_found
 t "a dropped city is found, once" dropped_city_is_found_once
 t "a record that fails its schema is found, with its path" invalid_record_is_found
 t "executables, links, submodules and deep folders are found" odd_entries_are_found
+t "the same report with one process or several, in the order of the branches" same_report_for_any_number_of_processes
 t "registry changes not signed by the hub, backdated or erasing a key are found" registry_tampering_is_found
 t "a wrong hub key is found" wrong_hub_key_is_found
 t "a checkpoint catches a rollback the history hides, and is signed by the auditor" checkpoint_catches_a_hidden_rollback

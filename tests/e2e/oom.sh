@@ -59,6 +59,13 @@ judged() {
 		# (a config snapshot, repository_alloc): what it leaves is checked, and
 		# what LeakSanitizer finds must have been allocated through libgit2
 		134 | 139) echo crash >>../libgit2.crashes; return 0 ;;
+		# the same in one of the audit's worker processes (util/workers.h)
+		5) if grep -q '^error: worker process [0-9]* was killed by signal \(6\|11\) ' ../oom.err ||
+			{ grep -q '^error: worker process [0-9]* ended with exit status 86 ' ../oom.err &&
+				libgit2_only ../oom.err; }; then
+			echo crash >>../libgit2.crashes
+			return 0
+		fi ;;
 		86) if libgit2_only ../oom.err; then
 			echo crash >>../libgit2.crashes
 			# OOM_LIBGIT2_LOG=FILE keeps these reports, to look at

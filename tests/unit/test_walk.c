@@ -1,6 +1,7 @@
 /* node/walk.c: a walk cut short by a failed allocation is an error */
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,8 +11,11 @@
 #include "node/walk.h"
 #include "tests/unit/test.h"
 #include "util/alloc.h"
+#include "util/error.h"
 
 #define LINE 40
+
+static git_oid line_ids[LINE]; /* a_line's commits, oldest first */
 
 /* LINE commits in a line in "r", the newest in *tip, the first in *root */
 static void a_line(git_oid *tip, git_oid *root)
@@ -34,6 +38,7 @@ static void a_line(git_oid *tip, git_oid *root)
 					    parent ? 1 : 0, parent) == 0);
 		if (!parent)
 			git_oid_cpy(root, tip);
+		git_oid_cpy(&line_ids[i], tip);
 		git_commit_free(parent);
 		REQUIRE(git_commit_lookup(&parent, repo, tip) == 0);
 	}
@@ -186,5 +191,140 @@ TEST(walk, a_missing_commit_descends_from_nothing)
 	CHECK(fs_descendant_of(repo, &missing, &tip) == 0);
 	CHECK(fs_descendant_of(repo, &tip, &tip) == 0); /* git's answer: not its own descendant */
 	git_repository_free(repo);
+	fs_global_shutdown();
+}
+
+/* a commit in "r" on `tree` of the commit `on`, with parents `p` (n of them) */
+static void commit_on(git_oid *out, const git_oid *on, const git_oid *const *p, size_t n)
+{
+	git_repository *repo = NULL;
+	git_signature *who = NULL;
+	git_commit *base = NULL, *parents[2] = { NULL, NULL };
+	git_tree *tree = NULL;
+
+	REQUIRE(n <= 2);
+	REQUIRE(git_repository_open(&repo, "r") == 0);
+	REQUIRE(git_signature_new(&who, "node", "node@example.org", 1700000001, 0) == 0);
+	REQUIRE(git_commit_lookup(&base, repo, on) == 0);
+	REQUIRE(git_commit_tree(&tree, base) == 0);
+	for (size_t i = 0; i < n; i++)
+		REQUIRE(git_commit_lookup(&parents[i], repo, p[i]) == 0);
+	REQUIRE(git_commit_create(out, repo, NULL, who, who, NULL, n == 2 ? "merge" : "other",
+				  tree, n, (const git_commit **)parents) == 0);
+	for (size_t i = 0; i < n; i++)
+		git_commit_free(parents[i]);
+	git_tree_free(tree);
+	git_commit_free(base);
+	git_signature_free(who);
+	git_repository_free(repo);
+}
+
+/* fs_line from `from` to `to`: its code, the ids in `ids`, their number in *n */
+static int line(git_oid **ids, size_t *n, git_oid *at, const git_oid *from, const git_oid *to)
+{
+	git_repository *repo = NULL;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	REQUIRE(git_repository_open(&repo, "r") == 0);
+	rc = fs_line(ids, n, at, repo, from, to);
+	git_repository_free(repo);
+	return rc;
+}
+
+static int same_ids(const git_oid *got, const git_oid *want, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!git_oid_equal(&got[i], &want[i]))
+			return 0;
+	return 1;
+}
+
+TEST(walk, a_line_is_its_commits_after_from_oldest_first)
+{
+	git_oid tip, root, zero, at, *ids = NULL;
+	size_t n;
+
+	REQUIRE(fs_global_init() == 0);
+	a_line(&tip, &root);
+	memset(&zero, 0, sizeof(zero));
+	CHECK_INT(line(&ids, &n, &at, NULL, &tip), 0);
+	CHECK_INT(n, LINE);
+	CHECK(n == LINE && same_ids(ids, line_ids, LINE));
+	fs_free(ids);
+	CHECK_INT(line(&ids, &n, &at, &zero, &tip), 0);
+	CHECK(n == LINE && same_ids(ids, line_ids, LINE));
+	fs_free(ids);
+	CHECK_INT(line(&ids, &n, &at, &line_ids[9], &tip), 0);
+	CHECK_INT(n, LINE - 10);
+	CHECK(n == LINE - 10 && same_ids(ids, line_ids + 10, LINE - 10));
+	fs_free(ids);
+	CHECK_INT(line(&ids, &n, &at, &line_ids[LINE - 2], &tip), 0);
+	CHECK(n == 1 && git_oid_equal(&ids[0], &tip));
+	fs_free(ids);
+	/* from the tip to itself: nothing to send */
+	CHECK_INT(line(&ids, &n, &at, &tip, &tip), 0);
+	CHECK_INT(n, 0);
+	fs_free(ids);
+	fs_global_shutdown();
+}
+
+TEST(walk, a_from_off_the_line_is_a_rewrite_named_at_the_root)
+{
+	git_oid tip, root, other, at, *ids = NULL;
+	size_t n;
+
+	REQUIRE(fs_global_init() == 0);
+	a_line(&tip, &root);
+	commit_on(&other, &tip, NULL, 0); /* another root */
+	CHECK_INT(line(&ids, &n, &at, &other, &tip), FS_EVERIFY);
+	CHECK(git_oid_equal(&at, &root));
+	fs_free(ids);
+	/* backwards: the tip is not before one of its ancestors */
+	CHECK_INT(line(&ids, &n, &at, &tip, &line_ids[5]), FS_EVERIFY);
+	CHECK(git_oid_equal(&at, &root));
+	fs_free(ids);
+	fs_global_shutdown();
+}
+
+TEST(walk, a_merge_on_the_line_is_named_and_one_before_from_is_not_walked)
+{
+	git_oid tip, root, other, merge, child, at, *ids = NULL;
+	const git_oid *two[2], *one[1];
+	size_t n;
+
+	REQUIRE(fs_global_init() == 0);
+	a_line(&tip, &root);
+	commit_on(&other, &tip, NULL, 0);
+	two[0] = &tip;
+	two[1] = &other;
+	commit_on(&merge, &tip, two, 2);
+	one[0] = &merge;
+	commit_on(&child, &tip, one, 1);
+	CHECK_INT(line(&ids, &n, &at, NULL, &merge), FS_EINVALID);
+	CHECK(git_oid_equal(&at, &merge));
+	fs_free(ids);
+	CHECK_INT(line(&ids, &n, &at, &tip, &child), FS_EINVALID);
+	CHECK(git_oid_equal(&at, &merge));
+	fs_free(ids);
+	CHECK_INT(line(&ids, &n, &at, &merge, &child), 0);
+	CHECK(n == 1 && git_oid_equal(&ids[0], &child));
+	fs_free(ids);
+	fs_global_shutdown();
+}
+
+TEST(walk, a_commit_the_repository_lacks_is_an_error_not_a_verdict)
+{
+	git_oid tip, root, missing, at, *ids = NULL;
+	size_t n;
+	int rc;
+
+	REQUIRE(fs_global_init() == 0);
+	a_line(&tip, &root);
+	REQUIRE(git_oid_fromstr(&missing, "0123456789abcdef0123456789abcdef01234567") == 0);
+	rc = line(&ids, &n, &at, NULL, &missing);
+	CHECK(rc < 0 && rc != FS_EVERIFY && rc != FS_EINVALID);
+	fs_free(ids);
 	fs_global_shutdown();
 }
