@@ -35,6 +35,9 @@
  */
 #define BACKDATE_SLACK (5 * 60)
 
+/* the branch of the unified dataset, as findings name it */
+#define UNIFIED_REF "unified"
+
 typedef struct {
 	git_repository *repo;
 	fs_audit_cb cb;
@@ -673,7 +676,7 @@ static int city_done(size_t i, const char *data, size_t len, void *payload)
 		}
 	}
 	return rc ? rc : rd.bad ? fs_error_set(FS_EIO, "%s: a worker's reply is cut short",
-					       i < r->n ? r->jobs[i].name : "unified") : 0;
+					       i < r->n ? r->jobs[i].name : UNIFIED_REF) : 0;
 }
 
 /* The city branches, each a job: collected first, in the caller's process. */
