@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "node/certs.h"
 #include "node/sshsig.h"
 #include "sync/audit.h"
 #include "sync/bundle.h"
@@ -132,7 +133,7 @@ static int clone_url(git_repository **out, char *tmp, size_t size, const char *u
 	git_clone_options opts = GIT_CLONE_OPTIONS_INIT;
 	int rc;
 
-	if ((rc = make_tmp(tmp, size)) < 0)
+	if ((rc = fs_certs_load()) < 0 || (rc = make_tmp(tmp, size)) < 0)
 		return rc;
 	opts.bare = 1;
 	opts.remote_cb = mirror_remote;

@@ -1,5 +1,6 @@
 /* fieldsync hub serve: the hub over git's smart HTTP (lighttpd + git http-backend) */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,19 +56,46 @@ static int render(fs_buf *out, const char *tpl, const char *const *kv)
 	return fs_buf_check(out);
 }
 
+/*
+ * Whether process `pid` is the lighttpd `start` ran: its command line is
+ * the one it was given. A pid file outlives its server (a crash, a power
+ * cut), and the kernel gives its pid to some other process: that one is
+ * neither "a server running already" nor to be stopped.
+ */
+static int ours(int pid, const char *conf)
+{
+	char at[64], want[4200], got[sizeof(want)];
+	int len = snprintf(want, sizeof(want), "lighttpd%c-f%c%s", 0, 0, conf);
+	ssize_t n = -1;
+	int fd;
+
+	if (len < 0 || (size_t)len + 1 >= sizeof(want))
+		return 0;
+	snprintf(at, sizeof(at), "/proc/%d/cmdline", pid);
+	if ((fd = open(at, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, got, sizeof(got));
+		close(fd);
+	}
+	return n == len + 1 && memcmp(got, want, (size_t)n) == 0;
+}
+
 static int read_pid(const char *private_dir)
 {
-	fs_buf path = FS_BUF_INIT, text = FS_BUF_INIT;
+	fs_buf path = FS_BUF_INIT, text = FS_BUF_INIT, conf = FS_BUF_INIT;
 	int pid = 0;
 
 	fs_buf_printf(&path, "%s/lighttpd.pid", private_dir);
-	if (fs_buf_check(&path) == 0 && fs_file_exists(path.ptr) &&
+	fs_buf_printf(&conf, "%s/lighttpd.conf", private_dir);
+	if (fs_buf_check(&path) == 0 && fs_buf_check(&conf) == 0 && fs_file_exists(path.ptr) &&
 	    fs_file_read(&text, path.ptr, 64, _("pid file")) == 0)
 		pid = atoi(text.ptr);
 	fs_error_clear();
+	if (pid > 1 && !ours(pid, conf.ptr))
+		pid = 0;
 	fs_buf_dispose(&path);
 	fs_buf_dispose(&text);
-	return pid > 1 && kill(pid, 0) == 0 ? pid : 0;
+	fs_buf_dispose(&conf);
+	return pid;
 }
 
 static int stop(const char *private_dir)

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "node/certs.h"
 #include "node/lock.h"
 #include "node/pack.h"
 #include "node/sshsig.h"
@@ -52,11 +53,19 @@ struct fs_node {
 
 int fs_global_init(void)
 {
+	int rc;
+
 	if (sodium_init() < 0)
 		return fs_error_set(FS_ERROR, "libsodium cannot start");
 	/* before libgit2 starts, so that what it allocates then is counted */
-	if (fs_alloc_init() < 0 || git_libgit2_init() < 0)
+	if (fs_alloc_init() < 0)
 		return fs_error_git(-1, "libgit2 cannot start");
+	/* the CA certificates wait for a connection (node/certs.h) */
+	fs_certs_defer(1);
+	rc = git_libgit2_init();
+	fs_certs_defer(0);
+	if (rc < 0)
+		return fs_error_git(rc, "libgit2 cannot start");
 	if (fs_alloc_git_errors() < 0)
 		return fs_error_prefix("libgit2 cannot start");
 	/* an acknowledged record must survive a power cut */

@@ -13,6 +13,7 @@
 #include <git2.h>
 #include <git2/sys/stream.h>
 
+#include "node/certs.h"
 #include "sync/gather.h"
 #include "util/alloc.h"
 #include "util/error.h"
@@ -187,6 +188,8 @@ int fs_net_setup(int ms)
 	reg.version = GIT_STREAM_VERSION;
 	reg.init = s_init;
 	timeout_ms = ms > 0 ? ms : FS_NET_TIMEOUT_MS;
+	if ((rc = fs_certs_load()) < 0)
+		return rc;
 	if ((rc = git_stream_register(GIT_STREAM_STANDARD, &reg)) < 0)
 		return fs_error_git(rc, "cannot set up the network");
 	return fs_gather_setup();

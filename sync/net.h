@@ -17,7 +17,8 @@
 /* The default: a link silent this long is given up on. */
 #define FS_NET_TIMEOUT_MS 30000
 
-/* Install the stream for this process, with this timeout (ms, > 0). */
+/* Install the stream for this process, with this timeout (ms, > 0), and
+ * read the CA certificates (node/certs.h). */
 int fs_net_setup(int timeout_ms);
 
 /*

@@ -9,8 +9,17 @@ BUILD=$(dirname "$FS")
 SRC=${FIELDSYNC_SRC:?FIELDSYNC_SRC must name the source tree}
 SCRIPT=$(basename "$0" .sh)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/fs-e2e-$SCRIPT-XXXXXX")
-# servers the tests started (lighttpd, sshd) go with the folder
-trap 'for p in $(cat "$TMP"/*/server.pid "$TMP"/*/ssh/sshd.pid 2>/dev/null); do kill "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
+# servers the tests started (lighttpd, sshd) go with the folder; a pid file
+# can outlive its server, and the kernel hands its pid (of 32768) to some
+# other process, another script's sshd say: only a server whose command line
+# names this folder is ours to stop
+stop_servers() {
+	for _p in $(cat "$TMP"/*/server.pid "$TMP"/*/ssh/sshd.pid 2>/dev/null); do
+		{ tr '\0' ' ' <"/proc/$_p/cmdline"; } 2>/dev/null | grep -qF "$TMP/" && kill "$_p" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap stop_servers EXIT
 # a fixed identity for stock git, and no user config leaking in
 export HOME="$TMP/home" GIT_CONFIG_NOSYSTEM=1
 mkdir -p "$HOME"

@@ -745,6 +745,58 @@ receive_check_needs_a_hook() {
 	has err "hub"
 }
 
+# Debian's libgit2 (mbedTLS) parses every CA certificate as it starts; a
+# fieldsync reads them once it is about to connect, and only then (node/certs.h).
+ca_certificates_wait_for_a_connection() {
+	_ca=/etc/ssl/certs/ca-certificates.crt
+	[ -s "$_ca" ] || fail "no $_ca"
+	ldd "$FIELDSYNC" | grep -q libmbedx509 || fail "expected Debian's libgit2, built with mbedTLS"
+	mkhub hub
+	city tunis 2
+	traced -f -e trace=openat -o list.trace "$FIELDSYNC" -C tunis list >/dev/null ||
+		fail "list under strace"
+	grep -q libgit2 list.trace || fail "strace saw nothing"
+	! grep -q "$_ca" list.trace || fail "list read the CA certificates"
+	serve hub
+	"$FIELDSYNC" -C tunis remote add hub "$(cat url)" >/dev/null
+	traced -f -e trace=openat,read,connect -o sync.trace "$FIELDSYNC" -C tunis sync >out 2>&1 ||
+		{ cat out; fail "sync under strace"; }
+	has out "synced with 'hub'"
+	# opened and read, before the first connection to the hub
+	_fd=$(sed -n "s|.*openat([^\"]*\"$_ca\".* = \([0-9]*\)\$|\1|p" sync.trace | head -n 1)
+	[ -n "$_fd" ] || { grep -n openat sync.trace | tail; fail "sync never opened $_ca"; }
+	_open=$(grep -n "\"$_ca\"" sync.trace | head -n 1 | cut -d: -f1)
+	_read=$(grep -n "read($_fd, \"-----BEGIN CERTIFICATE" sync.trace | head -n 1 | cut -d: -f1)
+	_conn=$(grep -n "connect(.*sin_port=htons($(sed 's|.*:\([0-9]*\)/.*|\1|' url))" sync.trace |
+		head -n 1 | cut -d: -f1)
+	[ -n "$_read" ] && [ -n "$_conn" ] || { grep -n "$_ca\|connect(" sync.trace; fail "no read or connect"; }
+	[ "$_open" -lt "$_read" ] && [ "$_read" -lt "$_conn" ] ||
+		fail "the certificates were not read before connecting ($_open, $_read, $_conn)"
+	"$FIELDSYNC" -C hub hub serve --stop >/dev/null
+}
+
+# After a crash or a power cut the server's pid file stays, and its pid
+# goes to another process: hub serve neither takes it for the server nor
+# stops it.
+stale_server_pid() {
+	mkhub hub
+	sleep 300 &
+	_other=$!
+	echo "$_other" >hub/fieldsync/lighttpd.pid
+	run 1 "$FS" -C hub hub serve --stop
+	has err "no server is running"
+	kill -0 "$_other" || fail "hub serve --stop killed another process"
+	serve hub
+	[ "$(cat server.pid)" != "$_other" ] || fail "the old pid"
+	curl -sf "$(cat url)/info/refs?service=git-upload-pack" >/dev/null || fail "not serving"
+	run 3 "$FS" -C hub hub serve --listen 127.0.0.1:1
+	has err "running already"
+	run 0 "$FS" -C hub hub serve --stop
+	kill -0 "$(cat server.pid)" 2>/dev/null && fail "the server still runs"
+	kill -0 "$_other" || fail "hub serve --stop killed another process"
+	kill "$_other"
+}
+
 t "hub init makes a hub" hub_init_makes_a_hub
 t "enroll, rotate, revoke: signed changes of hub/signers" enroll_rotate_revoke
 t "sync over file:// and HTTP" sync_file_and_http
@@ -762,4 +814,6 @@ t "sync over ssh: the node's key logs in, the host key is pinned" sync_over_ssh
 t "ssh: another host key or an unknown node key is refused, never retried" ssh_refusals
 t "ssh host keys: bad input changes nothing" ssh_remote_bad_input
 t "receive-check outside a hook" receive_check_needs_a_hook
+t "the CA certificates are read before connecting, and only then" ca_certificates_wait_for_a_connection
+t "hub serve: a stale pid file is neither a server nor stopped" stale_server_pid
 t "records of layout 1 stay where they are, and hubs take them" layout_1_records
