@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "node/odb.h"
 #include "node/walk.h"
 #include "sync/apply.h"
 #include "sync/bundle.h"
@@ -102,8 +103,16 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	for (size_t i = 0; i < fs_bundle_prerequisite_count(b); i++) {
 		const git_oid *id = fs_bundle_prerequisite(b, i);
 		git_odb *odb = NULL;
-		int has = git_repository_odb(&odb, fs_node_repo(hub)) == 0 && git_odb_exists(odb, id);
+		int has = git_repository_odb(&odb, fs_node_repo(hub));
+		if (has < 0)
+			has = fs_error_git(has, "hub '%s': cannot read its objects", fs_node_dir(hub));
+		else
+			has = fs_odb_has(odb, id);
 		git_odb_free(odb);
+		if (has < 0) {
+			rc = has;
+			goto done;
+		}
 		if (!has) {
 			rc = fs_error_set(FS_EREFUSED, "bundle '%s': it continues from commit %s, which "
 					  "the hub does not have; import the bundle before it first",

@@ -38,8 +38,27 @@ int fs_kind_parse(fs_kind *out, const char *name)
 	return 0;
 }
 
+/* "cities/CITY/FOLDER/DIRS/ID.json", without printf: an audit makes two a record */
+static int put_path(fs_buf *out, const char *city, fs_kind kind, const char *dirs, size_t n,
+		    const char *id)
+{
+	fs_buf_puts(out, "cities/");
+	fs_buf_puts(out, city);
+	fs_buf_putc(out, '/');
+	fs_buf_puts(out, fs_kind_folder(kind));
+	fs_buf_putc(out, '/');
+	fs_buf_put(out, dirs, n);
+	fs_buf_putc(out, '/');
+	fs_buf_puts(out, id);
+	fs_buf_puts(out, ".json");
+	return fs_buf_check(out);
+}
+
 int fs_record_path(fs_buf *out, const char *city, fs_kind kind, const char *id)
 {
+	static const unsigned char digit[] = { 3, 4, 5, 6, 7, 9, 10, 11 };
+	char dirs[3 + 2 * sizeof(digit)];
+	size_t n = 3;
 	int rc;
 
 	/* the folders are the id's own characters */
@@ -50,22 +69,31 @@ int fs_record_path(fs_buf *out, const char *city, fs_kind kind, const char *id)
 	 * never rewrites a folder once its time is past, where folders from a hash
 	 * made every new record four new trees, however many came at once
 	 * (docs/node.md, "Layout in the tree"; docs/benchmarks.md). */
-	return fs_buf_printf(out, "cities/%s/%s/%.3s/%c/%c/%c/%c/%c/%c/%c/%c/%s.json", city,
-			     fs_kind_folder(kind), id, id[3], id[4], id[5], id[6], id[7], id[9],
-			     id[10], id[11], id);
+	memcpy(dirs, id, 3);
+	for (size_t i = 0; i < sizeof(digit); i++) {
+		dirs[n++] = '/';
+		dirs[n++] = id[digit[i]];
+	}
+	return put_path(out, city, kind, dirs, n, id);
 }
 
 int fs_record_path_v1(fs_buf *out, const char *city, fs_kind kind, const char *id)
 {
+	static const char hex[] = "0123456789abcdef";
 	unsigned char h[crypto_generichash_BYTES_MIN];
+	char dirs[7];
 	int rc;
 
 	if ((rc = fs_id_check(id)) < 0)
 		return rc;
 
 	crypto_generichash(h, sizeof(h), (const unsigned char *)id, strlen(id), NULL, 0);
-	return fs_buf_printf(out, "cities/%s/%s/%x/%x/%x/%x/%s.json", city, fs_kind_folder(kind),
-			     h[0] >> 4, h[0] & 15, h[1] >> 4, h[1] & 15, id);
+	dirs[0] = hex[h[0] >> 4];
+	dirs[2] = hex[h[0] & 15];
+	dirs[4] = hex[h[1] >> 4];
+	dirs[6] = hex[h[1] & 15];
+	dirs[1] = dirs[3] = dirs[5] = '/';
+	return put_path(out, city, kind, dirs, sizeof(dirs), id);
 }
 
 /* ---- preparing input ------------------------------------------------------ */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/odb.h"
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/i18n.h"
@@ -235,7 +236,9 @@ int fs_bundle_unpack(git_repository **out, const fs_bundle *b, const char *dir,
 	for (size_t i = 0; i < b->nrefs; i++) {
 		if (strncmp(b->refs[i].ref, "refs/", 5) != 0)
 			continue; /* HEAD: a mirror has its own */
-		if (!git_odb_exists(odb, &b->refs[i].new)) {
+		if ((rc = fs_odb_has(odb, &b->refs[i].new)) < 0)
+			goto done;
+		if (!rc) {
 			rc = fs_error_set(FS_EINVALID, "bundle '%s': incomplete: %s names %s, which "
 					  "it does not carry", name, b->refs[i].ref,
 					  git_oid_tostr_s(&b->refs[i].new));

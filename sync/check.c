@@ -256,6 +256,12 @@ done:
 	return rc;
 }
 
+void fs_check_knows(fs_check *c, const git_oid *commit, const git_oid *tree)
+{
+	git_oid_cpy(&c->last, commit);
+	git_oid_cpy(&c->last_tree, tree);
+}
+
 int fs_check_commit(fs_check *c, const char *city, git_commit *commit, char *path,
 		    size_t path_size, size_t *files)
 {

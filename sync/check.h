@@ -65,4 +65,12 @@ int fs_check_signature(fs_check *c, const char *city, git_commit *commit);
 int fs_check_content(fs_check *c, const char *city, git_commit *commit, char *path,
 		     size_t path_size, size_t *files);
 
+/*
+ * The tree of `commit` is `tree`. fs_check_content takes the parent's tree
+ * id from the commit it checked last; a walk that goes newest first reads
+ * the parent after the child, and says so here before it judges the child,
+ * so that the parent is not read again.
+ */
+void fs_check_knows(fs_check *c, const git_oid *commit, const git_oid *tree);
+
 #endif

@@ -212,6 +212,24 @@ static unsigned start(worker *w, unsigned jobs, const fs_workers_fns *fns)
 	return started;
 }
 
+/* Each item once: a duplicate would leave another never given out, and the run waiting on it. */
+static int check_order(size_t n, const size_t *order)
+{
+	unsigned char *seen;
+	int rc = 0;
+
+	if (!order || !n)
+		return 0;
+	if (!(seen = fs_calloc(n, 1)))
+		return fs_error_set(FS_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (order[i] >= n || seen[order[i]]++)
+			rc = fs_error_set(FS_EUSAGE, "the order of the items is not one of 0 to %zu, "
+					  "each once (%zu at %zu)", n - 1, order[i], i);
+	fs_free(seen);
+	return rc;
+}
+
 int fs_workers_run(size_t n, unsigned jobs, const fs_workers_fns *fns)
 {
 	worker w[FS_WORKERS_MAX];
@@ -221,6 +239,8 @@ int fs_workers_run(size_t n, unsigned jobs, const fs_workers_fns *fns)
 	size_t next = 0, handed = 0;
 	int rc = 0, status;
 
+	if ((rc = check_order(n, fns->order)) < 0)
+		return rc;
 	if (jobs > FS_WORKERS_MAX)
 		jobs = FS_WORKERS_MAX;
 	if (jobs > n)
@@ -246,10 +266,6 @@ int fs_workers_run(size_t n, unsigned jobs, const fs_workers_fns *fns)
 				continue;
 			if (!w[k].busy && next < n) {
 				uint64_t item = fns->order ? fns->order[next] : next;
-				if (item >= n) {
-					rc = fs_error_set(FS_EUSAGE, "item %zu given out of %zu", (size_t)item, n);
-					goto done;
-				}
 				if (send_full(w[k].fd, &item, sizeof(item)) < 0) {
 					rc = lost(&w[k]);
 					goto done;

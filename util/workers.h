@@ -51,8 +51,9 @@ typedef struct {
 	void *payload;
 	/*
 	 * NULL, or the order in which the items are given out (a permutation
-	 * of 0..n-1): the longest first, so that it does not end alone. They
-	 * are handed to `done` in their own order all the same.
+	 * of 0..n-1, else FS_EUSAGE before any work): the longest first, so
+	 * that it does not end alone. They are handed to `done` in their own
+	 * order all the same.
 	 */
 	const size_t *order;
 } fs_workers_fns;

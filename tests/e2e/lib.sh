@@ -8,7 +8,8 @@ FS=${FIELDSYNC:?FIELDSYNC must name the fieldsync binary}
 BUILD=$(dirname "$FS")
 SRC=${FIELDSYNC_SRC:?FIELDSYNC_SRC must name the source tree}
 SCRIPT=$(basename "$0" .sh)
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/fs-e2e-$SCRIPT-XXXXXX")
+# by its real path, as fieldsync names the hubs under it (stop_servers)
+TMP=$(cd "$(mktemp -d "${TMPDIR:-/tmp}/fs-e2e-$SCRIPT-XXXXXX")" && pwd -P)
 # servers the tests started (lighttpd, sshd) go with the folder; a pid file
 # can outlive its server, and the kernel hands its pid (of 32768) to some
 # other process, another script's sshd say: only a server whose command line

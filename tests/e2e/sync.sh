@@ -434,7 +434,8 @@ while time.time() < end:
 proxy() {
 	_pf=$1
 	shift
-	"$BUILD/tests/linkproxy" "$_pf" "$@" &
+	# the port file by its full path: the command line names the test's folder (lib.sh stop_servers)
+	"$BUILD/tests/linkproxy" "$PWD/$_pf" "$@" &
 	echo $! >>"$PWD/server.pid"
 	for _i in $(seq 50); do [ -s "$_pf" ] && return 0; sleep 0.1; done
 	fail "the proxy did not start"
@@ -797,6 +798,46 @@ stale_server_pid() {
 	kill "$_other"
 }
 
+# https://: the certificates fs_certs_load reads are the ones libgit2 trusts.
+# In a mount namespace of its own, the test puts a CA it made in place of
+# the system's file: a server that CA signed gets through TLS (to an answer
+# that is not git's), a server it did not sign is refused for its certificate.
+https_trusts_the_system_certificates() {
+	_ca=/etc/ssl/certs/ca-certificates.crt
+	_ec="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2"
+	# no subjectAltName: mbedTLS 2.28 matches an IP address against the CN only
+	# shellcheck disable=SC2086
+	{
+		openssl req -x509 $_ec -subj /CN=fieldsync-test-ca -keyout ca.key -out ca.crt &&
+			openssl req $_ec -subj /CN=127.0.0.1 -keyout srv.key -out srv.csr &&
+			openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+				-out srv.crt &&
+			openssl req -x509 $_ec -subj /CN=127.0.0.1 -keyout other.key -out other.crt
+	} 2>openssl.err || { cat openssl.err; fail "openssl"; }
+	mkhub hub
+	NOENROLL=1 city tunis 1
+	for _which in srv other; do
+		_port=$(shuf -i 20000-60000 -n 1)
+		openssl s_server -quiet -www -accept "127.0.0.1:$_port" -cert "$PWD/$_which.crt" \
+			-key "$PWD/$_which.key" >/dev/null 2>&1 &
+		echo $! >>server.pid
+		for _i in $(seq 50); do
+			curl -sk "https://127.0.0.1:$_port/" >/dev/null 2>&1 && break
+			sleep 0.1
+		done
+		"$FIELDSYNC" -C tunis remote add "$_which" "https://127.0.0.1:$_port/hub" >/dev/null
+		unshare -m sh -c "mount --bind '$PWD/ca.crt' '$_ca' &&
+			exec '$FIELDSYNC' -C tunis sync $_which --retries 0" >$_which.out 2>&1 &&
+			fail "synced to openssl"
+		if [ "$_which" = srv ]; then
+			hasnt srv.out "certificate"
+			has srv.out "content-type"
+		else
+			has other.out "certificate"
+		fi
+	done
+}
+
 t "hub init makes a hub" hub_init_makes_a_hub
 t "enroll, rotate, revoke: signed changes of hub/signers" enroll_rotate_revoke
 t "sync over file:// and HTTP" sync_file_and_http
@@ -816,4 +857,5 @@ t "ssh host keys: bad input changes nothing" ssh_remote_bad_input
 t "receive-check outside a hook" receive_check_needs_a_hook
 t "the CA certificates are read before connecting, and only then" ca_certificates_wait_for_a_connection
 t "hub serve: a stale pid file is neither a server nor stopped" stale_server_pid
+t "https: a hub the system's CAs vouch for gets through TLS, another is refused" https_trusts_the_system_certificates
 t "records of layout 1 stay where they are, and hubs take them" layout_1_records

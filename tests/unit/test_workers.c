@@ -143,3 +143,60 @@ TEST(workers, a_failed_allocation_in_a_work_that_succeeds_is_out_of_memory)
 	CHECK_INT(fs_workers_run(3, 2, &fns), FS_ENOMEM);
 	CHECK_INT(fs_workers_run(3, 1, &fns), FS_ENOMEM);
 }
+
+/* `end` in each worker: leaves a file named after its process */
+static void end_mark(void *payload)
+{
+	char name[64];
+	FILE *f;
+
+	(void)payload;
+	snprintf(name, sizeof(name), "end.%ld", (long)getpid());
+	if ((f = fopen(name, "w")))
+		fclose(f);
+}
+
+TEST(workers, the_order_given_out_changes_nothing_handed_back_and_each_worker_ends)
+{
+	size_t backwards[ITEMS];
+	run r = fresh();
+	fs_workers_fns fns = { work, done, end_mark, &r, backwards };
+	char name[64];
+	size_t ends = 0;
+
+	for (size_t i = 0; i < ITEMS; i++)
+		backwards[i] = ITEMS - 1 - i;
+	CHECK_INT(fs_workers_run(ITEMS, 3, &fns), 0);
+	CHECK_INT(r.seen, ITEMS);
+	for (size_t i = 0; i < r.seen; i++)
+		CHECK_INT(r.order[i], i);
+	/* every worker that worked ran `end`, and only workers did */
+	for (size_t i = 0; i < ITEMS; i++) {
+		int again = 0;
+		for (size_t k = 0; k < i; k++)
+			again |= r.pids[k] == r.pids[i];
+		snprintf(name, sizeof(name), "end.%ld", (long)r.pids[i]);
+		if (!again)
+			ends += CHECK(access(name, F_OK) == 0);
+	}
+	CHECK(ends >= 1 && ends <= 3);
+	snprintf(name, sizeof(name), "end.%ld", (long)getpid());
+	CHECK(access(name, F_OK) != 0);
+}
+
+TEST(workers, an_order_that_is_not_a_permutation_is_refused_before_any_work)
+{
+	size_t twice[ITEMS], out_of_range[ITEMS];
+	run r = fresh();
+	fs_workers_fns fns = { work, done, NULL, &r, twice };
+
+	for (size_t i = 0; i < ITEMS; i++)
+		twice[i] = out_of_range[i] = i;
+	twice[5] = 4;
+	CHECK_INT(fs_workers_run(ITEMS, 3, &fns), FS_EUSAGE);
+	CHECK(strstr(fs_error_last()->message, "(4 at 5)") != NULL);
+	out_of_range[0] = ITEMS;
+	fns.order = out_of_range;
+	CHECK_INT(fs_workers_run(ITEMS, 3, &fns), FS_EUSAGE);
+	CHECK_INT(r.seen, 0);
+}
