@@ -63,6 +63,14 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
+ * A whole number given to an option, from min to max: digits and nothing
+ * else (no sign, no space, nothing after them), so that every option reads
+ * numbers alike. 0, or -1 when `s` is not one (the caller says what it
+ * expected).
+ */
+int cli_number(long long *out, const char *s, long long min, long long max);
+
+/*
  * Report the last fieldsync error on stderr ("error: " before each line) and,
  * with json set, as {"error": {...}} on stdout. Returns the exit code for `code`.
  */

@@ -217,7 +217,6 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 {
 	const char *key_arg = NULL, *where, *cp_path = NULL, *auditor_path = NULL, *cp_state = NULL,
 		   *receipts = NULL, *jobs = NULL;
-	char *end;
 	int json = 0, nargs, rc, exit_code = 0;
 	const cli_option opts[] = { { "json", 0, NULL, &json }, { "hub-key", 0, &key_arg, NULL },
 				    { "checkpoint", 0, &cp_path, NULL },
@@ -243,8 +242,8 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	if (receipts && !fs_file_exists(receipts))
 		return cli_usage_error(cmd, "audit: --receipts '%s': no such folder", receipts);
 	if (jobs) {
-		long n = strtol(jobs, &end, 10);
-		if (jobs[0] < '0' || jobs[0] > '9' || *end || n < 1 || n > FS_WORKERS_MAX)
+		long long n;
+		if (cli_number(&n, jobs, 1, FS_WORKERS_MAX) < 0)
 			return cli_usage_error(cmd, "audit: --jobs '%s': expected 1 to %d", jobs,
 					       FS_WORKERS_MAX);
 		aopts.jobs = (unsigned)n;

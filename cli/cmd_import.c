@@ -105,7 +105,6 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	progress_state ps = { fs_time_now() };
 	fs_node *node = NULL;
 	fs_kind kind;
-	char *end;
 
 	if ((rc = cli_parse(cmd, argc, argv, opts, &nargs)) != 0)
 		return rc == CLI_HELP ? 0 : rc;
@@ -120,8 +119,8 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	if (from && kind != FS_KIND_SERVICE)
 		return cli_usage_error(cmd, "import: --from reads service records only");
 	if (batch) {
-		long b = strtol(batch, &end, 10);
-		if (*end || b < 1 || b > FS_IMPORT_BATCH_MAX)
+		long long b;
+		if (cli_number(&b, batch, 1, FS_IMPORT_BATCH_MAX) < 0)
 			return cli_usage_error(cmd, "import: --batch '%s': expected 1 to %d", batch,
 					       FS_IMPORT_BATCH_MAX);
 		io.batch = (size_t)b;

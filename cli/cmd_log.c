@@ -1,4 +1,6 @@
 /* fieldsync log: the history of the node, or of one record */
+#include <limits.h>
+
 #include "cli/cli.h"
 #include "node/history.h"
 #include "node/id.h"
@@ -53,14 +55,13 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 				    { NULL, 0, NULL, NULL } };
 	log_state st = { 0, 0 };
 	fs_node *node = NULL;
-	long n = 0;
-	char *end;
+	long long n = 0;
 
 	if ((rc = cli_parse(cmd, argc, argv, opts, &nargs)) != 0)
 		return rc == CLI_HELP ? 0 : rc;
 	if (nargs > 1)
 		return cli_usage_error(cmd, "log: expected at most one record id");
-	if (max && ((n = strtol(max, &end, 10)) <= 0 || *end))
+	if (max && cli_number(&n, max, 1, LLONG_MAX) < 0)
 		return cli_usage_error(cmd, "log: -n '%s': expected a positive number", max);
 	st.json = json;
 	if (nargs == 1 && (rc = fs_id_check(argv[1])) < 0)

@@ -314,9 +314,8 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 	if (nargs > 1)
 		return cli_usage_error(cmd, "sync: too many arguments");
 	if (batch) {
-		char *end;
-		long long b = strtoll(batch, &end, 10);
-		if (*end || b < 1024 || b > (1LL << 32))
+		long long b;
+		if (cli_number(&b, batch, 1024, 1LL << 32) < 0)
 			return cli_usage_error(cmd, "sync: --batch-bytes '%s': expected a number of "
 					       "bytes from 1024", batch);
 		so.batch_bytes = (size_t)b;
@@ -329,9 +328,8 @@ static int run(const cli_command *cmd, int argc, char **argv, const cli_context 
 		so.timeout_ms = (int)t;
 	}
 	if (retries) {
-		char *end;
-		long r = strtol(retries, &end, 10);
-		if (*end || r < 0 || r > 1000)
+		long long r;
+		if (cli_number(&r, retries, 0, 1000) < 0)
 			return cli_usage_error(cmd, "sync: --retries '%s': expected 0 to 1000", retries);
 		so.retries = (int)r;
 	}

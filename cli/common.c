@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -27,6 +28,23 @@ void cli_print_help(const cli_command *cmd, FILE *out)
 	fprintf(out, _("usage: fieldsync %s\n\n%s\n"), cmd->usage, _(cmd->summary));
 	if (cmd->help && *cmd->help)
 		fprintf(out, "\n%s", _(cmd->help));
+}
+
+int cli_number(long long *out, const char *s, long long min, long long max)
+{
+	long long n = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || n > (LLONG_MAX - 9) / 10)
+			return -1;
+		n = n * 10 + (*s - '0');
+	}
+	if (n < min || n > max)
+		return -1;
+	*out = n;
+	return 0;
 }
 
 int cli_usage_error(const cli_command *cmd, const char *fmt, ...)

@@ -206,6 +206,23 @@ unknown_commands_and_options() {
 	refuse 2 "option '--json' takes no value" "$FS" -C n list --json=yes
 }
 
+# Every option that takes a whole number reads it alike: digits only, in range
+numbers_are_digits_only() {
+	node_with_a_record
+	action_json >f.ndjson
+	"$FS" -C n remote add hub "file://$PWD/nowhere" >/dev/null
+	for bad in "" " 5" "5 " "+5" "-5" "5x" "0x10" "99999999999999999999999"; do
+		refuse 2 "--batch '$bad': expected 1 to" "$FS" -C n import action f.ndjson --batch "$bad"
+		refuse 2 "-n '$bad': expected a positive number" "$FS" -C n log -n "$bad"
+		refuse 2 "--retries '$bad': expected 0 to 1000" "$FS" -C n sync --retries "$bad"
+		refuse 2 "--batch-bytes '$bad': expected a number" "$FS" -C n sync --batch-bytes "$bad"
+		refuse 2 "--jobs '$bad': expected 1 to 64" "$FS" -C n audit --jobs "$bad"
+	done
+	# the edges are taken
+	run 0 "$FS" -C n log -n 1
+	run 0 "$FS" -C n import action f.ndjson --batch 10000
+}
+
 bad_import_writes_nothing() {
 	node_with_a_record
 	{
@@ -239,3 +256,4 @@ t "a passphrase-protected key" passphrase_protected_key
 t "a node that was never initialised" never_initialised
 t "unknown commands and options" unknown_commands_and_options
 t "a bad import writes nothing" bad_import_writes_nothing
+t "whole numbers are digits only, for every option" numbers_are_digits_only
