@@ -46,22 +46,6 @@ stale_hub_locks_do_not_block() {
 	whole hub
 }
 
-# hook_run STAGE SYS N: in a fresh ./w, the hub's hook STAGE (receive-check,
-# post-receive or merge) runs under strace, killed at its call N of SYS (0:
-# its calls logged to ./count), while the node syncs over HTTP: its exit
-# status in ./rc, its output in ./fault.out and ./fault.err
-hook_run() {
-	rm -rf w && cp -a tpl w
-	if [ "$3" = 0 ]; then _how="-o $PWD/count"; else _how="-o /dev/null -e inject=$2:signal=SIGKILL:when=$3"; fi
-	# the web server passes no environment on; LeakSanitizer cannot run under ptrace
-	sed -i "s|'\([^']*\)' hub $1|env ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=$2 $_how '\1' hub $1|" \
-		w/hub/hooks/pre-receive w/hub/hooks/post-receive
-	set +e
-	(cd w && "$FS" -C tunis sync >../fault.out 2>../fault.err)
-	echo $? >rc
-	set -e
-}
-
 # after a kill on the hub's side: both sides whole, a sync reported done is
 # on the hub, the next sync and merge need no repair, the hub audits
 hook_checks() {
@@ -84,24 +68,9 @@ hook_checks() {
 # or moves a file into place (the merge; the hub merge test above kills one at
 # every call). git's own receive-pack is git's business.
 hub_hooks_killed() {
-	mkdir w
-	(cd w && mkhub hub && git --git-dir=hub config fieldsync.mergeOnReceive true && city tunis 5)
-	mv w tpl
-	cp -a tpl w
-	# serves ./w/hub, so every fresh copy of the template at ./w
-	serve w/hub
-	"$FS" -C tpl/tunis remote add hub "$(cat url)" --hub-key tpl/hub/fieldsync/key.pub >/dev/null
+	hooks_template
 	for stage in receive-check:write post-receive:write merge:rename merge:link; do
-		hook_run "${stage%:*}" "${stage#*:}" 0
-		calls=$(grep -c "${stage#*:}(" count || true)
-		[ "$calls" -ge 1 ] || fail "no ${stage#*:} call in the hub's ${stage%:*}"
-		i=1
-		while [ "$i" -le "$calls" ]; do
-			hook_run "${stage%:*}" "${stage#*:}" "$i"
-			check_w hook_checks "after a kill of the hub's ${stage%:*} at ${stage#*:} #$i of $calls"
-			i=$((i + 1))
-		done
-		echo "killed the hub's ${stage%:*} at each of its $calls ${stage#*:} calls"
+		hook_each "${stage%:*}" "${stage#*:}" signal=SIGKILL hook_checks
 	done
 	kill "$(cat server.pid)"
 }

@@ -250,6 +250,51 @@ no_leftovers() {
 	[ ! -s leftovers ] || { cat leftovers; fail "left behind"; }
 }
 
+# ---- the hub's side of an HTTP sync, under strace (crash.sh, iofaults.sh) ----
+
+# ./tpl: a hub that merges on receive and tunis with 5 records, its remote
+# the hub served at ./w/hub: every fresh copy of the template at ./w
+hooks_template() {
+	mkdir w
+	(cd w && mkhub hub && git --git-dir=hub config fieldsync.mergeOnReceive true && city tunis 5)
+	mv w tpl
+	cp -a tpl w
+	serve w/hub
+	"$FS" -C tpl/tunis remote add hub "$(cat url)" --hub-key tpl/hub/fieldsync/key.pub >/dev/null
+}
+
+# hook_run STAGE SYS N ACTION: in a fresh ./w, the hub's hook STAGE
+# (receive-check, post-receive or merge) runs under strace, which injects
+# ACTION (signal=SIGKILL, error=ENOSPC) at its call N of SYS (0: its calls
+# logged to ./count), while the node syncs over HTTP: its exit status in
+# ./rc, its output in ./fault.out and ./fault.err
+hook_run() {
+	rm -rf w && cp -a tpl w
+	if [ "$3" = 0 ]; then _how="-o $PWD/count"; else _how="-o /dev/null -e inject=$2:$4:when=$3"; fi
+	# the web server passes no environment on; LeakSanitizer cannot run under ptrace
+	sed -i "s|'\([^']*\)' hub $1|env ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=$2 $_how '\1' hub $1|" \
+		w/hub/hooks/pre-receive w/hub/hooks/post-receive
+	set +e
+	(cd w && "$FS" -C tunis sync >../fault.out 2>../fault.err)
+	echo $? >rc
+	set -e
+}
+
+# hook_each STAGE SYS ACTION CHECK: ACTION at each call of SYS the hook
+# STAGE makes, CHECK (run in ./w) after each
+hook_each() {
+	hook_run "$1" "$2" 0 "$3"
+	_calls=$(grep -c "$2(" count || true)
+	[ "$_calls" -ge 1 ] || fail "no $2 call in the hub's $1"
+	_n=1
+	while [ "$_n" -le "$_calls" ]; do
+		hook_run "$1" "$2" "$_n" "$3"
+		check_w "$4" "after $3 in the hub's $1 at $2 #$_n of $_calls"
+		_n=$((_n + 1))
+	done
+	echo "$3 in the hub's $1 at each of its $_calls $2 calls"
+}
+
 # ---- hubs ----
 
 hub_refs() {
