@@ -46,23 +46,6 @@ stale_hub_locks_do_not_block() {
 	whole hub
 }
 
-# after a kill on the hub's side: both sides whole, a sync reported done is
-# on the hub, the next sync and merge need no repair, the hub audits
-hook_checks() {
-	cp ../tpl/hub/hooks/pre-receive ../tpl/hub/hooks/post-receive hub/hooks/
-	whole tunis/.git hub
-	synced && landed=yes || landed=no
-	acked "$landed"
-	# done, with the hub's receipt or a word that there is none
-	[ "$(cat ../rc)" != 0 ] || grep -q "receipt is kept" ../fault.out ||
-		grep -q "gave no receipt" ../fault.err || fail "synced without a receipt, silently"
-	"$FS" -C tunis sync >/dev/null
-	synced || fail "not synced after: sync"
-	"$FS" -C hub hub merge >/dev/null
-	"$FS" audit hub >/dev/null
-	no_leftovers tunis hub
-}
-
 # The hub's side of a sync over HTTP: its pre-receive check, its receipt and
 # merge --on-receive killed at each call that writes (the check, the receipt)
 # or moves a file into place (the merge; the hub merge test above kills one at

@@ -54,31 +54,6 @@ faults_in_add() {
 	fault_all tpl add_checks "$FS" -C n add action f
 }
 
-# after a disk fault on the hub's side: both sides whole; a sync reported
-# done is on the hub, with its receipt or a word that there is none; one
-# that failed says what the hub's disk said; the next sync and merge need no
-# repair, and the hub audits
-hub_fault_checks() {
-	cp ../tpl/hub/hooks/pre-receive ../tpl/hub/hooks/post-receive hub/hooks/
-	whole tunis/.git hub
-	synced && landed=yes || landed=no
-	_rc=$(cat ../rc)
-	if [ "$_rc" = 0 ]; then
-		[ "$landed" = yes ] || fail "exit 0, but the push is not on the hub"
-		grep -q "receipt is kept" ../fault.out || grep -q "gave no receipt" ../fault.err ||
-			fail "synced without a receipt, silently"
-	else
-		grep -q '^error: ' ../fault.err || { cat ../fault.err; fail "exit $_rc without an error line"; }
-		grep -q "No space left on device\|Input/output error" ../fault.err ||
-			{ cat ../fault.err; fail "the hub's disk fault is not named"; }
-	fi
-	"$FS" -C tunis sync >/dev/null
-	synced || fail "not synced after: sync"
-	"$FS" -C hub hub merge >/dev/null
-	"$FS" audit hub >/dev/null
-	no_leftovers tunis hub
-}
-
 # The hub's side of a sync over HTTP, out of reach of the faults above (it
 # runs under the web server). Of its hooks only the merge on receive writes
 # to the hub's disk (the check and the receipt write their lines to git, on
@@ -89,7 +64,7 @@ hub_hooks_faulted() {
 	hooks_template
 	for stage in merge:write merge:fsync merge:rename merge:link; do
 		for fault in error=ENOSPC error=EIO; do
-			hook_each "${stage%:*}" "${stage#*:}" "$fault" hub_fault_checks
+			hook_each "${stage%:*}" "${stage#*:}" "$fault" hook_checks
 		done
 	done
 	kill "$(cat server.pid)"

@@ -280,6 +280,25 @@ hook_run() {
 	set -e
 }
 
+# hook_checks, in ./w after hook_run: both sides whole; "$JUDGE" on whether
+# the push landed (crash.sh: a sync reported done is there; iofaults.sh: a
+# failed one says so, exit 5); one reported done has the hub's receipt or a
+# word that there is none; the next sync and merge need no repair; the hub
+# audits; nothing is left behind
+hook_checks() {
+	cp ../tpl/hub/hooks/pre-receive ../tpl/hub/hooks/post-receive hub/hooks/
+	whole tunis/.git hub
+	synced && landed=yes || landed=no
+	"$JUDGE" "$landed"
+	[ "$(cat ../rc)" != 0 ] || grep -q "receipt is kept" ../fault.out ||
+		grep -q "gave no receipt" ../fault.err || fail "synced without a receipt, silently"
+	"$FS" -C tunis sync >/dev/null
+	synced || fail "not synced after: sync"
+	"$FS" -C hub hub merge >/dev/null
+	"$FS" audit hub >/dev/null
+	no_leftovers tunis hub
+}
+
 # hook_each STAGE SYS ACTION CHECK: ACTION at each call of SYS the hook
 # STAGE makes, CHECK (run in ./w) after each
 hook_each() {
