@@ -9,7 +9,9 @@ BUILD=$(dirname "$FS")
 SRC=${FIELDSYNC_SRC:?FIELDSYNC_SRC must name the source tree}
 SCRIPT=$(basename "$0" .sh)
 # by its real path, as fieldsync names the hubs under it (stop_servers)
-TMP=$(cd "$(mktemp -d "${TMPDIR:-/tmp}/fs-e2e-$SCRIPT-XXXXXX")" && pwd -P)
+# (two steps: `cd ""` would succeed, and the trap remove the folder we are in)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/fs-e2e-$SCRIPT-XXXXXX") || exit 1
+TMP=$(cd "$TMP" && pwd -P) || exit 1
 # servers the tests started (lighttpd, sshd) go with the folder; a pid file
 # can outlive its server, and the kernel hands its pid (of 32768) to some
 # other process, another script's sshd say: only a server whose command line

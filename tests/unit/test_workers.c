@@ -144,6 +144,35 @@ TEST(workers, a_failed_allocation_in_a_work_that_succeeds_is_out_of_memory)
 	CHECK_INT(fs_workers_run(3, 1, &fns), FS_ENOMEM);
 }
 
+/* work, noting in ./given, in the order they start, the items worked on */
+static int work_noted(size_t item, fs_buf *out, void *payload)
+{
+	FILE *f = fopen("given", "a");
+
+	if (f) {
+		fprintf(f, "%zu\n", item);
+		fclose(f);
+	}
+	return work(item, out, payload);
+}
+
+/* where item `item` stands in ./given, or -1 */
+static long given_at(size_t item)
+{
+	FILE *f = fopen("given", "r");
+	size_t got;
+	long at = 0, found = -1;
+
+	while (f && found < 0 && fscanf(f, "%zu", &got) == 1) {
+		if (got == item)
+			found = at;
+		at++;
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
 /* `end` in each worker: leaves a file named after its process */
 static void end_mark(void *payload)
 {
@@ -160,7 +189,7 @@ TEST(workers, the_order_given_out_changes_nothing_handed_back_and_each_worker_en
 {
 	size_t backwards[ITEMS];
 	run r = fresh();
-	fs_workers_fns fns = { work, done, end_mark, &r, backwards };
+	fs_workers_fns fns = { work_noted, done, end_mark, &r, backwards };
 	char name[64];
 	size_t ends = 0;
 
@@ -170,6 +199,8 @@ TEST(workers, the_order_given_out_changes_nothing_handed_back_and_each_worker_en
 	CHECK_INT(r.seen, ITEMS);
 	for (size_t i = 0; i < r.seen; i++)
 		CHECK_INT(r.order[i], i);
+	/* given out last first: item 0 waited for a worker to be free */
+	CHECK(given_at(ITEMS - 1) >= 0 && given_at(0) > given_at(ITEMS - 1));
 	/* every worker that worked ran `end`, and only workers did */
 	for (size_t i = 0; i < ITEMS; i++) {
 		int again = 0;
