@@ -524,36 +524,54 @@ done:
 	return rc;
 }
 
-/* A finding of city_line, told once the line is read */
+/* Findings of city_line, told once the line is read */
 typedef struct {
-	git_oid commit;
-	char *path, *problem;
+	struct held {
+		git_oid commit;
+		char *path, *problem;
+	} *v;
+	size_t n, cap;
 } held;
 
-static int hold(held **h, size_t *n, size_t *cap, const git_oid *commit, const char *path,
-		const char *problem)
+static int hold(held *h, const git_oid *commit, const char *path, const char *problem)
 {
-	if (*n == *cap) {
-		held *grown = fs_realloc(*h, (*cap = *cap ? 2 * *cap : 8) * sizeof(**h));
+	struct held *one;
+
+	if (h->n == h->cap) {
+		struct held *grown = fs_realloc(h->v, (h->cap ? 2 * h->cap : 8) * sizeof(*grown));
 		if (!grown)
 			return fs_error_set(FS_ENOMEM, "out of memory");
-		*h = grown;
+		h->v = grown;
+		h->cap = h->cap ? 2 * h->cap : 8;
 	}
-	git_oid_cpy(&(*h)[*n].commit, commit);
-	(*h)[*n].path = fs_strdup(path);
-	(*h)[*n].problem = fs_strdup(problem);
-	if (!(*h)[*n].path || !(*h)[*n].problem) {
-		fs_free((*h)[*n].path);
-		fs_free((*h)[*n].problem);
+	one = &h->v[h->n];
+	git_oid_cpy(&one->commit, commit);
+	one->path = fs_strdup(path);
+	one->problem = fs_strdup(problem);
+	if (!one->path || !one->problem) {
+		fs_free(one->path);
+		fs_free(one->problem);
 		return fs_error_set(FS_ENOMEM, "out of memory");
 	}
-	(*n)++;
+	h->n++;
 	return 0;
+}
+
+/* The files `commit` changed, judged; a refusal is held as its finding. */
+static int judge_files(audit *a, city_walk *w, held *h, git_commit *commit)
+{
+	char path[1024];
+	size_t files = 0;
+	int rc = fs_check_content(w->check, w->city, commit, path, sizeof(path), &files);
+
+	a->st->records += files;
+	return rc == FS_EREFUSED ? hold(h, git_commit_id(commit), path, fs_error_last()->message)
+				 : rc;
 }
 
 /*
  * A city's branch down first parents from its tip, each commit read once
- * (a third of what a commit costs besides its signature): its signature is
+ * (collecting the line first read each twice): its signature is
  * judged as it is read, its files once its parent, read next, has told the
  * check its tree. The findings are the ones city_commit would make, and
  * are told oldest first as it tells them. A merge on the line (a finding)
@@ -564,10 +582,8 @@ static int city_line(audit *a, const git_oid *tip, city_walk *w, int *merge)
 {
 	git_commit *commit = NULL, *child = NULL; /* child: its files wait for commit's tree */
 	unsigned long failures = fs_alloc_failures();
-	held *h = NULL;
-	size_t nh = 0, cap = 0, files;
+	held h = { NULL, 0, 0 };
 	fs_audit_stats before = *a->st;
-	char path[1024];
 	git_oid id;
 	int rc = 0, sig;
 
@@ -587,49 +603,40 @@ static int city_line(audit *a, const git_oid *tip, city_walk *w, int *merge)
 		}
 		if (child) {
 			fs_check_knows(w->check, git_commit_id(commit), git_commit_tree_id(commit));
-			rc = fs_check_content(w->check, w->city, child, path, sizeof(path), &files);
-			a->st->records += files;
-			if (rc == FS_EREFUSED)
-				rc = hold(&h, &nh, &cap, git_commit_id(child), path, fs_error_last()->message);
+			rc = judge_files(a, w, &h, child);
 			git_commit_free(child);
 			child = NULL;
 			if (rc < 0)
 				goto done;
 		}
 		a->st->commits++;
-		if ((sig = fs_check_signature(w->check, w->city, commit)) == FS_EREFUSED) {
-			if ((rc = hold(&h, &nh, &cap, &id, "", fs_error_last()->message)) < 0)
-				goto done;
-		} else if (sig < 0) {
+		if ((sig = fs_check_signature(w->check, w->city, commit)) == FS_EREFUSED)
+			rc = hold(&h, &id, "", fs_error_last()->message);
+		else if (sig < 0)
 			rc = sig;
-			goto done;
-		} else if (git_commit_parentcount(commit) == 0) {
-			rc = fs_check_content(w->check, w->city, commit, path, sizeof(path), &files);
-			a->st->records += files;
-			if (rc == FS_EREFUSED)
-				rc = hold(&h, &nh, &cap, &id, path, fs_error_last()->message);
-			if (rc < 0)
-				goto done;
-		} else {
-			child = commit;
-			commit = NULL;
-		}
-		if (git_commit_parentcount(commit ? commit : child) == 0)
+		else if (git_commit_parentcount(commit) == 0)
+			rc = judge_files(a, w, &h, commit);
+		if (rc < 0 || git_commit_parentcount(commit) == 0)
 			break;
-		git_oid_cpy(&id, git_commit_parent_id(commit ? commit : child, 0));
-		git_commit_free(commit);
+		git_oid_cpy(&id, git_commit_parent_id(commit, 0));
+		/* a good signature's files wait for the parent's tree; a bad one's are not judged */
+		if (sig == 0)
+			child = commit;
+		else
+			git_commit_free(commit);
 		commit = NULL;
 	}
-	for (size_t i = nh; rc == 0 && i > 0; i--)
-		rc = finding(a, w->ref, &h[i - 1].commit, h[i - 1].path, "%s", h[i - 1].problem);
+	for (size_t i = h.n; rc == 0 && i > 0; i--)
+		rc = finding(a, w->ref, &h.v[i - 1].commit, h.v[i - 1].path, "%s",
+			     h.v[i - 1].problem);
 done:
 	if (*merge || rc < 0)
 		*a->st = before;
-	for (size_t i = 0; i < nh; i++) {
-		fs_free(h[i].path);
-		fs_free(h[i].problem);
+	for (size_t i = 0; i < h.n; i++) {
+		fs_free(h.v[i].path);
+		fs_free(h.v[i].problem);
 	}
-	fs_free(h);
+	fs_free(h.v);
 	git_commit_free(child);
 	git_commit_free(commit);
 	return rc;

@@ -47,6 +47,27 @@ TEST(odb, says_which_objects_it_holds)
 	git_libgit2_shutdown();
 }
 
+/* Ask `ask` whether a repository opened anew holds `id`, with allocation n failing */
+static int asked(int (*ask)(git_odb *, const git_oid *), const git_oid *id, unsigned long n,
+		 int *failed)
+{
+	git_repository *repo = NULL;
+	git_odb *odb = NULL;
+	unsigned long failures;
+	int answer;
+
+	REQUIRE(git_repository_open(&repo, "r") == 0);
+	REQUIRE(git_repository_odb(&odb, repo) == 0);
+	failures = fs_alloc_failures();
+	fs_alloc_fail_at(n);
+	answer = ask(odb, id);
+	fs_alloc_fail_at(0);
+	*failed = fs_alloc_failures() != failures;
+	git_odb_free(odb);
+	git_repository_free(repo);
+	return answer;
+}
+
 /*
  * Each allocation of the question, failed in turn, on a repository opened
  * anew (its packs not yet listed): libgit2 alone answers "not there" for
@@ -60,31 +81,12 @@ TEST(odb, a_failed_allocation_is_an_error_not_absent)
 	two_objects(&ids[0], &ids[1]);
 	for (int which = 0; which < 2; which++) {
 		for (unsigned long n = 1;; n++) {
-			git_repository *repo = NULL;
-			git_odb *odb = NULL;
-			unsigned long failures;
-			int has, raw;
+			int failed, has;
 
-			REQUIRE(git_repository_open(&repo, "r") == 0);
-			REQUIRE(git_repository_odb(&odb, repo) == 0);
-			failures = fs_alloc_failures();
-			fs_alloc_fail_at(n);
-			raw = git_odb_exists(odb, &ids[which]);
-			fs_alloc_fail_at(0);
-			if (fs_alloc_failures() != failures && !raw)
+			if (!asked(git_odb_exists, &ids[which], n, &failed) && failed)
 				lies++;
-			git_odb_free(odb);
-			git_repository_free(repo);
-
-			REQUIRE(git_repository_open(&repo, "r") == 0);
-			REQUIRE(git_repository_odb(&odb, repo) == 0);
-			failures = fs_alloc_failures();
-			fs_alloc_fail_at(n);
-			has = fs_odb_has(odb, &ids[which]);
-			fs_alloc_fail_at(0);
-			git_odb_free(odb);
-			git_repository_free(repo);
-			if (fs_alloc_failures() == failures) {
+			has = asked(fs_odb_has, &ids[which], n, &failed);
+			if (!failed) {
 				CHECK(has == 1);
 				break;
 			}
